@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "appserver",
+    products: [
+        .executable(name: "appserver", targets: ["appserver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CSystem", path: "Sources/CSystem"),
+        .target(
+            name: "ServerCore",
+            dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HTTPService",
+            dependencies: ["ServerCore", "CZlib", "CSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "appserver",
+            dependencies: [
+                "ServerCore", "HTTPService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ServerCore", "HTTPService", "appserver", .product(name: "Logging", package: "swift-log")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

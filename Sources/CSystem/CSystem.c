@@ -1,0 +1,75 @@
+#define _GNU_SOURCE
+#include "CSystem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int csystem_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static int ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int csystem_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) {
+    return ctl(epfd, EPOLL_CTL_ADD, fd, events, data);
+}
+
+int csystem_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data) {
+    return ctl(epfd, EPOLL_CTL_MOD, fd, events, data);
+}
+
+int csystem_epoll_remove(int epfd, int fd) {
+    return ctl(epfd, EPOLL_CTL_DEL, fd, 0, 0);
+}
+
+int csystem_epoll_wait(int epfd, csystem_event *events, int max, int timeout_ms) {
+    struct epoll_event raw[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, raw, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        events[i].events = raw[i].events;
+        events[i].data = raw[i].data.u64;
+    }
+    return n;
+}
+
+int csystem_accept(int fd, void *addr, uint32_t *len) {
+    socklen_t l = *len;
+    int r = accept4(fd, (struct sockaddr *)addr, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    *len = l;
+    return r;
+}
+
+ssize_t csystem_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count) {
+    off_t off = (off_t)*offset;
+    ssize_t n = sendfile(out_fd, in_fd, &off, count);
+    *offset = (int64_t)off;
+    return n;
+}
+
+int csystem_open_beneath(int dirfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    /* EAGAIN means a concurrent rename raced the walk; the kernel asks for a retry. */
+    long r = -1;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        if (r >= 0 || errno != EAGAIN) break;
+    }
+    return (int)r;
+}
+
+int csystem_errno(void) { return errno; }

@@ -1,0 +1,207 @@
+import CSystem
+import Glibc
+
+/// One accepted TCP connection.
+///
+/// Confined to its worker's serial queue: the worker and the handler call it only from
+/// there, which is why `@unchecked Sendable` is sound. Output is queued and sent when the
+/// handler's call returns (so a head and a body leave together); what the socket will not
+/// take yet waits for EPOLLOUT, and `pendingOutputBytes` lets the handler apply backpressure.
+public final class Connection: @unchecked Sendable {
+    public let id: ConnectionID
+    let fd: Int32
+    let key: UInt64
+    unowned let worker: Worker
+    var handler: (any ConnectionHandler)?
+
+    private enum OutputItem {
+        case bytes([UInt8], sent: Int)
+        case file(FileDescriptor, offset: Int64, remaining: Int64)
+    }
+
+    private enum Phase { case open, closingAfterFlush, lingering, closed }
+
+    private var output: [OutputItem] = []
+    public private(set) var pendingOutputBytes = 0
+    private var phase = Phase.open
+    private var readPaused = false
+    private var peerClosed = false
+    private var wantsWritable = false
+    private var interest: UInt32
+    var idleDeadline: UInt64 = 0
+    var writeDeadline: UInt64 = 0
+
+    init(id: ConnectionID, fd: Int32, key: UInt64, worker: Worker, interest: UInt32) {
+        self.id = id
+        self.fd = fd
+        self.key = key
+        self.worker = worker
+        self.interest = interest
+    }
+
+    public var isOpen: Bool { phase == .open }
+
+    /// Queues bytes; small writes in a row are joined into one send.
+    public func write(_ bytes: [UInt8]) {
+        guard phase == .open, !bytes.isEmpty else { return }
+        pendingOutputBytes += bytes.count
+        if case .bytes(var last, let sent)? = output.last, sent == 0, last.count + bytes.count <= 64 * 1024 {
+            output[output.count - 1] = .bytes([], sent: 0)
+            last.append(contentsOf: bytes)
+            output[output.count - 1] = .bytes(last, sent: 0)
+        } else {
+            output.append(.bytes(bytes, sent: 0))
+        }
+    }
+
+    /// Queues `count` bytes of `file` from `offset`, sent with sendfile(2).
+    public func write(file: FileDescriptor, offset: Int64, count: Int64) {
+        guard phase == .open, count > 0 else { return }
+        pendingOutputBytes += Int(count)
+        output.append(.file(file, offset: offset, remaining: count))
+    }
+
+    /// Asks for one `connectionWritable` call once everything queued has been sent.
+    public func notifyWhenWritable() { wantsWritable = true }
+
+    /// Sends what is queued, then closes; input still arriving is read and dropped for a
+    /// moment so that the peer sees the reply rather than a reset.
+    public func closeAfterFlush() {
+        guard phase == .open else { return }
+        phase = .closingAfterFlush
+    }
+
+    public func close() { worker.close(self, reason: .closedByServer) }
+
+    public func pauseReading() {
+        readPaused = true
+        updateInterest()
+    }
+
+    public func resumeReading() {
+        readPaused = false
+        updateInterest()
+    }
+
+    /// Closes the connection if nothing arrives for `seconds` (nil: no limit).
+    public func setIdleTimeout(_ seconds: Double?) {
+        idleDeadline = seconds.map { worker.now() + UInt64($0 * 1e9) } ?? 0
+    }
+
+    /// The deadline the sweep enforces: sending while output waits, else the idle one.
+    var deadline: UInt64 { output.isEmpty ? idleDeadline : writeDeadline }
+
+    func markClosed() {
+        phase = .closed
+        output.removeAll()
+        pendingOutputBytes = 0
+    }
+
+    // MARK: events from the worker
+
+    func readable(into buffer: UnsafeMutableRawBufferPointer) {
+        let n = read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+            guard phase == .open, let handler else { return }
+            handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            flush()
+        } else if n == 0 {
+            peerClosed = true
+            if phase == .lingering { return worker.close(self, reason: .closedByServer) }
+            updateInterest()
+            if phase == .open, let handler { handler.connectionReceivedEOF(self) }
+            flush()
+        } else if errno != EAGAIN && errno != EINTR {
+            worker.close(self, reason: .peerReset)
+        }
+    }
+
+    func drain() {
+        guard phase == .open, let handler else { return }
+        handler.connectionShouldDrain(self)
+        flush()
+    }
+
+    func opened() {
+        handler?.connectionOpened(self)
+        flush()
+    }
+
+    /// Sends what the socket takes; hands the handler `connectionWritable` when it asked
+    /// and the queue is empty; starts the lingering close once a closing flush is done.
+    func flush() {
+        while true {
+            guard phase == .open || phase == .closingAfterFlush else { return }
+            guard sendQueued() else { return }
+            if phase == .closingAfterFlush { return startLingering() }
+            guard wantsWritable, let handler else { break }
+            wantsWritable = false
+            handler.connectionWritable(self)
+            if output.isEmpty && !wantsWritable { break }
+        }
+        updateInterest()
+    }
+
+    /// Returns true when the queue is empty; false when it waits for the socket or failed.
+    private func sendQueued() -> Bool {
+        while let first = output.first {
+            let n: Int
+            switch first {
+            case .bytes(let bytes, let sent):
+                let flags = Int32(MSG_NOSIGNAL) | (output.count > 1 ? Int32(MSG_MORE) : 0)
+                n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, flags) }
+                if n > 0 {
+                    if sent + n == bytes.count { output.removeFirst() } else { output[0] = .bytes(bytes, sent: sent + n) }
+                }
+            case .file(let file, let offset, let remaining):
+                var position = offset
+                n = csystem_sendfile(fd, file.fd, &position, Int(min(remaining, 1 << 30)))
+                if n == 0 {
+                    // The file shrank under us: the promised length can no longer be met.
+                    worker.close(self, reason: .closedByServer)
+                    return false
+                }
+                if n > 0 {
+                    if Int64(n) == remaining { output.removeFirst() } else {
+                        output[0] = .file(file, offset: position, remaining: remaining - Int64(n))
+                    }
+                }
+            }
+            if n > 0 {
+                pendingOutputBytes -= n
+                writeDeadline = worker.now() + worker.writeTimeout
+                continue
+            }
+            let error = csystem_errno()
+            if error == EINTR { continue }
+            if error == EAGAIN {
+                if writeDeadline == 0 { writeDeadline = worker.now() + worker.writeTimeout }
+                updateInterest()
+                return false
+            }
+            worker.close(self, reason: .peerReset)
+            return false
+        }
+        writeDeadline = 0
+        return true
+    }
+
+    private func startLingering() {
+        phase = .lingering
+        if peerClosed { return worker.close(self, reason: .closedByServer) }
+        shutdown(fd, Int32(SHUT_WR))
+        readPaused = false
+        idleDeadline = worker.now() + worker.lingerTime
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        var want: UInt32 = 0
+        if !readPaused && !peerClosed { want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP) }
+        if !output.isEmpty { want |= UInt32(CSYSTEM_EPOLLOUT) }
+        guard want != interest else { return }
+        interest = want
+        _ = csystem_epoll_modify(worker.epollFD, fd, want, key)
+    }
+}

@@ -1,0 +1,42 @@
+/// What a protocol plugs into the registry for each accepted TCP connection.
+/// Every call arrives on the connection's worker queue; the handler may call the
+/// connection's methods only from inside these calls.
+public protocol ConnectionHandler: AnyObject {
+    func connectionOpened(_ connection: Connection)
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
+    /// The peer closed its sending side; replies can still be written.
+    func connectionReceivedEOF(_ connection: Connection)
+    /// Queued output that had to wait for the peer has all been sent.
+    func connectionWritable(_ connection: Connection)
+    /// The server is shutting down: finish what is in flight, then close.
+    func connectionShouldDrain(_ connection: Connection)
+    func connectionClosed(_ connection: Connection, reason: CloseReason)
+}
+
+extension ConnectionHandler {
+    public func connectionOpened(_ connection: Connection) {}
+    public func connectionReceivedEOF(_ connection: Connection) { connection.closeAfterFlush() }
+    public func connectionWritable(_ connection: Connection) {}
+    public func connectionShouldDrain(_ connection: Connection) { connection.closeAfterFlush() }
+    public func connectionClosed(_ connection: Connection, reason: CloseReason) {}
+}
+
+public enum CloseReason: String, Sendable {
+    case closedByServer = "closed"
+    case peerReset = "reset by peer"
+    case timeout = "timed out"
+}
+
+/// A service's TCP side: how to make a handler, and how to turn away a connection over the cap.
+public struct TCPService: Sendable {
+    public let name: String
+    /// Sent (best effort) to a connection refused because the server is full, then it is closed.
+    public let busyReply: [UInt8]
+    public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
+
+    public init(name: String, busyReply: [UInt8] = [], makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
+        self.name = name
+        self.busyReply = busyReply
+        self.makeHandler = makeHandler
+    }
+}

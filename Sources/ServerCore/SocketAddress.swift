@@ -1,0 +1,123 @@
+import Glibc
+
+/// An IPv4 or IPv6 address, stored without allocation (network byte order).
+public enum IPAddress: Sendable, Hashable {
+    case v4(in_addr_t)
+    case v6(UInt64, UInt64)
+
+    /// Parses a numeric address; IPv6 may be written in brackets (`[::1]`).
+    public init?(_ text: String) {
+        var s = Substring(text)
+        if s.hasPrefix("["), s.hasSuffix("]") { s = s.dropFirst().dropLast() }
+        var a4 = in_addr()
+        if inet_pton(AF_INET, String(s), &a4) == 1 {
+            self = .v4(a4.s_addr)
+            return
+        }
+        var a6 = in6_addr()
+        guard inet_pton(AF_INET6, String(s), &a6) == 1 else { return nil }
+        let halves = withUnsafeBytes(of: a6) { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+        self = .v6(halves.0, halves.1)
+    }
+
+    public var isIPv6: Bool {
+        if case .v6 = self { return true }
+        return false
+    }
+
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let raw): return UInt32(bigEndian: raw) >> 24 == 127
+        case .v6(let hi, let lo): return hi == 0 && lo == UInt64(1).bigEndian
+        }
+    }
+
+    public var description: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        switch self {
+        case .v4(let raw):
+            var a = in_addr(s_addr: raw)
+            _ = inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count))
+        case .v6(let hi, let lo):
+            var halves = (hi, lo)
+            _ = inet_ntop(AF_INET6, &halves, &buffer, socklen_t(buffer.count))
+        }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// An IP address and port: one end of a connection or a listener.
+public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+    public var ip: IPAddress
+    public var port: UInt16
+
+    public init(ip: IPAddress, port: UInt16) {
+        self.ip = ip
+        self.port = port
+    }
+
+    public var description: String {
+        ip.isIPv6 ? "[\(ip.description)]:\(port)" : "\(ip.description):\(port)"
+    }
+
+    init?(storage: sockaddr_storage) {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let sin = withUnsafeBytes(of: &storage) { $0.loadUnaligned(as: sockaddr_in.self) }
+            self.init(ip: .v4(sin.sin_addr.s_addr), port: UInt16(bigEndian: sin.sin_port))
+        case AF_INET6:
+            let sin6 = withUnsafeBytes(of: &storage) { $0.loadUnaligned(as: sockaddr_in6.self) }
+            let halves = withUnsafeBytes(of: sin6.sin6_addr) { raw in
+                (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                 raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            }
+            self.init(ip: .v6(halves.0, halves.1), port: UInt16(bigEndian: sin6.sin6_port))
+        default:
+            return nil
+        }
+    }
+
+    var family: Int32 { ip.isIPv6 ? AF_INET6 : AF_INET }
+
+    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        switch ip {
+        case .v4(let raw):
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            sin.sin_addr = in_addr(s_addr: raw)
+            return withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(let hi, let lo):
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
+                raw.storeBytes(of: hi, toByteOffset: 0, as: UInt64.self)
+                raw.storeBytes(of: lo, toByteOffset: 8, as: UInt64.self)
+            }
+            return withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+    }
+}
+
+/// A TCP connection's 4-tuple, which names it in logs and to its handler.
+public struct ConnectionID: Sendable, Hashable, CustomStringConvertible {
+    public let local: SocketAddress
+    public let remote: SocketAddress
+
+    public init(local: SocketAddress, remote: SocketAddress) {
+        self.local = local
+        self.remote = remote
+    }
+
+    /// `remote -> local`, the form access logs use.
+    public var description: String { "\(remote) -> \(local)" }
+}

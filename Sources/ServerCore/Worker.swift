@@ -1,0 +1,118 @@
+import CSystem
+import Dispatch
+import Glibc
+
+/// A serial queue that owns an epoll set of connections, watched by one Dispatch read
+/// source: ready sockets are served inline, in batches, on the worker's queue
+/// (see shared/DESIGN.md for why this beats a source per socket on Linux).
+///
+/// All mutable state is touched only on `queue`, hence `@unchecked Sendable`.
+final class Worker: @unchecked Sendable {
+    let queue: DispatchQueue
+    let epollFD: Int32
+    let writeTimeout: UInt64
+    let lingerTime: UInt64
+    private let onClose: @Sendable () -> Void
+    private var source: (any DispatchSourceRead)?
+    private var sweeper: (any DispatchSourceTimer)?
+    private var connections: [UInt64: Connection] = [:]
+    private var nextKey: UInt64 = 1
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private let events = UnsafeMutablePointer<csystem_event>.allocate(capacity: 256)
+
+    init(index: Int, limits: ConnectionLimits, onClose: @escaping @Sendable () -> Void) throws(SocketError) {
+        queue = DispatchQueue(label: "appserver.worker.\(index)")
+        epollFD = csystem_epoll_create()
+        guard epollFD >= 0 else {
+            throw SocketError(.socket, address: SocketAddress(ip: .v4(0), port: 0), errno: errno)
+        }
+        writeTimeout = UInt64(limits.writeTimeout * 1e9)
+        lingerTime = UInt64(limits.lingerTime * 1e9)
+        self.onClose = onClose
+    }
+
+    deinit {
+        Glibc.close(epollFD)
+        readBuffer.deallocate()
+        events.deallocate()
+    }
+
+    func start() {
+        let source = DispatchSource.makeReadSource(fileDescriptor: epollFD, queue: queue)
+        source.setEventHandler { [unowned self] in self.serveReady() }
+        source.activate()
+        self.source = source
+        let sweeper = DispatchSource.makeTimerSource(queue: queue)
+        sweeper.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
+        sweeper.setEventHandler { [unowned self] in self.sweep() }
+        sweeper.activate()
+        self.sweeper = sweeper
+    }
+
+    /// Stops watching; only once every connection is gone.
+    func stop() {
+        source?.cancel()
+        sweeper?.cancel()
+        source = nil
+        sweeper = nil
+    }
+
+    func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Takes over an accepted socket; runs on `queue`.
+    func adopt(fd: Int32, id: ConnectionID, service: TCPService) {
+        let key = nextKey
+        nextKey += 1
+        let interest = UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
+        guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
+            Glibc.close(fd)
+            onClose()
+            return
+        }
+        let connection = Connection(id: id, fd: fd, key: key, worker: self, interest: interest)
+        connection.handler = service.makeHandler(id)
+        connections[key] = connection
+        connection.opened()
+    }
+
+    func close(_ connection: Connection, reason: CloseReason) {
+        guard connections.removeValue(forKey: connection.key) != nil else { return }
+        _ = csystem_epoll_remove(epollFD, connection.fd)
+        Glibc.close(connection.fd)
+        connection.markClosed()
+        let handler = connection.handler
+        connection.handler = nil
+        handler?.connectionClosed(connection, reason: reason)
+        onClose()
+    }
+
+    func drainAll() {
+        for connection in Array(connections.values) { connection.drain() }
+    }
+
+    private func serveReady() {
+        let count = csystem_epoll_wait(epollFD, events, 256, 0)
+        guard count > 0 else { return }
+        for i in 0..<Int(count) {
+            let event = events[i]
+            guard let connection = connections[event.data] else { continue }
+            let flags = event.events
+            if flags & UInt32(CSYSTEM_EPOLLERR) != 0 {
+                close(connection, reason: .peerReset)
+                continue
+            }
+            if flags & UInt32(CSYSTEM_EPOLLOUT) != 0 { connection.flush() }
+            if flags & UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLHUP) != 0, connections[event.data] != nil {
+                connection.readable(into: readBuffer)
+            }
+        }
+    }
+
+    private func sweep() {
+        let now = now()
+        for connection in Array(connections.values) {
+            let deadline = connection.deadline
+            if deadline != 0 && now >= deadline { close(connection, reason: .timeout) }
+        }
+    }
+}
