@@ -29,6 +29,7 @@ public final class Connection: @unchecked Sendable {
     private var wantsWritable = false
     private var interest: UInt32
     var idleDeadline: UInt64 = 0
+    private var idleDuration: UInt64 = 0
     var writeDeadline: UInt64 = 0
 
     init(id: ConnectionID, fd: Int32, key: UInt64, worker: Worker, interest: UInt32) {
@@ -83,9 +84,11 @@ public final class Connection: @unchecked Sendable {
         updateInterest()
     }
 
-    /// Closes the connection if nothing arrives for `seconds` (nil: no limit).
+    /// Closes the connection if it stays idle for `seconds` (nil: no limit). The clock starts
+    /// now, and again when output that had to wait for the peer has all been sent.
     public func setIdleTimeout(_ seconds: Double?) {
-        idleDeadline = seconds.map { worker.now() + UInt64($0 * 1e9) } ?? 0
+        idleDuration = seconds.map { UInt64($0 * 1e9) } ?? 0
+        idleDeadline = idleDuration == 0 ? 0 : worker.now() + idleDuration
     }
 
     /// The deadline the sweep enforces: sending while output waits, else the idle one.
@@ -181,6 +184,9 @@ public final class Connection: @unchecked Sendable {
             }
             worker.close(self, reason: .peerReset)
             return false
+        }
+        if writeDeadline != 0 && idleDuration != 0 {
+            idleDeadline = max(idleDeadline, worker.now() + idleDuration)
         }
         writeDeadline = 0
         return true

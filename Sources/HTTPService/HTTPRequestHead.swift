@@ -1,0 +1,54 @@
+/// A parsed request line and header section. Header names are kept lower-cased.
+public struct HTTPRequestHead: Sendable, Equatable {
+    public var method: String
+    public var target: String
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x, which are answered as 1.1).
+    public var minorVersion: Int
+    public var headers: [Header]
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    public init(method: String, target: String, minorVersion: Int, headers: [Header]) {
+        self.method = method
+        self.target = target
+        self.minorVersion = minorVersion
+        self.headers = headers
+    }
+
+    /// All values of a header joined as a comma-separated list (RFC 9110 5.3), or nil.
+    public func header(_ name: String) -> String? {
+        let values = headers.lazy.filter { $0.name == name }.map(\.value)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
+
+    /// Whether the connection stays open after this request (RFC 9112 9.3).
+    public var keepAlive: Bool {
+        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingSpaces }
+        if tokens.contains("close") { return false }
+        return minorVersion >= 1 || tokens.contains("keep-alive")
+    }
+
+    /// The path of an origin-form or absolute-form target, without the query.
+    public var path: Substring? {
+        var rest = Substring(target)
+        if rest.hasPrefix("http://") || rest.hasPrefix("https://") {
+            rest = rest.drop { $0 != ":" }.dropFirst(3)
+            rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
+        }
+        guard rest.hasPrefix("/") else { return nil }
+        return rest.prefix { $0 != "?" && $0 != "#" }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return s
+    }
+}

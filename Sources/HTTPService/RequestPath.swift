@@ -1,0 +1,84 @@
+/// Turns a request path into the segments of a file below the site root, or a refusal.
+///
+/// Percent-decoding happens once, before splitting, so `%2e%2e` and `%2f` are ordinary
+/// `..` and `/`: `..` can then only pop segments already seen and never climbs above the
+/// root (as Go's `path.Clean("/" + name)`). Symlinks are the file opener's business.
+public enum RequestPath: Equatable, Sendable {
+    case file(segments: [String], directorySyntax: Bool)
+    /// Malformed: bad percent-escape, NUL, backslash or invalid UTF-8 (400).
+    case invalid
+    /// Names a dotfile such as `.git` or `.env` (404).
+    case hidden
+
+    public init(_ rawPath: Substring) {
+        guard let decoded = RequestPath.percentDecode(rawPath.utf8),
+              !decoded.contains(0), !decoded.contains(0x5C),
+              let text = String(validating: decoded, as: UTF8.self) else {
+            self = .invalid
+            return
+        }
+        var segments: [String] = []
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        for part in parts {
+            switch part {
+            case "", ".": continue
+            case "..": _ = segments.popLast()
+            default:
+                if part.hasPrefix(".") && part != ".well-known" {
+                    self = .hidden
+                    return
+                }
+                segments.append(String(part))
+            }
+        }
+        let last = parts.last ?? ""
+        self = .file(segments: segments, directorySyntax: last.isEmpty || last == "." || last == "..")
+    }
+
+    static func percentDecode(_ bytes: Substring.UTF8View) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var iterator = bytes.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == 0x25 else {
+                out.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x37
+        case 0x61...0x66: byte - 0x57
+        default: nil
+        }
+    }
+
+    /// The segments as an absolute URL path, each percent-encoded, for a Location header.
+    public static func encode(_ segments: [String]) -> String {
+        var out = ""
+        for segment in segments {
+            out += "/"
+            for byte in segment.utf8 {
+                switch byte {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E:
+                    out.unicodeScalars.append(Unicode.Scalar(byte))
+                default:
+                    out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+            }
+        }
+        return out.isEmpty ? "/" : out
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,87 @@
+import CSystem
+import Glibc
+import ServerCore
+
+/// The site folder. Files are opened with openat2(RESOLVE_BENEATH) relative to the root's
+/// descriptor, so the kernel itself refuses any path, `..` or symlink, that would lead out
+/// of the root, and no check-then-open race is left.
+public final class StaticFiles: Sendable {
+    public enum Lookup {
+        case file(FileDescriptor, FileMetadata, relativePath: String)
+        /// A directory asked for without its trailing slash: redirect here.
+        case redirect(String)
+        case notFound
+        case forbidden
+        case failed(errno: Int32)
+    }
+
+    public struct MissingRoot: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "cannot serve \(path): \(reason)" }
+    }
+
+    private let root: FileDescriptor
+
+    public init(root path: String) throws(MissingRoot) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno))
+            throw MissingRoot(path: path, reason: reason)
+        }
+        root = FileDescriptor(fd)
+    }
+
+    public func lookup(_ segments: [String], directorySyntax: Bool) -> Lookup {
+        let relative = segments.isEmpty ? "." : segments.joined(separator: "/")
+        switch openRegularOrDirectory(relative) {
+        case .failure(let error):
+            return Self.classify(error.errno)
+        case .success((let fd, let metadata, isDirectory: false)):
+            return .file(fd, metadata, relativePath: relative)
+        case .success((_, _, isDirectory: true)):
+            guard directorySyntax else { return .redirect(RequestPath.encode(segments) + "/") }
+            let index = segments.isEmpty ? "index.html" : relative + "/index.html"
+            switch openRegularOrDirectory(index) {
+            case .success((let fd, let metadata, isDirectory: false)):
+                return .file(fd, metadata, relativePath: index)
+            case .success:
+                return .notFound
+            case .failure(let error):
+                return Self.classify(error.errno)
+            }
+        }
+    }
+
+    /// The `.gz` file beside `relativePath`, if it is a regular file at least as new.
+    public func precompressed(_ relativePath: String, original: FileMetadata) -> (FileDescriptor, FileMetadata)? {
+        guard case .success((let fd, let metadata, isDirectory: false)) = openRegularOrDirectory(relativePath + ".gz"),
+              metadata.modified >= original.modified else { return nil }
+        return (fd, metadata)
+    }
+
+    private struct OpenError: Error {
+        let errno: Int32
+    }
+
+    private func openRegularOrDirectory(_ relative: String) -> Result<(FileDescriptor, FileMetadata, isDirectory: Bool), OpenError> {
+        let fd = csystem_open_beneath(root.fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { return .failure(OpenError(errno: csystem_errno())) }
+        let file = FileDescriptor(fd)
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(OpenError(errno: csystem_errno())) }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFDIR else { return .failure(OpenError(errno: EACCES)) }
+        return .success((file, FileMetadata(size: Int64(info.st_size), modified: info.st_mtim.tv_sec), kind == S_IFDIR))
+    }
+
+    /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or
+    /// does not exist is 404 alike, so probing says nothing about what lies outside.
+    private static func classify(_ errno: Int32) -> Lookup {
+        switch errno {
+        case ENOENT, ENOTDIR, ELOOP, EXDEV, ENAMETOOLONG: .notFound
+        case EACCES, EPERM: .forbidden
+        default: .failed(errno: errno)
+        }
+    }
+}

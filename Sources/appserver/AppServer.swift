@@ -1,0 +1,89 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPService
+import Logging
+import ServerCore
+
+@main
+struct AppServer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "appserver",
+        abstract: "A small multi-protocol application server: HTTP static files."
+    )
+
+    @OptionGroup var options: Options
+
+    func run() throws {
+        let settings: Settings
+        let files: StaticFiles
+        do {
+            settings = try Settings(flags: options, file: try loadConfig())
+            files = try StaticFiles(root: settings.www)
+        } catch {
+            fail("\(error)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "appserver")
+        signal(SIGPIPE, SIG_IGN)
+        Startup.raiseDescriptorLimit()
+
+        let registry: ListenerRegistry
+        do {
+            registry = try ListenerRegistry(workers: settings.workers,
+                                            limits: ConnectionLimits(maxConnections: settings.maxConnections))
+        } catch {
+            fail("\(error)")
+        }
+        if settings.services.contains("http") {
+            let service = HTTPConfiguration(files: files, logger: logger).service
+            bind(registry, settings, port: settings.httpPort, flag: "--http-port", logger: logger) { (address) throws(SocketError) in
+                try registry.addTCP(address, service: service)
+            }
+        }
+        do {
+            try Startup.dropPrivileges(to: settings.user, logger: logger)
+        } catch {
+            fail("\(error)")
+        }
+        registry.start()
+        Startup.handleSignals(registry: registry, logger: logger)
+        dispatchMain()
+    }
+
+    private func loadConfig() throws -> ConfigFile? {
+        let path = options.config ?? "conf/appserver.conf"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if options.config == nil { return nil }
+            throw Settings.Invalid(description: "cannot read config file \(path)")
+        }
+        return try ConfigFile(path: path, text: String(decoding: data, as: UTF8.self), knownKeys: Settings.configKeys)
+    }
+
+    /// Binds the service's port on every listen address, or exits with a line saying why.
+    private func bind(_ registry: ListenerRegistry, _ settings: Settings, port: UInt16, flag: String, logger: Logger,
+                      _ add: (SocketAddress) throws(SocketError) -> SocketAddress) {
+        for ip in settings.listen {
+            do {
+                let bound = try add(SocketAddress(ip: ip, port: port))
+                logger.notice("listening on \(bound) (\(flag.dropFirst(2).split(separator: "-")[0]))")
+            } catch {
+                if settings.listenIsDefault && ip.isIPv6 && (error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL) {
+                    logger.notice("IPv6 is not available here; listening on IPv4 only")
+                    continue
+                }
+                fail(Startup.explain(error, flag: flag))
+            }
+        }
+    }
+}
+
+/// Prints one line to standard error and exits non-zero: how every startup error ends.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("appserver: \(message)\n".utf8))
+    exit(1)
+}

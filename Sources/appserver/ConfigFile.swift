@@ -1,0 +1,57 @@
+/// The configuration file: `key = value` lines, `#` comments. A key that takes a list
+/// may repeat or hold commas. Every key is also a flag of the same name.
+struct ConfigFile {
+    struct Entry {
+        let key: String
+        let value: String
+        let line: Int
+    }
+
+    struct SyntaxError: Error, CustomStringConvertible {
+        let path: String
+        let line: Int
+        let message: String
+        var description: String { "\(path):\(line): \(message)" }
+    }
+
+    let path: String
+    let entries: [Entry]
+
+    init(path: String, text: String, knownKeys: Set<String>) throws(SyntaxError) {
+        self.path = path
+        var entries: [Entry] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.prefix { $0 != "#" }.trimmingCharacters
+            guard !line.isEmpty else { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw SyntaxError(path: path, line: index + 1, message: "expected 'key = value'")
+            }
+            let key = line[..<equals].trimmingCharacters
+            let value = line[line.index(after: equals)...].trimmingCharacters
+            guard knownKeys.contains(String(key)) else {
+                throw SyntaxError(path: path, line: index + 1,
+                                  message: "unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
+            }
+            guard !value.isEmpty else { throw SyntaxError(path: path, line: index + 1, message: "expected a value for '\(key)'") }
+            entries.append(Entry(key: String(key), value: String(value), line: index + 1))
+        }
+        self.entries = entries
+    }
+
+    /// The last value given for `key`.
+    func value(_ key: String) -> Entry? { entries.last { $0.key == key } }
+
+    /// Every value given for `key`, comma lists split.
+    func list(_ key: String) -> [String] {
+        entries.filter { $0.key == key }.flatMap { $0.value.split(separator: ",").map { String($0.trimmingCharacters) } }
+    }
+}
+
+extension Substring {
+    var trimmingCharacters: Substring {
+        var s = self
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return s
+    }
+}

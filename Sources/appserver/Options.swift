@@ -1,0 +1,31 @@
+import ArgumentParser
+
+/// The command line. Every flag has a config-file key of the same name; a flag wins.
+struct Options: ParsableArguments {
+    @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
+    var config: String?
+
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http.", valueName: "list"))
+    var services: [String] = []
+
+    @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
+    var listen: [String] = []
+
+    @Option(help: ArgumentHelp("HTTP port (default: 80; 0 picks a free one).", valueName: "n"))
+    var httpPort: String?
+
+    @Option(help: ArgumentHelp("Folder of static files to serve (default: www).", valueName: "dir"))
+    var www: String?
+
+    @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("Worker queues serving connections (default: one per core).", valueName: "n"))
+    var workers: String?
+
+    @Option(help: ArgumentHelp("Open connections at most; more are turned away busy (default: 10000).", valueName: "n"))
+    var maxConnections: String?
+
+    @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
+    var logLevel: String?
+}

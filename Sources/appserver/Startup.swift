@@ -1,0 +1,69 @@
+import Dispatch
+import Glibc
+import Logging
+import ServerCore
+
+/// The process-level steps of starting and stopping: limits, privileges, signals.
+enum Startup {
+    /// Turns a bind failure into advice a person can act on.
+    static func explain(_ error: SocketError, flag: String) -> String {
+        switch error.errno {
+        case EACCES, EPERM:
+            return "cannot bind \(error.address): permission denied. Ports below 1024 need root "
+                + "(appserver drops privileges after binding), or pick another port with \(flag)"
+        case EADDRINUSE:
+            return "cannot bind \(error.address): the port is already in use; stop the other server or pick another port with \(flag)"
+        case EADDRNOTAVAIL:
+            return "cannot bind \(error.address): no such address on this machine (check --listen)"
+        default:
+            return error.description
+        }
+    }
+
+    /// Lets the process keep as many connections as the hard limit allows.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    struct PrivilegeError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Once the ports are bound, a root process becomes `user`, so that a hole in a
+    /// service does not hand out root. Not root: nothing to do.
+    static func dropPrivileges(to user: String, logger: Logger) throws(PrivilegeError) {
+        guard getuid() == 0 else { return }
+        guard let entry = getpwnam(user) else {
+            throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
+        }
+        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        if uid == 0 {
+            logger.warning("running as root: --user \(user) is the superuser")
+            return
+        }
+        guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0, setuid(0) != 0 else {
+            throw PrivilegeError(description: "cannot switch to user '\(user)': \(String(cString: strerror(errno)))")
+        }
+        logger.notice("running as \(user)")
+    }
+
+    /// SIGINT and SIGTERM: stop accepting, give open connections a few seconds, exit 0.
+    static func handleSignals(registry: ListenerRegistry, logger: Logger) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            source.setEventHandler {
+                logger.notice("shutting down: finishing \(registry.connectionCount) open connection(s)")
+                registry.shutdown(grace: 5) { exit(0) }
+            }
+            source.activate()
+            sources.append(source)
+        }
+    }
+
+    /// Signal sources live as long as the process.
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+}
