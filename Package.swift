@@ -30,7 +30,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
-        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),
+        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ServerCore", "HTTPService", "appserver", .product(name: "Logging", package: "swift-log")]
