@@ -12,6 +12,7 @@ final class TCPListener: @unchecked Sendable {
     private let wildcard: Bool
     /// Touched only on the source's queue.
     private var backingOff = false
+    private let lifecycle = SourceLifecycle()
 
     init(address: SocketAddress, service: TCPService, queue: DispatchQueue,
          admit: @escaping @Sendable (Int32, ConnectionID, TCPService) -> Void) throws(SocketError) {
@@ -21,13 +22,17 @@ final class TCPListener: @unchecked Sendable {
         self.service = service
         wildcard = bound.ip == .v4(0) || bound.ip == .v6(0, 0)
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setCancelHandler { Glibc.close(fd) }
         source.setEventHandler { [unowned self] in self.acceptAll(admit) }
+        // The cancel handler holds the listener until Dispatch is done with the source.
+        source.setCancelHandler { [self] in
+            Glibc.close(fd)
+            _ = self
+        }
     }
 
-    func start() { source.activate() }
+    func start() { lifecycle.start(source) }
 
-    func stop() { source.cancel() }
+    func stop() { lifecycle.stop(source) }
 
     private func acceptAll(_ admit: (Int32, ConnectionID, TCPService) -> Void) {
         guard !backingOff else { return }

@@ -26,19 +26,23 @@ final class UDPListener: @unchecked Sendable {
     private let source: any DispatchSourceRead
     /// Touched only on the source's queue.
     private var buffer = [UInt8](repeating: 0, count: 65_536)
+    private let lifecycle = SourceLifecycle()
 
     init(address: SocketAddress, handler: any DatagramHandler, queue: DispatchQueue) throws(SocketError) {
         let (fd, bound) = try Socket.bind(.datagram, address)
         self.fd = fd
         self.address = bound
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setCancelHandler { Glibc.close(fd) }
         source.setEventHandler { [unowned self] in self.receiveAll(handler) }
+        source.setCancelHandler { [self] in
+            Glibc.close(fd)
+            _ = self
+        }
     }
 
-    func start() { source.activate() }
+    func start() { lifecycle.start(source) }
 
-    func stop() { source.cancel() }
+    func stop() { lifecycle.stop(source) }
 
     private func receiveAll(_ handler: any DatagramHandler) {
         let fd = fd

@@ -40,6 +40,8 @@ final class Worker: @unchecked Sendable {
     func start() {
         let source = DispatchSource.makeReadSource(fileDescriptor: epollFD, queue: queue)
         source.setEventHandler { [unowned self] in self.serveReady() }
+        // Held by the cancel handler until Dispatch is done with the source (it closes epollFD).
+        source.setCancelHandler { [self] in _ = self }
         source.activate()
         self.source = source
         let sweeper = DispatchSource.makeTimerSource(queue: queue)

@@ -1,0 +1,88 @@
+import Foundation
+import Glibc
+import ServerCore
+import Testing
+
+/// The listener registry with protocol-free handlers: what any service can count on.
+@Suite struct RegistryTests {
+    /// Echoes lines back, upper-cased, and reports its 4-tuple first.
+    final class EchoHandler: ConnectionHandler {
+        func connectionOpened(_ connection: Connection) {
+            connection.write(Array("hello \(connection.id)\n".utf8))
+            connection.setIdleTimeout(5)
+        }
+
+        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+            connection.write(bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 32 : $0 })
+        }
+    }
+
+    struct EchoDatagrams: DatagramHandler {
+        func datagram(_ bytes: UnsafeRawBufferPointer, from remote: SocketAddress, reply: DatagramReply) {
+            reply.send(Array("echo:".utf8) + Array(bytes))
+        }
+    }
+
+    @Test func tcpHandlerSeesFourTupleAndBytes() throws {
+        let registry = try ListenerRegistry(workers: 2)
+        let bound = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
+                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+        registry.start()
+        defer { registry.shutdown(grace: 0) {} }
+        let client = try RawClient(port: bound.port)
+        let greeting = String(decoding: client.read(atLeast: 10), as: UTF8.self)
+        #expect(greeting.hasPrefix("hello 127.0.0.1:"))
+        #expect(greeting.hasSuffix(" -> 127.0.0.1:\(bound.port)\n"))
+        client.send("abc")
+        #expect(client.read(atLeast: 3) == Array("ABC".utf8))
+    }
+
+    @Test func udpRepliesReachTheSender() throws {
+        let registry = try ListenerRegistry(workers: 1)
+        let bound = try registry.addUDP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), handler: EchoDatagrams())
+        registry.start()
+        defer { registry.shutdown(grace: 0) {} }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = bound.port.bigEndian
+        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let payload = Array("ping".utf8)
+        _ = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 100)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        #expect(n > 0 && Array(buffer[0..<max(n, 0)]) == Array("echo:ping".utf8))
+    }
+
+    @Test func bindErrorsCarryAddressAndErrno() throws {
+        let registry = try ListenerRegistry(workers: 1)
+        let first = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
+                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+        #expect {
+            try registry.addTCP(first, service: TCPService(name: "echo") { _ in EchoHandler() })
+        } throws: { error in
+            (error as? SocketError)?.errno == EADDRINUSE && (error as? SocketError)?.address == first
+        }
+        registry.shutdown(grace: 0) {}
+    }
+
+    @Test func shutdownClosesIdleConnectionsAndCompletes() throws {
+        let registry = try ListenerRegistry(workers: 2)
+        let bound = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
+                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+        registry.start()
+        let client = try RawClient(port: bound.port)
+        _ = client.read(atLeast: 10)
+        #expect(registry.connectionCount == 1)
+        let finished = DispatchSemaphore(value: 0)
+        registry.shutdown(grace: 5) { finished.signal() }
+        #expect(finished.wait(timeout: .now() + 5) == .success)
+        #expect(client.isClosedByPeer())
+        #expect((try? RawClient(port: bound.port)) == nil)
+    }
+}
