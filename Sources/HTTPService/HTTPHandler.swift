@@ -16,16 +16,22 @@ final class HTTPHandler: ConnectionHandler {
     /// A response whose body is still being compressed.
     private struct Stream {
         let gzip: GzipStream
-        var record: AccessRecord
-        let keepAlive: Bool
+        var exchange: Exchange
     }
 
-    /// What the access line says of one request.
-    private struct AccessRecord {
+    /// One request being answered: how its response is framed, and its access line.
+    private struct Exchange {
         let request: String
-        let started: UInt64
+        let keepAlive: Bool
+        let isHead: Bool
+        let http10: Bool
+        let started = DispatchTime.now().uptimeNanoseconds
         var status = HTTPStatus.ok
         var bytes: Int64 = 0
+
+        func head(_ status: HTTPStatus, _ headers: [(String, String)]) -> [UInt8] {
+            HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: http10)
+        }
     }
 
     init(_ config: HTTPConfiguration) {
@@ -40,6 +46,11 @@ final class HTTPHandler: ConnectionHandler {
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
         parser.append(bytes)
+        // While a response is still going out, requests queue in the parser; past a bound,
+        // stop reading until they have been answered.
+        if (stream != nil || connection.pendingOutputBytes >= config.highWater) && parser.bufferedBytes > config.limits.maxHead {
+            connection.pauseReading()
+        }
         serve(connection)
     }
 
@@ -79,8 +90,8 @@ final class HTTPHandler: ConnectionHandler {
                 return
             case .error(let status, let why):
                 config.logger.debug("http \(connection.id) bad request: \(why)")
-                var record = AccessRecord(request: "-", started: DispatchTime.now().uptimeNanoseconds)
-                sendError(status, on: connection, keepAlive: false, head: false, record: &record)
+                var exchange = Exchange(request: "-", keepAlive: false, isHead: false, http10: false)
+                sendError(status, &exchange, on: connection)
                 return
             case .request(let request):
                 headerDeadlineSet = false
@@ -90,61 +101,55 @@ final class HTTPHandler: ConnectionHandler {
     }
 
     private func respond(to request: HTTPRequestHead, on connection: Connection) {
-        let keepAlive = request.keepAlive && !draining && !peerClosed
         let isHead = request.method == "HEAD"
-        var record = AccessRecord(request: "\(request.method) \(request.target)", started: DispatchTime.now().uptimeNanoseconds)
+        var exchange = Exchange(request: "\(request.method) \(request.target)", keepAlive: request.keepAlive && !draining,
+                                isHead: isHead, http10: request.minorVersion == 0)
         guard request.method == "GET" || isHead else {
-            return sendError(.methodNotAllowed, on: connection, keepAlive: keepAlive, head: false,
-                             extra: [("Allow", "GET, HEAD")], record: &record)
+            return sendError(.methodNotAllowed, extra: [("Allow", "GET, HEAD")], &exchange, on: connection)
         }
-        guard let path = request.path else {
-            return sendError(.badRequest, on: connection, keepAlive: false, head: isHead, record: &record)
-        }
+        guard let path = request.path else { return sendError(.badRequest, &exchange, on: connection) }
         switch RequestPath(path) {
         case .invalid:
-            sendError(.badRequest, on: connection, keepAlive: keepAlive, head: isHead, record: &record)
+            sendError(.badRequest, &exchange, on: connection)
         case .hidden:
-            sendError(.notFound, on: connection, keepAlive: keepAlive, head: isHead, record: &record)
+            sendError(.notFound, &exchange, on: connection)
         case .file(let segments, let directorySyntax):
             switch config.files.lookup(segments, directorySyntax: directorySyntax) {
             case .redirect(let location):
-                sendError(.movedPermanently, on: connection, keepAlive: keepAlive, head: isHead,
-                          extra: [("Location", location)], record: &record)
+                sendError(.movedPermanently, extra: [("Location", location)], &exchange, on: connection)
             case .notFound:
-                sendError(.notFound, on: connection, keepAlive: keepAlive, head: isHead, record: &record)
+                sendError(.notFound, &exchange, on: connection)
             case .forbidden:
-                sendError(.forbidden, on: connection, keepAlive: keepAlive, head: isHead, record: &record)
+                sendError(.forbidden, &exchange, on: connection)
             case .failed(let errno):
                 config.logger.error("http \(connection.id) cannot open \(path): \(String(cString: strerror(errno)))")
-                sendError(.internalServerError, on: connection, keepAlive: keepAlive, head: isHead, record: &record)
+                sendError(.internalServerError, &exchange, on: connection)
             case .file(let file, let metadata, let relativePath):
-                sendFile(file, metadata, relativePath, for: request, on: connection, keepAlive: keepAlive, record: record)
+                sendFile(file, metadata, relativePath, for: request, exchange, on: connection)
             }
         }
     }
 
     private func sendFile(_ file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String,
-                          for request: HTTPRequestHead, on connection: Connection, keepAlive: Bool, record: AccessRecord) {
-        var record = record
-        let isHead = request.method == "HEAD"
-        let type = MIMETypes.lookup(relativePath)
+                          for request: HTTPRequestHead, _ exchange: Exchange, on connection: Connection) {
+        var exchange = exchange
         var precompressed: (FileDescriptor, FileMetadata)?
         if !relativePath.hasSuffix(".gz"), AcceptEncoding.allowsGzip(request.header("accept-encoding")) {
             precompressed = config.files.precompressed(relativePath, original: metadata)
         }
-        let plan = ResponsePlan(request: request, file: metadata, type: type, precompressed: precompressed?.1,
-                                gzipMinLength: config.gzipMinLength)
-        record.status = plan.status
+        let plan = ResponsePlan(request: request, file: metadata, type: MIMETypes.lookup(relativePath),
+                                precompressed: precompressed?.1, gzipMinLength: config.gzipMinLength)
+        exchange.status = plan.status
         switch plan.body {
         case .none:
-            connection.write(HTTPResponseHead.bytes(plan.status, headers: plan.headers, keepAlive: keepAlive, http10: request.minorVersion == 0))
-            finish(record, keepAlive: keepAlive, on: connection)
+            connection.write(exchange.head(plan.status, plan.headers))
+            finish(exchange, on: connection)
         case .errorPage:
-            sendError(plan.status, on: connection, keepAlive: keepAlive, head: isHead, extra: plan.headers, record: &record)
+            sendError(plan.status, extra: plan.headers, &exchange, on: connection)
         case .file(let offset, let length, let fromPrecompressed):
             let source = fromPrecompressed ? (precompressed?.0 ?? file) : file
-            var bytes = HTTPResponseHead.bytes(plan.status, headers: plan.headers, keepAlive: keepAlive, http10: request.minorVersion == 0)
-            if isHead {
+            var bytes = exchange.head(plan.status, plan.headers)
+            if exchange.isHead {
                 connection.write(bytes)
             } else if length <= config.inlineFileLimit {
                 let headLength = bytes.count
@@ -153,22 +158,21 @@ final class HTTPHandler: ConnectionHandler {
                 connection.write(bytes)
                 // A file that shrank since fstat cannot meet its Content-Length: end the connection.
                 if n != Int(length) { return connection.close() }
-                record.bytes = length
+                exchange.bytes = length
             } else {
                 connection.write(bytes)
                 connection.write(file: source, offset: offset, count: length)
-                record.bytes = length
+                exchange.bytes = length
             }
-            finish(record, keepAlive: keepAlive, on: connection)
+            finish(exchange, on: connection)
         case .gzipStream:
-            let headers = plan.headers + [("Transfer-Encoding", "chunked")]
-            connection.write(HTTPResponseHead.bytes(plan.status, headers: headers, keepAlive: keepAlive, http10: false))
-            guard !isHead else { return finish(record, keepAlive: keepAlive, on: connection) }
+            connection.write(exchange.head(plan.status, plan.headers + [("Transfer-Encoding", "chunked")]))
+            guard !exchange.isHead else { return finish(exchange, on: connection) }
             guard let gzip = GzipStream(file: file, length: metadata.size, level: config.gzipLevel) else {
                 config.logger.error("http \(connection.id) zlib failed to start")
                 return connection.close()
             }
-            stream = Stream(gzip: gzip, record: record, keepAlive: keepAlive)
+            stream = Stream(gzip: gzip, exchange: exchange)
             pump(connection)
         }
     }
@@ -186,41 +190,36 @@ final class HTTPHandler: ConnectionHandler {
                 chunk.append(contentsOf: data)
                 chunk.append(contentsOf: [0x0D, 0x0A])
                 connection.write(chunk)
-                current.record.bytes += Int64(data.count)
+                current.exchange.bytes += Int64(data.count)
                 stream = current
             case .end:
                 connection.write(Array("0\r\n\r\n".utf8))
                 stream = nil
-                finish(current.record, keepAlive: current.keepAlive, on: connection)
+                finish(current.exchange, on: connection)
                 serve(connection)
             case .failed:
                 stream = nil
-                config.logger.error("http \(connection.id) read failed while compressing \(current.record.request)")
+                config.logger.error("http \(connection.id) read failed while compressing \(current.exchange.request)")
                 connection.close()
             }
         }
     }
 
-    private func sendError(_ status: HTTPStatus, on connection: Connection, keepAlive: Bool, head: Bool,
-                           extra: [(String, String)] = [], record: inout AccessRecord) {
+    private func sendError(_ status: HTTPStatus, extra: [(String, String)] = [], _ exchange: inout Exchange, on connection: Connection) {
         let body = HTTPResponseHead.errorPage(status)
-        var headers = extra
-        headers.append(("Content-Type", "text/html; charset=utf-8"))
-        headers.append(("Content-Length", String(body.count)))
-        var bytes = HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: false)
-        if !head {
+        var bytes = exchange.head(status, extra + [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", String(body.count))])
+        if !exchange.isHead {
             bytes.append(contentsOf: body)
-            record.bytes = Int64(body.count)
+            exchange.bytes = Int64(body.count)
         }
         connection.write(bytes)
-        record.status = status
-        finish(record, keepAlive: keepAlive, on: connection)
+        exchange.status = status
+        finish(exchange, on: connection)
     }
 
-    private func finish(_ record: AccessRecord, keepAlive: Bool, on connection: Connection) {
-        let micros = (DispatchTime.now().uptimeNanoseconds - record.started) / 1000
-        let millis = "\(micros / 1000).\(micros % 1000 / 100)"
-        config.logger.info("http \(connection.id) \"\(record.request)\" \(record.status.rawValue) \(record.bytes) \(millis)ms")
-        if !keepAlive { connection.closeAfterFlush() }
+    private func finish(_ exchange: Exchange, on connection: Connection) {
+        let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
+        config.logger.info("http \(connection.id) \"\(exchange.request)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
+        if !exchange.keepAlive { connection.closeAfterFlush() }
     }
 }

@@ -46,7 +46,7 @@ struct Settings {
         }
         services = serviceNames
 
-        let listenText = !flags.listen.isEmpty ? flags.listen : (file?.list("listen")).flatMap { $0.isEmpty ? nil : $0 }
+        let listenText = !flags.listen.isEmpty ? flags.listen.flatMap { $0.split(separator: ",").map(String.init) } : (file?.list("listen")).flatMap { $0.isEmpty ? nil : $0 }
         listenIsDefault = listenText == nil
         listen = []
         for text in listenText ?? ["0.0.0.0", "::"] {
