@@ -98,3 +98,19 @@ struct CommandTests {
         #expect(peak < 64 * 1024, "peak RSS \(peak) KiB while sending 1 GiB")
     }
 }
+
+extension CommandTests {
+    @Test(.enabled(if: Tools.hasCurl, "curl is not installed"))
+    func listensOnIPv6AndIPv4Together() throws {
+        let site = try TemporaryFolder()
+        try site.write("index.html", "both")
+        let server = try ServerProcess(["--www", site.path, "--listen", "127.0.0.1", "--listen", "::1", "--http-port", "0"])
+        let port = try #require(server.listeningPort())
+        let deadline = Date().addingTimeInterval(5)
+        while !server.stdout.contains("listening on [::1]:") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let v6 = server.stdout.split(separator: "\n").first { $0.contains("listening on [::1]:") }
+        let v6Port = try #require(v6?.split(separator: "]:").last?.split(separator: " ").first)
+        #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "both")
+        #expect(try Tools.curl(["-g", "http://[::1]:\(v6Port)/"]).text == "both")
+    }
+}
