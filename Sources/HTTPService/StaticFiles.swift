@@ -22,29 +22,32 @@ public final class StaticFiles: Sendable {
     }
 
     private let root: FileDescriptor
+    private let cache: OpenFileCache
 
-    public init(root path: String) throws(MissingRoot) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    /// `cacheValidity`: how long what was found at a path is reused (0: look every time).
+    public init(root path: String, cacheValidity: Double = 1) throws(MissingRoot) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno))
             throw MissingRoot(path: path, reason: reason)
         }
         root = FileDescriptor(fd)
+        cache = OpenFileCache(validity: cacheValidity)
     }
 
     public func lookup(_ segments: [String], directorySyntax: Bool) -> Lookup {
         let relative = segments.isEmpty ? "." : segments.joined(separator: "/")
-        switch openRegularOrDirectory(relative) {
+        switch open(relative) {
         case .failure(let error):
             return Self.classify(error.errno)
-        case .success((let fd, let metadata, isDirectory: false)):
-            return .file(fd, metadata, relativePath: relative)
-        case .success((_, _, isDirectory: true)):
+        case .success(let found) where !found.isDirectory:
+            return .file(found.file, found.metadata, relativePath: relative)
+        case .success:
             guard directorySyntax else { return .redirect(RequestPath.encode(segments) + "/") }
             let index = segments.isEmpty ? "index.html" : relative + "/index.html"
-            switch openRegularOrDirectory(index) {
-            case .success((let fd, let metadata, isDirectory: false)):
-                return .file(fd, metadata, relativePath: index)
+            switch open(index) {
+            case .success(let found) where !found.isDirectory:
+                return .file(found.file, found.metadata, relativePath: index)
             case .success:
                 return .notFound
             case .failure(let error):
@@ -55,16 +58,16 @@ public final class StaticFiles: Sendable {
 
     /// The `.gz` file beside `relativePath`, if it is a regular file at least as new.
     public func precompressed(_ relativePath: String, original: FileMetadata) -> (FileDescriptor, FileMetadata)? {
-        guard case .success((let fd, let metadata, isDirectory: false)) = openRegularOrDirectory(relativePath + ".gz"),
-              metadata.modified >= original.modified else { return nil }
-        return (fd, metadata)
+        guard case .success(let found) = open(relativePath + ".gz"), !found.isDirectory,
+              found.metadata.modified >= original.modified else { return nil }
+        return (found.file, found.metadata)
     }
 
-    private struct OpenError: Error {
-        let errno: Int32
+    private func open(_ relative: String) -> Result<OpenedFile, OpenError> {
+        cache.value(for: relative) { [root] relative in StaticFiles.openBeneath(root, relative) }
     }
 
-    private func openRegularOrDirectory(_ relative: String) -> Result<(FileDescriptor, FileMetadata, isDirectory: Bool), OpenError> {
+    private static func openBeneath(_ root: FileDescriptor, _ relative: String) -> Result<OpenedFile, OpenError> {
         let fd = csystem_open_beneath(root.fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(OpenError(errno: csystem_errno())) }
         let file = FileDescriptor(fd)
@@ -72,7 +75,8 @@ public final class StaticFiles: Sendable {
         guard fstat(fd, &info) == 0 else { return .failure(OpenError(errno: csystem_errno())) }
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFDIR else { return .failure(OpenError(errno: EACCES)) }
-        return .success((file, FileMetadata(size: Int64(info.st_size), modified: info.st_mtim.tv_sec), kind == S_IFDIR))
+        return .success(OpenedFile(file: file, metadata: FileMetadata(size: Int64(info.st_size), modified: info.st_mtim.tv_sec),
+                                   isDirectory: kind == S_IFDIR))
     }
 
     /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or

@@ -27,6 +27,9 @@ public final class Connection: @unchecked Sendable {
     private var readPaused = false
     private var peerClosed = false
     private var wantsWritable = false
+    /// The socket refused output (EAGAIN): wait for EPOLLOUT. Output merely queued during a
+    /// handler call is sent right after it, without asking epoll.
+    private var blockedOnSend = false
     private var interest: UInt32
     var idleDeadline: UInt64 = 0
     private var idleDuration: UInt64 = 0
@@ -172,23 +175,26 @@ public final class Connection: @unchecked Sendable {
             }
             if n > 0 {
                 pendingOutputBytes -= n
-                writeDeadline = worker.now() + worker.writeTimeout
+                // A peer that is reading gets a fresh send deadline.
+                if blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
                 continue
             }
             let error = csystem_errno()
             if error == EINTR { continue }
             if error == EAGAIN {
-                if writeDeadline == 0 { writeDeadline = worker.now() + worker.writeTimeout }
+                if !blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
+                blockedOnSend = true
                 updateInterest()
                 return false
             }
             worker.close(self, reason: .peerReset)
             return false
         }
-        if writeDeadline != 0 && idleDuration != 0 {
-            idleDeadline = max(idleDeadline, worker.now() + idleDuration)
+        if blockedOnSend {
+            blockedOnSend = false
+            writeDeadline = 0
+            if idleDuration != 0 { idleDeadline = max(idleDeadline, worker.now() + idleDuration) }
         }
-        writeDeadline = 0
         return true
     }
 
@@ -205,7 +211,7 @@ public final class Connection: @unchecked Sendable {
         guard phase != .closed else { return }
         var want: UInt32 = 0
         if !readPaused && !peerClosed { want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP) }
-        if !output.isEmpty { want |= UInt32(CSYSTEM_EPOLLOUT) }
+        if blockedOnSend { want |= UInt32(CSYSTEM_EPOLLOUT) }
         guard want != interest else { return }
         interest = want
         _ = csystem_epoll_modify(worker.epollFD, fd, want, key)

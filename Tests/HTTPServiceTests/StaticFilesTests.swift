@@ -4,7 +4,7 @@ import Testing
 
 /// The jail, against a real folder (files, not sockets).
 @Suite struct StaticFilesTests {
-    func withSite(_ body: (String, StaticFiles) throws -> Void) throws {
+    func withSite(cacheValidity: Double = 0, _ body: (String, StaticFiles) throws -> Void) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("appserver-files-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         let root = base + "/www"
@@ -17,7 +17,7 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: root + "/outdir", withDestinationPath: base)
         try FileManager.default.createSymbolicLink(atPath: root + "/rel", withDestinationPath: "../secret.txt")
         try FileManager.default.createSymbolicLink(atPath: root + "/in", withDestinationPath: "a.txt")
-        try body(root, try StaticFiles(root: root))
+        try body(root, try StaticFiles(root: root, cacheValidity: cacheValidity))
     }
 
     func kind(_ lookup: StaticFiles.Lookup) -> String {
@@ -66,6 +66,18 @@ import Testing
             let old = Date(timeIntervalSince1970: 1000)
             try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: root + "/a.txt.gz")
             #expect(files.precompressed("a.txt", original: metadata) == nil)
+        }
+    }
+
+    @Test func cacheReusesWhatItFoundForItsValidity() throws {
+        try withSite(cacheValidity: 0.3) { root, files in
+            #expect(kind(files.lookup(["new.txt"], directorySyntax: false)) == "404")
+            try Data("new".utf8).write(to: URL(fileURLWithPath: root + "/new.txt"))
+            #expect(kind(files.lookup(["new.txt"], directorySyntax: false)) == "404")
+            Thread.sleep(forTimeInterval: 0.4)
+            #expect(kind(files.lookup(["new.txt"], directorySyntax: false)) == "file new.txt 3")
+            try FileManager.default.removeItem(atPath: root + "/new.txt")
+            #expect(kind(files.lookup(["new.txt"], directorySyntax: false)) == "file new.txt 3")
         }
     }
 
