@@ -16,6 +16,10 @@ public enum IPAddress: Sendable, Hashable {
         }
         var a6 = in6_addr()
         guard inet_pton(AF_INET6, String(s), &a6) == 1 else { return nil }
+        self.init(a6)
+    }
+
+    init(_ a6: in6_addr) {
         let halves = withUnsafeBytes(of: a6) { raw in
             (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
              raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
@@ -71,11 +75,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             self.init(ip: .v4(sin.sin_addr.s_addr), port: UInt16(bigEndian: sin.sin_port))
         case AF_INET6:
             let sin6 = withUnsafeBytes(of: &storage) { $0.loadUnaligned(as: sockaddr_in6.self) }
-            let halves = withUnsafeBytes(of: sin6.sin6_addr) { raw in
-                (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
-                 raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            }
-            self.init(ip: .v6(halves.0, halves.1), port: UInt16(bigEndian: sin6.sin6_port))
+            self.init(ip: IPAddress(sin6.sin6_addr), port: UInt16(bigEndian: sin6.sin6_port))
         default:
             return nil
         }
