@@ -113,8 +113,8 @@ final class HTTPHandler: ConnectionHandler {
             sendError(.badRequest, &exchange, on: connection)
         case .hidden:
             sendError(.notFound, &exchange, on: connection)
-        case .file(let segments, let directorySyntax):
-            switch config.files.lookup(segments, directorySyntax: directorySyntax) {
+        case .file(let relative, let directorySyntax):
+            switch config.files.lookup(relative, directorySyntax: directorySyntax) {
             case .redirect(let location):
                 sendError(.movedPermanently, extra: [("Location", location)], &exchange, on: connection)
             case .notFound:

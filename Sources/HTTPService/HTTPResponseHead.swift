@@ -1,20 +1,23 @@
 /// Serialises a response's status line and header section.
 enum HTTPResponseHead {
     static func bytes(_ status: HTTPStatus, headers: [(String, String)], keepAlive: Bool, http10: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: \(HTTPDate.now())\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        out += "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: ".utf8
+        out += HTTPDate.now().utf8
         for (name, value) in headers {
-            text += name
-            text += ": "
-            text += value
-            text += "\r\n"
+            out += "\r\n".utf8
+            out += name.utf8
+            out += ": ".utf8
+            out += value.utf8
         }
         if !keepAlive {
-            text += "Connection: close\r\n"
+            out += "\r\nConnection: close".utf8
         } else if http10 {
-            text += "Connection: keep-alive\r\n"
+            out += "\r\nConnection: keep-alive".utf8
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        out += "\r\n\r\n".utf8
+        return out
     }
 
     static func errorPage(_ status: HTTPStatus) -> [UInt8] {

@@ -1,12 +1,18 @@
-/// The size and modification time of a file, which validators are made from.
+/// The size and modification time of a file, and the validators made from them (once
+/// per open, which the open-file cache then shares between requests).
 public struct FileMetadata: Sendable, Equatable {
-    public var size: Int64
+    public let size: Int64
     /// Seconds since the epoch.
-    public var modified: Int
+    public let modified: Int
+    /// `"mtime-size"` in hex, as nginx writes it: strong, since it changes with the bytes.
+    public let etagBase: String
+    public let lastModified: String
 
     public init(size: Int64, modified: Int) {
         self.size = size
         self.modified = modified
+        etagBase = String(modified, radix: 16) + "-" + String(size, radix: 16)
+        lastModified = HTTPDate.format(modified)
     }
 }
 

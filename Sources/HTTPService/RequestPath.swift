@@ -4,35 +4,44 @@
 /// `..` and `/`: `..` can then only pop segments already seen and never climbs above the
 /// root (as Go's `path.Clean("/" + name)`). Symlinks are the file opener's business.
 public enum RequestPath: Equatable, Sendable {
-    case file(segments: [String], directorySyntax: Bool)
+    /// The path below the root, segments joined by `/` without a leading one (`""` is the
+    /// root itself); `directorySyntax` when the request ended in `/` (or `.`, `..`).
+    case file(relative: String, directorySyntax: Bool)
     /// Malformed: bad percent-escape, NUL, backslash or invalid UTF-8 (400).
     case invalid
     /// Names a dotfile such as `.git` or `.env` (404).
     case hidden
 
     public init(_ rawPath: Substring) {
-        guard let decoded = RequestPath.percentDecode(rawPath.utf8),
-              !decoded.contains(0), !decoded.contains(0x5C),
-              let text = String(validating: decoded, as: UTF8.self) else {
+        let raw = rawPath.utf8
+        guard let decoded = raw.contains(0x25) ? RequestPath.percentDecode(raw) : Array(raw),
+              !decoded.contains(0), !decoded.contains(0x5C) else {
             self = .invalid
             return
         }
-        var segments: [String] = []
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        for part in parts {
-            switch part {
-            case "", ".": continue
-            case "..": _ = segments.popLast()
-            default:
-                if part.hasPrefix(".") && part != ".well-known" {
-                    self = .hidden
-                    return
-                }
-                segments.append(String(part))
+        var out: [UInt8] = []
+        out.reserveCapacity(decoded.count)
+        var starts: [Int] = []
+        var lastWasDirectory = true
+        for segment in decoded.split(separator: 0x2F, omittingEmptySubsequences: false) {
+            lastWasDirectory = segment.isEmpty || segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8)
+            if segment.elementsEqual("..".utf8), let start = starts.popLast() {
+                out.removeSubrange(max(0, start - 1)...)
             }
+            if lastWasDirectory { continue }
+            if segment.first == 0x2E && !segment.elementsEqual(".well-known".utf8) {
+                self = .hidden
+                return
+            }
+            if !out.isEmpty { out.append(0x2F) }
+            starts.append(out.count)
+            out.append(contentsOf: segment)
         }
-        let last = parts.last ?? ""
-        self = .file(segments: segments, directorySyntax: last.isEmpty || last == "." || last == "..")
+        guard let relative = String(validating: out, as: UTF8.self) else {
+            self = .invalid
+            return
+        }
+        self = .file(relative: relative, directorySyntax: lastWasDirectory)
     }
 
     static func percentDecode(_ bytes: Substring.UTF8View) -> [UInt8]? {
@@ -59,10 +68,10 @@ public enum RequestPath: Equatable, Sendable {
         }
     }
 
-    /// The segments as an absolute URL path, each percent-encoded, for a Location header.
-    public static func encode(_ segments: [String]) -> String {
+    /// A relative path as an absolute URL path, each segment percent-encoded, for a Location header.
+    public static func encode(_ relative: String) -> String {
         var out = ""
-        for segment in segments {
+        for segment in relative.split(separator: "/") {
             out += "/"
             for byte in segment.utf8 {
                 switch byte {

@@ -29,19 +29,19 @@ public struct ResponsePlan: Sendable, Equatable {
         var onTheFly = false
         if acceptsGzip, let precompressed {
             sent = precompressed
-            etag = "\"\(String(precompressed.modified, radix: 16))-\(String(precompressed.size, radix: 16))-gz\""
+            etag = "\"\(precompressed.etagBase)-gz\""
         } else if acceptsGzip && type.compressible && file.size >= gzipMinLength
                     && request.minorVersion >= 1 && request.header("range") == nil {
             // Ranges of an on-the-fly encoding cannot be served, so a Range request gets identity.
             sent = file
             onTheFly = true
-            etag = "W/\"\(String(file.modified, radix: 16))-\(String(file.size, radix: 16))-gzip\""
+            etag = "W/\"\(file.etagBase)-gzip\""
         } else {
             sent = file
-            etag = "\"\(String(file.modified, radix: 16))-\(String(file.size, radix: 16))\""
+            etag = "\"\(file.etagBase)\""
         }
         headers.append(("Content-Type", type.type))
-        headers.append(("Last-Modified", HTTPDate.format(file.modified)))
+        headers.append(("Last-Modified", file.lastModified))
         headers.append(("ETag", etag))
         if type.compressible || precompressed != nil { headers.append(("Vary", "Accept-Encoding")) }
         if sent != file || onTheFly { headers.append(("Content-Encoding", "gzip")) }

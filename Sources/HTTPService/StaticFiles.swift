@@ -35,16 +35,16 @@ public final class StaticFiles: Sendable {
         cache = OpenFileCache(validity: cacheValidity)
     }
 
-    public func lookup(_ segments: [String], directorySyntax: Bool) -> Lookup {
-        let relative = segments.isEmpty ? "." : segments.joined(separator: "/")
-        switch open(relative) {
+    /// `relative` as `RequestPath` gives it: no leading slash, `""` for the root.
+    public func lookup(_ relative: String, directorySyntax: Bool) -> Lookup {
+        switch open(relative.isEmpty ? "." : relative) {
         case .failure(let error):
             return Self.classify(error.errno)
         case .success(let found) where !found.isDirectory:
             return .file(found.file, found.metadata, relativePath: relative)
         case .success:
-            guard directorySyntax else { return .redirect(RequestPath.encode(segments) + "/") }
-            let index = segments.isEmpty ? "index.html" : relative + "/index.html"
+            guard directorySyntax else { return .redirect(RequestPath.encode(relative) + "/") }
+            let index = relative.isEmpty ? "index.html" : relative + "/index.html"
             switch open(index) {
             case .success(let found) where !found.isDirectory:
                 return .file(found.file, found.metadata, relativePath: index)
