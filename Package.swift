@@ -21,19 +21,24 @@ let package = Package(
             name: "HTTPService",
             dependencies: ["ServerCore", "CZlib", "CSystem", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "DNSService",
+            dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "appserver",
             dependencies: [
-                "ServerCore", "HTTPService",
+                "ServerCore", "HTTPService", "DNSService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib"]),
+        .testTarget(name: "DNSServiceTests", dependencies: ["DNSService"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ServerCore", "HTTPService", "appserver", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", "HTTPService", "DNSService", "appserver", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

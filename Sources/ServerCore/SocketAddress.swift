@@ -67,6 +67,18 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         ip.isIPv6 ? "[\(ip.description)]:\(port)" : "\(ip.description):\(port)"
     }
 
+    /// Parses `1.2.3.4:53`, `[2001:db8::1]:53`, or an address alone with `defaultPort`.
+    public init?(_ text: String, defaultPort: UInt16) {
+        if let ip = IPAddress(text) {
+            self.init(ip: ip, port: defaultPort)
+            return
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        let host = String(text[..<colon])
+        guard let ip = IPAddress(host), !ip.isIPv6 || host.hasPrefix("[") else { return nil }
+        self.init(ip: ip, port: port)
+    }
+
     init?(storage: sockaddr_storage) {
         var storage = storage
         switch Int32(storage.ss_family) {
@@ -83,7 +95,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     var family: Int32 { ip.isIPv6 ? AF_INET6 : AF_INET }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch ip {
         case .v4(let raw):
             var sin = sockaddr_in()

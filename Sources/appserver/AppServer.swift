@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSService
 import Dispatch
 import Foundation
 import HTTPService
@@ -9,17 +10,15 @@ import ServerCore
 struct AppServer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "appserver",
-        abstract: "A small multi-protocol application server: HTTP static files."
+        abstract: "A small multi-protocol application server: HTTP static files and DNS."
     )
 
     @OptionGroup var options: Options
 
     func run() throws {
         let settings: Settings
-        let files: StaticFiles
         do {
             settings = try Settings(flags: options, file: try loadConfig())
-            files = try StaticFiles(root: settings.www)
         } catch {
             fail("\(error)")
         }
@@ -39,10 +38,37 @@ struct AppServer: ParsableCommand {
         } catch {
             fail("\(error)")
         }
+        var zoneStore: ZoneStore?
         if settings.services.contains("http") {
+            let files: StaticFiles
+            do {
+                files = try StaticFiles(root: settings.www)
+            } catch {
+                fail("\(error)")
+            }
             let service = HTTPConfiguration(files: files, logger: logger).service
-            bind(registry, settings, port: settings.httpPort, flag: "--http-port", logger: logger) { (address) throws(SocketError) in
+            bind(settings, port: settings.httpPort, flag: "--http-port", name: "http", logger: logger) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
+            }
+        }
+        if settings.services.contains("dns") {
+            let zones: ZoneStore
+            do {
+                zones = try ZoneStore(folder: settings.zones)
+            } catch {
+                fail("\(error)")
+            }
+            zoneStore = zones
+            logger.notice("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)")
+            let forwarder = settings.upstreams.isEmpty ? nil
+                : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
+            let dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
+                                                               allowRecursion: settings.allowRecursion, logger: logger))
+            let stream = dns.service, datagrams = dns.datagramHandler
+            bind(settings, port: settings.dnsPort, flag: "--dns-port", name: "dns, tcp and udp", logger: logger) { (address) throws(SocketError) in
+                // TCP first, so a port chosen by the system (0) is then taken for UDP too.
+                let bound = try registry.addTCP(address, service: stream)
+                return try registry.addUDP(bound, handler: datagrams)
             }
         }
         do {
@@ -52,6 +78,7 @@ struct AppServer: ParsableCommand {
         }
         registry.start()
         Startup.handleSignals(registry: registry, logger: logger)
+        if let zoneStore { Startup.reloadZonesOnHangup(zoneStore, logger: logger) }
         dispatchMain()
     }
 
@@ -65,12 +92,12 @@ struct AppServer: ParsableCommand {
     }
 
     /// Binds the service's port on every listen address, or exits with a line saying why.
-    private func bind(_ registry: ListenerRegistry, _ settings: Settings, port: UInt16, flag: String, logger: Logger,
+    private func bind(_ settings: Settings, port: UInt16, flag: String, name: String, logger: Logger,
                       _ add: (SocketAddress) throws(SocketError) -> SocketAddress) {
         for ip in settings.listen {
             do {
                 let bound = try add(SocketAddress(ip: ip, port: port))
-                logger.notice("listening on \(bound) (\(flag.dropFirst(2).split(separator: "-")[0]))")
+                logger.notice("listening on \(bound) (\(name))")
             } catch {
                 if settings.listenIsDefault && ip.isIPv6 && (error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL) {
                     logger.notice("IPv6 is not available here; listening on IPv4 only")

@@ -5,7 +5,7 @@ struct Options: ParsableArguments {
     @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Services to run, comma-separated: http.", valueName: "list"))
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns.", valueName: "list"))
     var services: [String] = []
 
     @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
@@ -16,6 +16,18 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Folder of static files to serve (default: www).", valueName: "dir"))
     var www: String?
+
+    @Option(help: ArgumentHelp("DNS port, UDP and TCP (default: 53; 0 picks a free one).", valueName: "n"))
+    var dnsPort: String?
+
+    @Option(help: ArgumentHelp("Folder of zone files, one zone per *.zone file (default: conf/zones).", valueName: "dir"))
+    var zones: String?
+
+    @Option(help: ArgumentHelp("Upstream resolver for names outside our zones, IP[:PORT]; repeat for several (default: none).", valueName: "addr"))
+    var upstream: [String] = []
+
+    @Option(help: ArgumentHelp("Clients allowed to use the forwarder, as CIDR; repeat for several (default: loopback and private ranges).", valueName: "cidr"))
+    var allowRecursion: [String] = []
 
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?

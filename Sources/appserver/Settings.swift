@@ -4,9 +4,10 @@ import ServerCore
 
 /// The settings in force: each from its flag, else the config file, else the default.
 struct Settings {
-    static let allServices = ["http"]
+    static let allServices = ["http", "dns"]
     static let configKeys: Set<String> = [
-        "services", "listen", "http-port", "www", "user", "workers", "max-connections", "log-level",
+        "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
+        "user", "workers", "max-connections", "log-level",
     ]
 
     var services: [String]
@@ -15,6 +16,10 @@ struct Settings {
     var listenIsDefault: Bool
     var httpPort: UInt16
     var www: String
+    var dnsPort: UInt16
+    var zones: String
+    var upstreams: [SocketAddress]
+    var allowRecursion: [IPNetwork]
     var user: String
     var workers: Int
     var maxConnections: Int
@@ -38,33 +43,48 @@ struct Settings {
             return n
         }
         let base = file.map { Settings.directory(of: $0.path) }
+        func path(_ flag: String?, _ key: String, default value: String) -> String {
+            if let flag { return flag }
+            if let entry = file?.value(key) { return Settings.resolve(entry.value, against: base) }
+            return value
+        }
+        func list(_ flags: [String], _ key: String) -> [String]? {
+            let values = !flags.isEmpty ? flags.flatMap { $0.split(separator: ",").map(String.init) } : file?.list(key) ?? []
+            return values.isEmpty ? nil : values
+        }
+        func parse<T>(_ texts: [String], _ key: String, as what: String, _ make: (String) -> T?) throws(Invalid) -> [T] {
+            var values: [T] = []
+            for text in texts {
+                guard let value = make(text) else { throw Invalid(description: "--\(key): '\(text)' is not \(what)") }
+                values.append(value)
+            }
+            return values
+        }
 
-        let serviceNames = !flags.services.isEmpty ? flags.services.flatMap { $0.split(separator: ",").map(String.init) }
-            : (file?.list("services")).flatMap { $0.isEmpty ? nil : $0 } ?? Settings.allServices
+        let serviceNames = list(flags.services, "services") ?? Settings.allServices
         for name in serviceNames where !Settings.allServices.contains(name) {
             throw Invalid(description: "unknown service '\(name)' (this build has: \(Settings.allServices.joined(separator: ", ")))")
         }
         services = serviceNames
 
-        let listenText = !flags.listen.isEmpty ? flags.listen.flatMap { $0.split(separator: ",").map(String.init) } : (file?.list("listen")).flatMap { $0.isEmpty ? nil : $0 }
+        let listenText = list(flags.listen, "listen")
         listenIsDefault = listenText == nil
-        listen = []
-        for text in listenText ?? ["0.0.0.0", "::"] {
-            guard let ip = IPAddress(text) else { throw Invalid(description: "--listen: '\(text)' is not an IPv4 or IPv6 address") }
-            listen.append(ip)
-        }
+        listen = try parse(listenText ?? ["0.0.0.0", "::"], "listen", as: "an IPv4 or IPv6 address") { IPAddress($0) }
 
         httpPort = try number(flags.httpPort, "http-port", default: 80, range: 0...65535)
         workers = try number(flags.workers, "workers", default: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), range: 1...256)
         maxConnections = try number(flags.maxConnections, "max-connections", default: 10_000, range: 1...1_000_000)
         user = pick(flags.user, "user")?.value ?? "nobody"
 
-        if let www = flags.www {
-            self.www = www
-        } else if let entry = file?.value("www") {
-            self.www = Settings.resolve(entry.value, against: base)
+        www = path(flags.www, "www", default: "www")
+        dnsPort = try number(flags.dnsPort, "dns-port", default: 53, range: 0...65535)
+        zones = path(flags.zones, "zones", default: "conf/zones")
+        upstreams = try parse(list(flags.upstream, "upstream") ?? [], "upstream",
+                              as: "IP[:PORT] (e.g. 192.0.2.53 or [2001:db8::53]:5353)") { SocketAddress($0, defaultPort: 53) }
+        if let texts = list(flags.allowRecursion, "allow-recursion") {
+            allowRecursion = try parse(texts, "allow-recursion", as: "an address or CIDR prefix (e.g. 10.0.0.0/8)") { IPNetwork($0) }
         } else {
-            www = "www"
+            allowRecursion = IPNetwork.localAndPrivate
         }
 
         let levelText = pick(flags.logLevel, "log-level")

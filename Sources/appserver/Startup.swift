@@ -1,3 +1,4 @@
+import DNSService
 import Dispatch
 import Glibc
 import Logging
@@ -62,6 +63,19 @@ enum Startup {
             source.activate()
             sources.append(source)
         }
+    }
+
+    /// SIGHUP: reload every zone; one that fails keeps its previous version.
+    static func reloadZonesOnHangup(_ zones: ZoneStore, logger: Logger) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            let problems = zones.reload()
+            problems.forEach { logger.error("dns: \($0)") }
+            logger.notice("dns: reloaded \(zones.authority.zones.count) zone(s)\(problems.isEmpty ? "" : ", \(problems.count) with errors")")
+        }
+        source.activate()
+        sources.append(source)
     }
 
     /// Signal sources live as long as the process.

@@ -1,0 +1,20 @@
+import Logging
+import ServerCore
+
+/// What the DNS service needs, built by the command (or a test) and passed in.
+public struct DNSConfiguration: Sendable {
+    public var responder: DNSResponder
+    /// Idle time allowed on a TCP connection between queries (RFC 7766 6.2.3).
+    public var tcpIdleTimeout: Double = 10
+
+    public init(responder: DNSResponder) {
+        self.responder = responder
+    }
+
+    public var datagramHandler: any DatagramHandler { DNSDatagramHandler(responder: responder) }
+
+    public var service: TCPService {
+        let responder = responder, idle = tcpIdleTimeout
+        return TCPService(name: "dns") { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
+    }
+}

@@ -1,0 +1,113 @@
+import Dispatch
+import Logging
+import ServerCore
+
+/// The one DNS core: takes a query's bytes and answers them, from our zones or through the
+/// forwarder. UDP and TCP are thin transports around it; only they know the framing.
+public final class DNSResponder: Sendable {
+    public enum Transport: String, Sendable { case udp, tcp }
+
+    let zones: ZoneStore
+    let forwarder: Forwarder?
+    let allowRecursion: [IPNetwork]
+    let logger: Logger
+
+    /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
+    static let ednsSize: UInt16 = 1232
+
+    public init(zones: ZoneStore, forwarder: Forwarder?, allowRecursion: [IPNetwork], logger: Logger) {
+        self.zones = zones
+        self.forwarder = forwarder
+        self.allowRecursion = allowRecursion
+        self.logger = logger
+    }
+
+    /// Answers `bytes`: `reply` is called exactly once, with the response, or with nil when
+    /// the message deserves none (it is itself a response, or too short to have an ID).
+    public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
+                        reply: @escaping @Sendable ([UInt8]?) -> Void) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard let header = DNSMessage.header(of: bytes), header.flags & 0x8000 == 0 else {
+            logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
+            return reply(nil)
+        }
+        var response = DNSMessage()
+        response.id = header.id
+        response.isResponse = true
+        response.opcode = UInt8((header.flags >> 11) & 0xF)
+        response.recursionDesired = header.flags & 0x0100 != 0
+
+        let query: DNSMessage
+        do {
+            query = try DNSMessage.decode(bytes)
+        } catch {
+            response.rcode = RCode.formErr.rawValue
+            return send(response, for: nil, to: client, over: transport, started: started, reply: reply)
+        }
+        response.questions = query.questions
+        if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
+        guard query.opcode == 0 else {
+            response.rcode = RCode.notImp.rawValue
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+        guard query.questions.count == 1, let question = query.questions.first else {
+            response.rcode = RCode.formErr.rawValue
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+        if let edns = query.edns, edns.version > 0 {
+            response.rcode = RCode.badVers.rawValue
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+        guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
+              question.type != .axfr, question.type != .ixfr else {
+            response.rcode = RCode.refused.rawValue
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+
+        if let answer = zones.authority.answer(question) {
+            response.rcode = answer.rcode.rawValue
+            response.authoritative = answer.authoritative
+            response.answers = answer.answer
+            response.authority = answer.authority
+            response.additional = answer.additional
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+        guard query.recursionDesired, let forwarder, allowRecursion.contains(where: { $0.contains(client.remote.ip) }) else {
+            // Not ours, and no resolver for this client: never an open resolver.
+            response.rcode = RCode.refused.rawValue
+            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+        forwarder.resolve(question) { [self, response] answer in
+            var response = response
+            response.recursionAvailable = true
+            if let answer {
+                response.rcode = answer.rcode
+                // The question as the client spelled it; the records as upstream gave them.
+                response.answers = answer.answer
+                response.authority = answer.authority
+                response.additional = answer.additional
+            } else {
+                response.rcode = RCode.servFail.rawValue
+            }
+            send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        }
+    }
+
+    private func send(_ response: DNSMessage, for query: DNSMessage?, to client: ConnectionID, over transport: Transport,
+                      started: UInt64, reply: @Sendable ([UInt8]?) -> Void) {
+        let limit: Int
+        switch transport {
+        case .tcp: limit = 65535
+        case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
+        }
+        let bytes = response.encode(maxSize: limit)
+        reply(bytes)
+        if logger.logLevel <= .info {
+            let question = response.questions.first.map { "\($0.name) \($0.type)" } ?? "-"
+            let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
+            let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+            let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
+            logger.info("dns \(client) \(transport.rawValue) \"\(question)\" \(rcode)\(truncated) \(response.answers.count) \(bytes.count) \(micros / 1000).\(micros % 1000 / 100)ms")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Dispatch
+import ServerCore
+
+/// Resolves names we are not authoritative for by asking upstream servers, through the
+/// cache: hits never touch upstream, identical questions in flight share one upstream
+/// query, a truncated UDP reply is asked again over TCP, and when every upstream fails
+/// the client gets a stale answer if one is kept, else SERVFAIL, within `deadline` seconds.
+public final class Forwarder: Sendable {
+    public let upstreams: [SocketAddress]
+    public let cache: DNSCache
+    private let queue = DispatchQueue(label: "appserver.dns.forwarder")
+    private let deadline: Double
+    /// Waiters per question in flight; touched only on `queue`.
+    private let inFlight = InFlight()
+
+    private final class InFlight: @unchecked Sendable {
+        var waiters: [DNSCache.Key: [@Sendable (DNSCache.Answer?) -> Void]] = [:]
+    }
+
+    public init(upstreams: [SocketAddress], cache: DNSCache, deadline: Double = 2) {
+        self.upstreams = upstreams
+        self.cache = cache
+        self.deadline = deadline
+    }
+
+    /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
+    /// answer, or nil for SERVFAIL.
+    public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (DNSCache.Answer?) -> Void) {
+        let key = DNSCache.Key(question)
+        if let hit = cache.lookup(key) { return completion(hit) }
+        queue.async { [self] in
+            if inFlight.waiters[key] != nil {
+                inFlight.waiters[key]?.append(completion)
+                return
+            }
+            inFlight.waiters[key] = [completion]
+            ask(question, upstreams: upstreams[...], started: DispatchTime.now()) { [self] answer in
+                if let answer { cache.store(key, answer) }
+                let result = answer ?? cache.stale(key)
+                for waiter in inFlight.waiters.removeValue(forKey: key) ?? [] { waiter(result) }
+            }
+        }
+    }
+
+    /// Tries each upstream in turn, sharing the deadline; runs on `queue`.
+    private func ask(_ question: DNSMessage.Question, upstreams: ArraySlice<SocketAddress>, started: DispatchTime,
+                     done: @escaping (DNSCache.Answer?) -> Void) {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        guard let upstream = upstreams.first, elapsed < deadline else { return done(nil) }
+        // Each server gets a fair share of what time is left, so one dead server cannot use it all.
+        let share = (deadline - elapsed) / Double(upstreams.count)
+        var query = DNSMessage()
+        query.id = UInt16.random(in: 0...UInt16.max)
+        query.recursionDesired = true
+        query.questions = [question]
+        query.edns = DNSMessage.EDNS(udpSize: 1232)
+        let next = { [self] in ask(question, upstreams: upstreams.dropFirst(), started: started, done: done) }
+        UpstreamExchange(query: query, upstream: upstream, transport: .udp, queue: queue) { [self] reply in
+            guard let reply else { return next() }
+            if reply.truncated {
+                UpstreamExchange(query: query, upstream: upstream, transport: .tcp, queue: queue) { reply in
+                    guard let answer = reply.flatMap(Forwarder.usable) else { return next() }
+                    done(answer)
+                }.start(timeout: share)
+                return
+            }
+            guard let answer = Forwarder.usable(reply) else { return next() }
+            done(answer)
+        }.start(timeout: share)
+    }
+
+    /// NOERROR and NXDOMAIN answers are passed on; SERVFAIL, REFUSED and the like send us
+    /// to the next upstream.
+    static func usable(_ reply: DNSMessage) -> DNSCache.Answer? {
+        guard reply.rcode == RCode.noError.rawValue || reply.rcode == RCode.nxDomain.rawValue, !reply.truncated else { return nil }
+        return DNSCache.Answer(rcode: reply.rcode, answer: reply.answers, authority: reply.authority, additional: reply.additional)
+    }
+}

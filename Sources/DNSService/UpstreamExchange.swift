@@ -1,0 +1,113 @@
+import Dispatch
+import Glibc
+import ServerCore
+
+/// One query to one upstream server, over UDP or TCP, ending exactly once: with a reply
+/// that matches the query's ID and question, or with nil (timeout, error, closed).
+///
+/// The UDP socket is new for every query and connected to the upstream, so its source
+/// port is random and the kernel drops datagrams from any other address or port; with a
+/// random ID and the question checked, that is RFC 5452's defence against spoofing.
+/// Confined to the forwarder's serial queue. The sources hold the exchange until it ends
+/// (the timer guarantees it does), then are cancelled, and the socket is closed once the
+/// last cancel handler has run.
+final class UpstreamExchange: @unchecked Sendable {
+    enum Transport { case udp, tcp }
+
+    private let query: DNSMessage
+    private let upstream: SocketAddress
+    private let transport: Transport
+    private let queue: DispatchQueue
+    private var completion: ((DNSMessage?) -> Void)?
+    private var fd: Int32 = -1
+    private var sources: [any DispatchSourceProtocol] = []
+    private var received: [UInt8] = []
+
+    init(query: DNSMessage, upstream: SocketAddress, transport: Transport, queue: DispatchQueue,
+         completion: @escaping (DNSMessage?) -> Void) {
+        self.query = query
+        self.upstream = upstream
+        self.transport = transport
+        self.queue = queue
+        self.completion = completion
+    }
+
+    func start(timeout: Double) {
+        let type = (transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue))
+            | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(upstream.ip.isIPv6 ? AF_INET6 : AF_INET, type, 0)
+        guard fd >= 0 else { return finish(nil) }
+        self.fd = fd
+        let group = DispatchGroup()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + timeout)
+        timer.setEventHandler { self.finish(nil) }
+        add(timer, to: group)
+        group.notify(queue: queue) { close(fd) }
+
+        guard upstream.withSockaddr({ connect(fd, $0, $1) }) == 0 || errno == EINPROGRESS else { return finish(nil) }
+        if transport == .udp {
+            guard send(framed: false) else { return finish(nil) }
+        } else {
+            let writable = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            writable.setEventHandler {
+                writable.cancel()
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                if error != 0 || !self.send(framed: true) { self.finish(nil) }
+            }
+            add(writable, to: group)
+        }
+        let readable = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        readable.setEventHandler { self.receive() }
+        add(readable, to: group)
+    }
+
+    private func add(_ source: any DispatchSourceProtocol, to group: DispatchGroup) {
+        group.enter()
+        source.setCancelHandler { group.leave() }
+        sources.append(source)
+        source.activate()
+    }
+
+    private func send(framed: Bool) -> Bool {
+        var bytes = query.encode()
+        if framed { bytes = [UInt8(bytes.count >> 8), UInt8(truncatingIfNeeded: bytes.count)] + bytes }
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return n == bytes.count
+    }
+
+    private func receive() {
+        var buffer = [UInt8](repeating: 0, count: 65_535)
+        while completion != nil {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return }
+            if n <= 0 { return finish(nil) }
+            if transport == .udp {
+                if let reply = matching(Array(buffer[0..<n])) { finish(reply) }
+                continue
+            }
+            received += buffer[0..<n]
+            guard received.count >= 2 else { continue }
+            let length = Int(received[0]) << 8 | Int(received[1])
+            if received.count >= 2 + length { finish(matching(Array(received[2..<(2 + length)]))) }
+        }
+    }
+
+    /// The reply if it answers our query; anything else is ignored.
+    private func matching(_ bytes: [UInt8]) -> DNSMessage? {
+        guard let reply = try? DNSMessage.decode(bytes), reply.isResponse, reply.id == query.id,
+              reply.questions == query.questions else { return nil }
+        return reply
+    }
+
+    private func finish(_ reply: DNSMessage?) {
+        guard let completion else { return }
+        self.completion = nil
+        sources.forEach { $0.cancel() }
+        sources = []
+        completion(reply)
+    }
+}
