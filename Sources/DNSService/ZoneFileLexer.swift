@@ -26,6 +26,8 @@ struct ZoneFileLexer {
         var line = 1
         var index = 0
         var depth = 0
+        /// Where the outermost open parenthesis is, for the error if it is never closed.
+        var openedAt = 0
         var current: Entry?
         var atLineStart = true
         while index < bytes.count {
@@ -47,6 +49,7 @@ struct ZoneFileLexer {
                 while index < bytes.count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
             case UInt8(ascii: "("):
                 if current == nil { current = Entry(line: line, ownerOmitted: false, tokens: []) }
+                if depth == 0 { openedAt = line }
                 depth += 1
                 index += 1
             case UInt8(ascii: ")"):
@@ -56,9 +59,10 @@ struct ZoneFileLexer {
             case UInt8(ascii: "\""):
                 if current == nil { current = Entry(line: line, ownerOmitted: false, tokens: []) }
                 var text: [UInt8] = []
+                let quoteLine = line
                 index += 1
                 while true {
-                    guard index < bytes.count else { throw Failure(line: line, message: "expected a closing '\"'") }
+                    guard index < bytes.count else { throw Failure(line: quoteLine, message: "expected a closing '\"'") }
                     let c = bytes[index]
                     if c == UInt8(ascii: "\"") { break }
                     if c == UInt8(ascii: "\n") { line += 1 }
@@ -89,7 +93,7 @@ struct ZoneFileLexer {
             }
             atLineStart = false
         }
-        guard depth == 0 else { throw Failure(line: line, message: "expected ')' before the end of the file") }
+        guard depth == 0 else { throw Failure(line: openedAt, message: "expected ')' to close this '(' before the end of the file") }
         if let entry = current, !entry.tokens.isEmpty { entries.append(entry) }
         return entries
     }

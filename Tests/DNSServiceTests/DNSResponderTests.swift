@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import ServerCore
+import Synchronization
+import Testing
+@testable import DNSService
+
+/// The core that UDP and TCP share, fed bytes and read back as bytes.
+@Suite struct DNSResponderTests {
+    final class Folder {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zones-\(UUID().uuidString)").path
+        init(_ files: [String: String]) throws {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for (name, text) in files { try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    let folder: Folder
+    let responder: DNSResponder
+    let client = ConnectionID(local: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 53),
+                              remote: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 40000))
+
+    init() throws {
+        let big = (0..<8).map { "big TXT \"\(String(repeating: "x", count: 200))-\($0)\"" }.joined(separator: "\n")
+        folder = try Folder(["example.test.zone": "$TTL 60\n@ SOA ns hm 1 1 1 1 30\nwww A 192.0.2.1\n" + big + "\n"])
+        responder = DNSResponder(zones: try ZoneStore(folder: folder.path), forwarder: nil, allowRecursion: IPNetwork.localAndPrivate,
+                                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    func query(_ name: String, _ type: RRType, id: UInt16 = 42, edns: DNSMessage.EDNS? = nil, configure: (inout DNSMessage) -> Void = { _ in }) -> [UInt8] {
+        var message = DNSMessage()
+        message.id = id
+        message.recursionDesired = true
+        message.questions = [.init(name: DNSName(name)!, type: type)]
+        message.edns = edns
+        configure(&message)
+        return message.encode()
+    }
+
+    func ask(_ bytes: [UInt8], over transport: DNSResponder.Transport = .udp) -> DNSMessage? {
+        let result = Mutex<[UInt8]??>(nil)
+        responder.respond(to: bytes, from: client, over: transport) { reply in result.withLock { $0 = .some(reply) } }
+        return result.withLock { $0 }.flatMap { $0 }.flatMap { try? DNSMessage.decode($0) }
+    }
+
+    @Test func authoritativeAnswerEchoesIDAndQuestion() {
+        let reply = ask(query("WWW.example.test.", .a, id: 777))
+        #expect(reply?.id == 777)
+        #expect(reply?.isResponse == true && reply?.authoritative == true && reply?.recursionDesired == true)
+        #expect(reply?.recursionAvailable == false)
+        #expect(reply?.questions.first?.name.description == "WWW.example.test.")
+        #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
+    }
+
+    @Test func responsesGetNoReply() {
+        let delivered = Mutex<[UInt8]??>(nil)
+        responder.respond(to: query("www.example.test.", .a) { $0.isResponse = true }, from: client, over: .udp) { reply in
+            delivered.withLock { $0 = .some(reply) }
+        }
+        #expect(delivered.withLock { $0 } == .some(nil))
+    }
+
+    @Test func garbageGetsFormErrOrNothing() {
+        #expect(ask([1, 2, 3]) == nil)
+        var garbage: [UInt8] = [0xAB, 0xCD, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        garbage += [0xC0, 0x0C, 0, 1, 0, 1]
+        let reply = ask(garbage)
+        #expect(reply?.id == 0xABCD)
+        #expect(reply?.rcode == RCode.formErr.rawValue)
+        #expect(ask(query("www.example.test.", .a) { $0.questions.append($0.questions[0]) })?.rcode == RCode.formErr.rawValue)
+        #expect(ask(query("www.example.test.", .a) { $0.questions = [] })?.rcode == RCode.formErr.rawValue)
+    }
+
+    @Test func opcodeClassVersionAndTransfers() {
+        #expect(ask(query("www.example.test.", .a) { $0.opcode = 2 })?.rcode == RCode.notImp.rawValue)
+        #expect(ask(query("www.example.test.", .a) { $0.questions[0].qclass = DNSClass.chaos })?.rcode == RCode.refused.rawValue)
+        let badVersion = ask(query("www.example.test.", .a, edns: .init(udpSize: 4096, version: 1)))
+        #expect(badVersion?.rcode == RCode.badVers.rawValue)
+        #expect(badVersion?.edns?.udpSize == 1232)
+        #expect(ask(query("example.test.", .axfr))?.rcode == RCode.refused.rawValue)
+    }
+
+    @Test func notOursWithoutUpstreamIsRefused() {
+        let reply = ask(query("example.com.", .a))
+        #expect(reply?.rcode == RCode.refused.rawValue)
+        #expect(reply?.answers == [])
+    }
+
+    @Test func udpTruncatesToTheClientsBufferTCPDoesNot() {
+        let plain = ask(query("big.example.test.", .txt))
+        #expect(plain?.truncated == true && plain?.answers == [])
+        let edns = ask(query("big.example.test.", .txt, edns: .init(udpSize: 4096)))
+        #expect(edns?.truncated == true)
+        #expect(edns?.edns?.udpSize == 1232)
+        let tcp = ask(query("big.example.test.", .txt), over: .tcp)
+        #expect(tcp?.truncated == false && tcp?.answers.count == 8)
+        let small = ask(query("www.example.test.", .a, edns: .init(udpSize: 100)))
+        #expect(small?.truncated == false && small?.answers.count == 1)
+    }
+}

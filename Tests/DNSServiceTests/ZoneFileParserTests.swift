@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+@testable import DNSService
+
+@Suite struct ZoneFileParserTests {
+    let origin = DNSName("example.test.")!
+
+    func parse(_ text: String, include: @escaping (String) -> [UInt8]? = { _ in nil }) throws -> [ResourceRecord] {
+        try ZoneFileParser.parse(text, origin: origin, include: include)
+    }
+
+    func failure(_ text: String) -> String? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func soaAcrossLinesWithCommentsAndUnits() throws {
+        let records = try parse("""
+        $TTL 1h
+        @ IN SOA ns1 hostmaster.example.test. ( 1 ; serial
+              2h 15m   ; refresh, retry
+              2w 5m )  ; expire, minimum
+        """)
+        #expect(records.count == 1)
+        guard case .soa(let soa) = records[0].data else { Issue.record("not an SOA"); return }
+        #expect(records[0].name == origin)
+        #expect(records[0].ttl == 3600)
+        #expect(soa.mname == DNSName("ns1.example.test."))
+        #expect([soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] == [1, 7200, 900, 1_209_600, 300])
+    }
+
+    @Test func omittedOwnerTTLAndClassInEitherOrder() throws {
+        let records = try parse("""
+        $TTL 300
+        host 60 IN A 192.0.2.1
+             IN 120 AAAA 2001:db8::1
+             MX 10 mail
+        other A 192.0.2.2
+        """)
+        #expect(records.map(\.name) == [DNSName("host.example.test.")!, DNSName("host.example.test.")!, DNSName("host.example.test.")!, DNSName("other.example.test.")!])
+        #expect(records.map(\.ttl) == [60, 120, 300, 300])
+        #expect(records[2].data == .mx(preference: 10, exchange: DNSName("mail.example.test.")!))
+    }
+
+    @Test func ttlFallsBackToThePreviousRecordWithoutTTLDirective() throws {
+        let records = try parse("a 600 A 192.0.2.1\nb A 192.0.2.2\n")
+        #expect(records.map(\.ttl) == [600, 600])
+    }
+
+    @Test func originDirectiveAndAbsoluteNames() throws {
+        let records = try parse("$TTL 1\n$ORIGIN sub.example.test.\nwww A 192.0.2.1\nx.example.test. A 192.0.2.2\n@ A 192.0.2.3\n")
+        #expect(records.map(\.name.description) == ["www.sub.example.test.", "x.example.test.", "sub.example.test."])
+    }
+
+    @Test func quotedStringsEscapesAndSeveralStrings() throws {
+        let records = try parse(#"$TTL 1"# + "\n" + #"t TXT "a \"b\" c" plain "semi;colon" "\065\066" """#)
+        #expect(records.first?.data == .txt([Array("a \"b\" c".utf8), Array("plain".utf8), Array("semi;colon".utf8), Array("AB".utf8), []]))
+    }
+
+    @Test func srvCaaPtrAndUnknownTypes() throws {
+        let records = try parse("""
+        $TTL 1
+        _sip._tcp SRV 10 60 5060 sip
+        @ CAA 0 issue "ca.example"
+        1 PTR host.example.test.
+        x TYPE65534 \\# 3 010203
+        y A \\# 4 C0000201
+        """)
+        #expect(records[0].data == .srv(priority: 10, weight: 60, port: 5060, target: DNSName("sip.example.test.")!))
+        #expect(records[1].data == .caa(flags: 0, tag: Array("issue".utf8), value: Array("ca.example".utf8)))
+        #expect(records[2].data == .ptr(DNSName("host.example.test.")!))
+        #expect(records[3].type == RRType(rawValue: 65534) && records[3].data == .unknown([1, 2, 3]))
+        #expect(records[4].data == .a([192, 0, 2, 1]))
+    }
+
+    @Test func includeWithItsOwnOrigin() throws {
+        let records = try parse("$TTL 1\n$INCLUDE hosts.inc hosts.example.test.\nafter A 192.0.2.9\n") { name in
+            name == "hosts.inc" ? Array("alpha A 192.0.2.1\n".utf8) : nil
+        }
+        #expect(records.map(\.name.description) == ["alpha.hosts.example.test.", "after.example.test."])
+    }
+
+    @Test(arguments: [
+        ("$TTL 1\nwww A 192.0.2\n", "zone:2: expected an IPv4 address, got '192.0.2'"),
+        ("$TTL 1\nwww AAAA 192.0.2.1\n", "zone:2: expected an IPv6 address, got '192.0.2.1'"),
+        ("$TTL 1\n\n\nwww MX mail\n", "zone:4: expected a preference (0 to 65535), got 'mail'"),
+        ("www A 192.0.2.1\n", "zone:1: expected a TTL (no $TTL given before this record)"),
+        ("$TTL 1\nwww BOGUS data\n", "zone:2: expected a TTL, class or record type, got 'BOGUS'"),
+        ("$TTL 1\nwww CH A 192.0.2.1\n", "zone:2: class CH is not served (expected IN)"),
+        ("$TTL 1\n  A 192.0.2.1\n", "zone:2: expected an owner name (there is no previous record to repeat)"),
+        ("$TTL 1\nwww A 192.0.2.1 extra\n", "zone:2: unexpected 'extra' after the A data"),
+        ("$TTL 1\nt TXT \"unterminated\n", "zone:2: expected a closing '\"'"),
+        ("$TTL 1\nt SOA ( a b 1 2 3 4\n", "zone:2: expected ')' to close this '(' before the end of the file"),
+        ("$TTL 1\n)\n", "zone:2: ')' without '('"),
+        ("$TTL nope\n", "zone:1: expected '$TTL ttl' (e.g. 3600 or 1h)"),
+        ("$GENERATE 1-2 a A 1.2.3.4\n", "zone:1: unknown directive '$GENERATE' (expected $ORIGIN, $TTL or $INCLUDE)"),
+        ("$TTL 1\nx A \\# 3 010203\n", "zone:2: the \\# data is not valid A data"),
+        ("$TTL 1\nx TYPE9 1.2.3.4\n", "zone:2: expected RFC 3597 '\\#' data for TYPE9"),
+        ("$INCLUDE missing.inc\n", "zone:1: cannot read included file 'missing.inc'"),
+    ])
+    func errorsSayFileLineAndWhatWasExpected(_ text: String, _ message: String) {
+        #expect(failure(text) == message)
+    }
+
+    @Test func ttlUnits() {
+        #expect(TTLValue.parse("3600") == 3600)
+        #expect(TTLValue.parse("1h30m") == 5400)
+        #expect(TTLValue.parse("2d") == 172_800)
+        #expect(TTLValue.parse("1W") == 604_800)
+        #expect(TTLValue.parse("1x") == nil)
+        #expect(TTLValue.parse("h") == nil)
+        #expect(TTLValue.parse("99999999999w") == nil)
+    }
+
+    @Test func shippedZonesLoad() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/zones").standardized.path
+        let store = try ZoneStore(folder: folder)
+        #expect(Set(store.authority.zones.map(\.origin.description)) == ["example.test.", "2.0.192.in-addr.arpa."])
+    }
+}
+
+@Suite struct ZoneFileTests {
+    @Test func zoneChecks() {
+        let origin = DNSName("example.test.")!
+        func build(_ text: String) -> String? {
+            do {
+                _ = try Zone(origin: origin, records: try ZoneFileParser.parse(text, origin: origin))
+                return nil
+            } catch let error as Zone.Invalid {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        let soa = "$TTL 1\n@ SOA ns hm 1 1 1 1 1\n"
+        #expect(build("$TTL 1\nwww A 192.0.2.1\n") == "no SOA record at the zone apex example.test.")
+        #expect(build(soa + "www CNAME x\nwww A 192.0.2.1\n") == "www.example.test. has a CNAME and other data")
+        #expect(build(soa + "other.test. A 192.0.2.1\n") == "other.test. is outside the zone example.test.")
+        #expect(build(soa + "@ SOA ns hm 2 1 1 1 1\n") == "more than one SOA record")
+        #expect(build(soa + "www A 192.0.2.1\n") == nil)
+    }
+
+    @Test func loadUsesTheFileNameAsOriginAndReportsThePath() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zones-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n1 PTR host.example.\n".write(toFile: folder + "/2.0.192.in-addr.arpa.zone", atomically: true, encoding: .utf8)
+        let zone = try ZoneFileParser.load(path: folder + "/2.0.192.in-addr.arpa.zone", folder: folder)
+        #expect(zone.origin == DNSName("2.0.192.in-addr.arpa."))
+        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE ../../etc/passwd\n".write(toFile: folder + "/escape.test.zone", atomically: true, encoding: .utf8)
+        #expect(throws: ZoneFileParser.Failure(file: folder + "/escape.test.zone", line: 3, message: "$INCLUDE '../../etc/passwd' is outside the zones folder")) {
+            try ZoneFileParser.load(path: folder + "/escape.test.zone", folder: folder)
+        }
+        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE self.inc\n".write(toFile: folder + "/loop.test.zone", atomically: true, encoding: .utf8)
+        try "$INCLUDE self.inc\n".write(toFile: folder + "/self.inc", atomically: true, encoding: .utf8)
+        #expect(throws: ZoneFileParser.Failure.self) { try ZoneFileParser.load(path: folder + "/loop.test.zone", folder: folder) }
+    }
+}
