@@ -10,7 +10,9 @@ import ServerCore
 /// random ID and the question checked, that is RFC 5452's defence against spoofing.
 /// Confined to the forwarder's serial queue. The sources hold the exchange until it ends
 /// (the timer guarantees it does), then are cancelled, and the socket is closed once the
-/// last cancel handler has run.
+/// last cancel handler has run. A TCP connect is watched by a write source on a second
+/// descriptor (a dup): libdispatch on Linux loses a read source's events when a write
+/// source on the same descriptor is cancelled.
 final class UpstreamExchange: @unchecked Sendable {
     enum Transport { case udp, tcp }
 
@@ -38,18 +40,23 @@ final class UpstreamExchange: @unchecked Sendable {
         let fd = socket(upstream.ip.isIPv6 ? AF_INET6 : AF_INET, type, 0)
         guard fd >= 0 else { return finish(nil) }
         self.fd = fd
+        let connectFD = transport == .tcp ? dup(fd) : -1
         let group = DispatchGroup()
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + timeout)
         timer.setEventHandler { self.finish(nil) }
         add(timer, to: group)
-        group.notify(queue: queue) { close(fd) }
+        group.notify(queue: queue) {
+            close(fd)
+            if connectFD >= 0 { close(connectFD) }
+        }
 
         guard upstream.withSockaddr({ connect(fd, $0, $1) }) == 0 || errno == EINPROGRESS else { return finish(nil) }
         if transport == .udp {
             guard send(framed: false) else { return finish(nil) }
         } else {
-            let writable = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            guard connectFD >= 0 else { return finish(nil) }
+            let writable = DispatchSource.makeWriteSource(fileDescriptor: connectFD, queue: queue)
             writable.setEventHandler {
                 writable.cancel()
                 var error: Int32 = 0

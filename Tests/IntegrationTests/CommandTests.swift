@@ -6,7 +6,7 @@ import Testing
 @Suite(.enabled(if: ServerProcess.binary != nil, "the appserver binary was not found beside the tests"))
 struct CommandTests {
     @Test func missingWwwIsOneClearLine() throws {
-        let server = try ServerProcess(["--www", "/nonexistent/site", "--http-port", "0", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "http", "--www", "/nonexistent/site", "--http-port", "0", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: cannot serve /nonexistent/site: No such file or directory\n")
     }
@@ -25,7 +25,7 @@ struct CommandTests {
             }
         }
         let port = UInt16(bigEndian: sin.sin_port)
-        let server = try ServerProcess(["--www", site.path, "--http-port", "\(port)", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "\(port)", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr.contains("cannot bind 127.0.0.1:\(port): the port is already in use"))
         #expect(server.stderr.contains("--http-port"))
@@ -52,7 +52,7 @@ struct CommandTests {
         let folder = try TemporaryFolder()
         try folder.write("site/index.html", "from the config\n")
         try folder.write("flagged/index.html", "from the flag\n")
-        try folder.write("conf/test.conf", "listen = 127.0.0.1\nhttp-port = 0\nwww = ../site\nlog-level = info\n")
+        try folder.write("conf/test.conf", "services = http\nlisten = 127.0.0.1\nhttp-port = 0\nwww = ../site\nlog-level = info\n")
         let server = try ServerProcess(["--config", folder.path + "/conf/test.conf"])
         let port = try #require(server.listeningPort())
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "from the config\n")
@@ -71,7 +71,7 @@ struct CommandTests {
     func shutdownLetsADownloadFinish() throws {
         let folder = try TemporaryFolder()
         try folder.write("big.bin", patternBytes(64 * 1024 * 1024, seed: 3))
-        let server = try ServerProcess(["--www", folder.path, "--http-port", "0", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "http", "--www", folder.path, "--http-port", "0", "--listen", "127.0.0.1"])
         let port = try #require(server.listeningPort())
         let client = try RawClient(port: port)
         client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -90,7 +90,7 @@ struct CommandTests {
         // A sparse file: a gibibyte of zeros that costs no disk.
         #expect(FileManager.default.createFile(atPath: path, contents: Data("start".utf8)))
         #expect(truncate(path, 1 << 30) == 0)
-        let server = try ServerProcess(["--www", folder.path, "--http-port", "0", "--listen", "127.0.0.1", "--log-level", "notice"])
+        let server = try ServerProcess(["--services", "http", "--www", folder.path, "--http-port", "0", "--listen", "127.0.0.1", "--log-level", "notice"])
         let port = try #require(server.listeningPort())
         let compared = try Tools.run("sh", ["-c", "curl -sS --max-time 120 http://127.0.0.1:\(port)/huge.bin | cmp - '\(path)' && echo same"], timeout: 150)
         #expect(compared.text == "same\n", "\(compared.stderr)")
@@ -104,7 +104,7 @@ extension CommandTests {
     func listensOnIPv6AndIPv4Together() throws {
         let site = try TemporaryFolder()
         try site.write("index.html", "both")
-        let server = try ServerProcess(["--www", site.path, "--listen", "127.0.0.1", "--listen", "::1", "--http-port", "0"])
+        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1", "--http-port", "0"])
         let port = try #require(server.listeningPort())
         let deadline = Date().addingTimeInterval(5)
         while !server.stdout.contains("listening on [::1]:") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

@@ -9,7 +9,7 @@ struct PrivilegeTests {
     func lowPortWithoutRootSaysWhatToDo() throws {
         let site = try TemporaryFolder()
         let binary = try #require(ServerProcess.binary)
-        let result = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary,
+        let result = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--services", "http",
                                                "--www", site.path, "--listen", "127.0.0.1", "--http-port", "1"])
         #expect(result.status == 1)
         #expect(result.stderr == "appserver: cannot bind 127.0.0.1:1: permission denied. Ports below 1024 need root "
@@ -19,7 +19,7 @@ struct PrivilegeTests {
     @Test func rootDropsToTheNamedUserAfterBinding() throws {
         let site = try TemporaryFolder()
         try site.write("index.html", "ok")
-        let server = try ServerProcess(["--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "nobody"])
+        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "nobody"])
         let port = try #require(server.listeningPort())
         let status = try String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)
         let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(whereSeparator: \.isWhitespace).dropFirst()
@@ -31,7 +31,7 @@ struct PrivilegeTests {
 
     @Test func unknownUserIsAStartupError() throws {
         let site = try TemporaryFolder()
-        let server = try ServerProcess(["--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "no-such-user-here"])
+        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "no-such-user-here"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: no such user 'no-such-user-here' to run as (--user)\n")
     }
