@@ -1,4 +1,5 @@
 import Glibc
+import ServerCore
 
 /// Reads RDATA in presentation format (the text after the type in a zone file).
 struct RDataParser {
@@ -112,7 +113,7 @@ struct RDataParser {
         var bytes: [UInt8] = []
         var iterator = hex.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
-            guard let h = RDataParser.hexValue(high), let l = RDataParser.hexValue(low) else { throw Failure(message: "expected hex digits") }
+            guard let h = high.hexDigitValue, let l = low.hexDigitValue else { throw Failure(message: "expected hex digits") }
             bytes.append(h << 4 | l)
         }
         var reader = WireReader(bytes)
@@ -120,15 +121,6 @@ struct RDataParser {
             return try RData.decode(type, length: bytes.count, from: &reader)
         } catch {
             throw Failure(message: "the \\# data is not valid \(type) data")
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x37
-        case 0x61...0x66: byte - 0x57
-        default: nil
         }
     }
 }

@@ -1,3 +1,5 @@
+import ServerCore
+
 /// Turns a request path into the segments of a file below the site root, or a refusal.
 ///
 /// Percent-decoding happens once, before splitting, so `%2e%2e` and `%2f` are ordinary
@@ -53,19 +55,10 @@ public enum RequestPath: Equatable, Sendable {
                 out.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            guard let high = iterator.next()?.hexDigitValue, let low = iterator.next()?.hexDigitValue else { return nil }
             out.append(high << 4 | low)
         }
         return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x37
-        case 0x61...0x66: byte - 0x57
-        default: nil
-        }
     }
 
     /// A relative path as an absolute URL path, each segment percent-encoded, for a Location header.

@@ -16,12 +16,7 @@ struct AppServer: ParsableCommand {
     @OptionGroup var options: Options
 
     func run() throws {
-        let settings: Settings
-        do {
-            settings = try Settings(flags: options, file: try loadConfig())
-        } catch {
-            fail("\(error)")
-        }
+        let settings = orFail { try Settings(flags: options, file: try loadConfig()) }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = settings.logLevel
@@ -31,33 +26,19 @@ struct AppServer: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()
 
-        let registry: ListenerRegistry
-        do {
-            registry = try ListenerRegistry(workers: settings.workers,
-                                            limits: ConnectionLimits(maxConnections: settings.maxConnections))
-        } catch {
-            fail("\(error)")
+        let registry = orFail {
+            try ListenerRegistry(workers: settings.workers, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
         var zoneStore: ZoneStore?
         if settings.services.contains("http") {
-            let files: StaticFiles
-            do {
-                files = try StaticFiles(root: settings.www)
-            } catch {
-                fail("\(error)")
-            }
+            let files = orFail { try StaticFiles(root: settings.www) }
             let service = HTTPConfiguration(files: files, logger: logger).service
             bind(settings, port: settings.httpPort, flag: "--http-port", name: "http", logger: logger) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
             }
         }
         if settings.services.contains("dns") {
-            let zones: ZoneStore
-            do {
-                zones = try ZoneStore(folder: settings.zones)
-            } catch {
-                fail("\(error)")
-            }
+            let zones = orFail { try ZoneStore(folder: settings.zones) }
             zoneStore = zones
             logger.notice("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)")
             let forwarder = settings.upstreams.isEmpty ? nil
@@ -71,11 +52,7 @@ struct AppServer: ParsableCommand {
                 return try registry.addUDP(bound, handler: datagrams)
             }
         }
-        do {
-            try Startup.dropPrivileges(to: settings.user, logger: logger)
-        } catch {
-            fail("\(error)")
-        }
+        orFail { try Startup.dropPrivileges(to: settings.user, logger: logger) }
         registry.start()
         Startup.handleSignals(registry: registry, logger: logger)
         if let zoneStore { Startup.reloadZonesOnHangup(zoneStore, logger: logger) }
@@ -113,4 +90,13 @@ struct AppServer: ParsableCommand {
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("appserver: \(message)\n".utf8))
     exit(1)
+}
+
+/// The value, or the error as that one line.
+func orFail<T>(_ body: () throws -> T) -> T {
+    do {
+        return try body()
+    } catch {
+        fail("\(error)")
+    }
 }

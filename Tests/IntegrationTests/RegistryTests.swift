@@ -46,14 +46,8 @@ import Testing
         defer { close(fd) }
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = bound.port.bigEndian
-        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let payload = Array("ping".utf8)
-        _ = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        _ = withLoopback(port: bound.port) { sendto(fd, payload, payload.count, 0, $0, $1) }
         var buffer = [UInt8](repeating: 0, count: 100)
         let n = recv(fd, &buffer, buffer.count, 0)
         #expect(n > 0 && Array(buffer[0..<max(n, 0)]) == Array("echo:ping".utf8))

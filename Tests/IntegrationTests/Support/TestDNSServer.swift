@@ -50,13 +50,7 @@ func udpExchange(_ bytes: [UInt8], port: UInt16, timeout: Int = 2) -> [UInt8]? {
     defer { close(fd) }
     var tv = timeval(tv_sec: timeout, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var sin = sockaddr_in()
-    sin.sin_family = sa_family_t(AF_INET)
-    sin.sin_port = port.bigEndian
-    sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    _ = withUnsafePointer(to: &sin) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
+    _ = withLoopback(port: port) { sendto(fd, bytes, bytes.count, 0, $0, $1) }
     var buffer = [UInt8](repeating: 0, count: 65535)
     let n = recv(fd, &buffer, buffer.count, 0)
     return n > 0 ? Array(buffer[0..<n]) : nil
