@@ -25,10 +25,14 @@ let package = Package(
             name: "DNSService",
             dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "SMTPService",
+            dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "appserver",
             dependencies: [
-                "ServerCore", "HTTPService", "DNSService",
+                "ServerCore", "HTTPService", "DNSService", "SMTPService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -36,9 +40,10 @@ let package = Package(
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib"]),
         .testTarget(name: "DNSServiceTests", dependencies: ["DNSService"]),
+        .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ServerCore", "HTTPService", "DNSService", "appserver", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", "HTTPService", "DNSService", "SMTPService", "appserver", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

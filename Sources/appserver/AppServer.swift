@@ -5,12 +5,13 @@ import Foundation
 import HTTPService
 import Logging
 import ServerCore
+import SMTPService
 
 @main
 struct AppServer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "appserver",
-        abstract: "A small multi-protocol application server: HTTP static files and DNS."
+        abstract: "A small multi-protocol application server: HTTP static files, DNS and SMTP."
     )
 
     @OptionGroup var options: Options
@@ -52,7 +53,18 @@ struct AppServer: ParsableCommand {
                 return try registry.addUDP(bound, handler: datagrams)
             }
         }
-        orFail { try Startup.dropPrivileges(to: settings.user, logger: logger) }
+        var ownedFolders: [String] = []
+        if settings.services.contains("smtp") {
+            let store = orFail { try MaildirStore(data: settings.data, hostname: Startup.hostname) }
+            ownedFolders += [settings.data, store.root, settings.data + "/spool"]
+            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
+            let service = SMTPConfiguration(policy: policy, store: store, logger: logger).service
+            logger.notice("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
+            bind(settings, port: settings.smtpPort, flag: "--smtp-port", name: "smtp", logger: logger) { (address) throws(SocketError) in
+                try registry.addTCP(address, service: service)
+            }
+        }
+        orFail { try Startup.dropPrivileges(to: settings.user, handing: ownedFolders, logger: logger) }
         registry.start()
         Startup.handleSignals(registry: registry, logger: logger)
         if let zoneStore { Startup.reloadZonesOnHangup(zoneStore, logger: logger) }

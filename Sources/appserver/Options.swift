@@ -5,7 +5,7 @@ struct Options: ParsableArguments {
     @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns.", valueName: "list"))
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp.", valueName: "list"))
     var services: [String] = []
 
     @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
@@ -28,6 +28,15 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Clients allowed to use the forwarder, as CIDR; repeat for several (default: loopback and private ranges).", valueName: "cidr"))
     var allowRecursion: [String] = []
+
+    @Option(help: ArgumentHelp("SMTP port (default: 25; 0 picks a free one).", valueName: "n"))
+    var smtpPort: String?
+
+    @Option(help: ArgumentHelp("Folder for received mail (DIR/mail/<domain>/<user>/, Maildir) and spool files (default: data).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Domain to accept mail for; repeat for several. Mail for any other domain is refused, never relayed.", valueName: "domain"))
+    var mailDomain: [String] = []
 
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?

@@ -1,13 +1,14 @@
 import Glibc
 import Logging
 import ServerCore
+import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
 struct Settings {
-    static let allServices = ["http", "dns"]
+    static let allServices = ["http", "dns", "smtp"]
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
-        "user", "workers", "max-connections", "log-level",
+        "smtp-port", "data", "mail-domain", "user", "workers", "max-connections", "log-level",
     ]
 
     var services: [String]
@@ -20,6 +21,9 @@ struct Settings {
     var zones: String
     var upstreams: [SocketAddress]
     var allowRecursion: [IPNetwork]
+    var smtpPort: UInt16
+    var data: String
+    var mailDomains: [String]
     var user: String
     var workers: Int
     var maxConnections: Int
@@ -85,6 +89,12 @@ struct Settings {
             allowRecursion = try parse(texts, "allow-recursion", as: "an address or CIDR prefix (e.g. 10.0.0.0/8)") { IPNetwork($0) }
         } else {
             allowRecursion = IPNetwork.localAndPrivate
+        }
+
+        smtpPort = try number(flags.smtpPort, "smtp-port", default: 25, range: 0...65535)
+        data = path(flags.data, "data", default: "data")
+        mailDomains = try parse(list(flags.mailDomain, "mail-domain") ?? ["localhost"], "mail-domain", as: "a domain name") { text in
+            MailAddress.isValidDomain(Substring(text)) && !text.hasPrefix("[") ? text.lowercased() : nil
         }
 
         let levelText = pick(flags.logLevel, "log-level")

@@ -34,8 +34,9 @@ enum Startup {
     }
 
     /// Once the ports are bound, a root process becomes `user`, so that a hole in a
-    /// service does not hand out root. Not root: nothing to do.
-    static func dropPrivileges(to user: String, logger: Logger) throws(PrivilegeError) {
+    /// service does not hand out root; the folders it must write to are handed to that
+    /// user first. Not root: nothing to do.
+    static func dropPrivileges(to user: String, handing folders: [String], logger: Logger) throws(PrivilegeError) {
         guard getuid() == 0 else { return }
         guard let entry = getpwnam(user) else {
             throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
@@ -44,6 +45,9 @@ enum Startup {
         if uid == 0 {
             logger.warning("running as root: --user \(user) is the superuser")
             return
+        }
+        for folder in folders where chown(folder, uid, gid) != 0 {
+            throw PrivilegeError(description: "cannot hand \(folder) to user '\(user)': \(String(cString: strerror(errno)))")
         }
         guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0, setuid(0) != 0 else {
             throw PrivilegeError(description: "cannot switch to user '\(user)': \(String(cString: strerror(errno)))")
@@ -76,6 +80,14 @@ enum Startup {
         }
         source.activate()
         sources.append(source)
+    }
+
+    /// The name this host gives itself, for greetings and trace headers.
+    static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
     }
 
     /// Signal sources live as long as the process.

@@ -1,0 +1,145 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// Delivers messages into Maildirs under `root`: `root/<domain>/<mailbox>/{tmp,new,cur}`.
+/// Each copy is written to `tmp/` under a unique name (time, pid, sequence, host),
+/// fsync'ed, then renamed into `new/` (as OpenSMTPD does), so a crash never leaves part
+/// of a message in `new/`. A message being received is spooled to a file first, so
+/// memory stays constant whatever its size.
+public final class MaildirStore: Sendable {
+    public let root: String
+    private let spoolFolder: String
+    private let hostname: String
+    private let sequence = Atomic<Int>(0)
+    private let clock: @Sendable () -> timespec
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `clock` gives the wall time for file names (injected so tests can fix it).
+    public init(data: String, hostname: String, clock: @escaping @Sendable () -> timespec = MaildirStore.now) throws(Failure) {
+        root = data + "/mail"
+        spoolFolder = data + "/spool"
+        // Maildir names may not hold '/' or ':'; Dovecot writes them as \057 and \072.
+        self.hostname = hostname.replacingOccurrences(of: "/", with: "\\057").replacingOccurrences(of: ":", with: "\\072")
+        self.clock = clock
+        for folder in [root, spoolFolder] {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw Failure(description: "cannot create \(folder): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    public static func now() -> timespec {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time
+    }
+
+    /// A name no other delivery uses: `<seconds>.M<microseconds>P<pid>Q<sequence>.<host>`.
+    public func uniqueName() -> String {
+        let time = clock()
+        let n = sequence.add(1, ordering: .relaxed).newValue
+        return "\(time.tv_sec).M\(time.tv_nsec / 1000)P\(getpid())Q\(n).\(hostname)"
+    }
+
+    /// A file the body is written to as it arrives.
+    public final class Spool: @unchecked Sendable {
+        public let path: String
+        let fd: Int32
+        public private(set) var failed = false
+
+        init(path: String, fd: Int32) {
+            self.path = path
+            self.fd = fd
+        }
+
+        public func write(_ bytes: [UInt8]) {
+            guard !failed, !bytes.isEmpty else { return }
+            failed = !MaildirStore.writeAll(fd, bytes)
+        }
+
+        /// Removes the file; called whatever the outcome.
+        public func discard() {
+            close(fd)
+            unlink(path)
+        }
+    }
+
+    public func spool() throws(Failure) -> Spool {
+        let path = spoolFolder + "/" + uniqueName()
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        return Spool(path: path, fd: fd)
+    }
+
+    /// Delivers the spooled body to each mailbox, after the header lines `header` gives for
+    /// it; returns the name of each copy. Stops at the first failure, which it reports.
+    public func deliver(_ spool: Spool, to recipients: [MailAddress], header: (MailAddress) -> [UInt8]) throws(Failure) -> [String] {
+        guard !spool.failed else { throw Failure(description: "writing the spool file \(spool.path) failed") }
+        var names: [String] = []
+        for recipient in recipients {
+            guard let mailbox = recipient.mailboxName else { throw Failure(description: "unsafe mailbox \(recipient)") }
+            let folder = root + "/" + recipient.domain.lowercased() + "/" + mailbox
+            for sub in ["tmp", "new", "cur"] {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder + "/" + sub, withIntermediateDirectories: true,
+                                                            attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw Failure(description: "cannot create \(folder)/\(sub): \(error.localizedDescription)")
+                }
+            }
+            let name = uniqueName()
+            let temporary = folder + "/tmp/" + name
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+            let written = MaildirStore.writeAll(fd, header(recipient)) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
+            close(fd)
+            guard written, rename(temporary, folder + "/new/" + name) == 0 else {
+                unlink(temporary)
+                throw Failure(description: "cannot deliver to \(folder): \(String(cString: strerror(errno)))")
+            }
+            MaildirStore.syncFolder(folder + "/new")
+            names.append(name)
+        }
+        return names
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Copies the whole spool file in bounded chunks.
+    private static func copy(from source: Int32, to destination: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(source, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return false }
+            if n == 0 { return true }
+            guard writeAll(destination, Array(buffer[0..<n])) else { return false }
+            offset += off_t(n)
+        }
+    }
+
+    /// The rename is durable once the folder itself is synced.
+    private static func syncFolder(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
