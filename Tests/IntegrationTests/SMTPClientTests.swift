@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// The SMTP service against swaks, curl and Python's smtplib.
+@Suite struct SMTPClientTests {
+    static let hasSwaks = Tools.find("swaks") != nil
+    static let hasPython = Tools.find("python3") != nil
+
+    @Test(.enabled(if: hasSwaks, "swaks is not installed: skipping the swaks tests"))
+    func swaksDeliversToTwoRecipientsAndRelayIsRefused() throws {
+        let server = try TestSMTPServer()
+        let sent = try Tools.run("swaks", ["--server", "127.0.0.1:\(server.port)", "--from", "sender@outside.test",
+                                          "--to", "alice@example.test,Bob@Example.test", "--header", "Subject: hello from swaks",
+                                          "--body", "line one\n.leading dot\nline three"])
+        #expect(sent.status == 0, "\(sent.text)")
+        for user in ["alice", "bob"] {
+            let messages = server.messages(user)
+            #expect(messages.count == 1)
+            let message = messages.first ?? ""
+            #expect(message.hasPrefix("Return-Path: <sender@outside.test>\r\nReceived: from "))
+            #expect(message.contains("by mx.example.test with ESMTP id "))
+            #expect(message.contains("Subject: hello from swaks\r\n"))
+            #expect(message.contains("\r\n.leading dot\r\n"))
+        }
+        let relay = try Tools.run("swaks", ["--server", "127.0.0.1:\(server.port)", "--to", "someone@elsewhere.test"])
+        #expect(relay.status != 0)
+        #expect(relay.text.contains("554 5.7.1 Relay access denied"))
+        #expect(server.allFiles.count == 2)
+    }
+
+    @Test(.enabled(if: hasSwaks, "swaks is not installed"))
+    func swaksPipelining() throws {
+        let server = try TestSMTPServer()
+        let sent = try Tools.run("swaks", ["--server", "127.0.0.1:\(server.port)", "--pipeline", "--to", "pipe@example.test"])
+        #expect(sent.status == 0, "\(sent.text)")
+        #expect(server.messages("pipe").count == 1)
+    }
+
+    @Test(.enabled(if: Tools.hasCurl, "curl is not installed"))
+    func curlUploadsAMessage() throws {
+        let server = try TestSMTPServer()
+        try server.data.write("message.txt", "From: a@outside.test\r\nTo: carol@example.test\r\nSubject: by curl\r\n\r\nHello.\r\n.dot line\r\n")
+        let result = try Tools.curl(["smtp://127.0.0.1:\(server.port)", "--mail-from", "a@outside.test", "--mail-rcpt", "carol@example.test",
+                                     "--upload-file", server.data.path + "/message.txt"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let message = server.messages("carol").first ?? ""
+        #expect(message.hasSuffix("Subject: by curl\r\n\r\nHello.\r\n.dot line\r\n"))
+    }
+
+    @Test(.enabled(if: hasPython, "python3 is not installed"))
+    func pythonSmtplibAndMailboxReadIt() throws {
+        let server = try TestSMTPServer()
+        let script = """
+        import smtplib, mailbox, sys
+        from email.message import EmailMessage
+        msg = EmailMessage()
+        msg["From"] = "py@outside.test"; msg["To"] = "dave@example.test"; msg["Subject"] = "from smtplib"
+        msg.set_content("caf\\u00e9 \\u2615\\n.starts with a dot\\n")
+        with smtplib.SMTP("127.0.0.1", \(server.port), timeout=10) as s:
+            s.ehlo("python.test")
+            assert s.has_extn("pipelining") and s.has_extn("size") and s.has_extn("8bitmime")
+            refused = s.send_message(msg, to_addrs=["dave@example.test", "eve@elsewhere.test"])
+            assert list(refused) == ["eve@elsewhere.test"], refused
+            assert refused["eve@elsewhere.test"][0] == 554
+            try:
+                s.sendmail("py@outside.test", ["x@elsewhere.test"], "Subject: no\\r\\n\\r\\nno")
+                sys.exit("relayed")
+            except smtplib.SMTPRecipientsRefused:
+                pass
+        box = mailbox.Maildir(sys.argv[1], create=False)
+        [(key, got)] = box.items()
+        assert got["Subject"] == "from smtplib", got["Subject"]
+        assert got["Return-Path"] == "<py@outside.test>"
+        body = got.get_payload(decode=True).decode()
+        assert body == "caf\\u00e9 \\u2615\\n.starts with a dot\\n" or body.replace("\\r\\n", "\\n") == "caf\\u00e9 \\u2615\\n.starts with a dot\\n", repr(body)
+        print("ok")
+        """
+        try server.data.write("check.py", script)
+        let result = try Tools.run("python3", [server.data.path + "/check.py", server.data.path + "/mail/example.test/dave"])
+        #expect(result.text == "ok\n", "\(result.stderr)")
+    }
+}
+
+/// The command as a new user runs it: the shipped config's domain, swaks, then a mail reader.
+@Suite(.enabled(if: ServerProcess.binary != nil && Tools.find("swaks") != nil, "needs the appserver binary and swaks"))
+struct SMTPCommandTests {
+    @Test func shippedDomainLandsInAMaildirThatPythonReads() throws {
+        let data = try TemporaryFolder("appserver-data")
+        let server = try ServerProcess(["--config", "conf/appserver.conf", "--services", "smtp", "--smtp-port", "0",
+                                        "--listen", "127.0.0.1", "--data", data.path + "/data"])
+        let port = try #require(server.listeningPort())
+        let sent = try Tools.run("swaks", ["--to", "someone@example.test", "--server", "127.0.0.1:\(port)"])
+        #expect(sent.status == 0, "\(sent.text)")
+        #expect(server.stdout.contains("to=<someone@example.test> size="))
+        guard Tools.find("python3") != nil else { return }
+        let read = try Tools.run("python3", ["-c", "import mailbox,sys; b=mailbox.Maildir(sys.argv[1], create=False); print(len(b), b[b.keys()[0]]['X-Mailer'].split()[0])",
+                                             data.path + "/data/mail/example.test/someone"])
+        #expect(read.text == "1 swaks\n", "\(read.stderr)")
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+}

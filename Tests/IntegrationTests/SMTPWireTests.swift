@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// Byte-exact SMTP conversations: pipelining, limits, garbage, vanishing clients, load.
+@Suite struct SMTPWireTests {
+    @Test func pipelinedTransactionGetsEveryReplyInOrder() throws {
+        let server = try TestSMTPServer()
+        let replies = try server.converse("EHLO raw.test\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<x@example.test>\r\nRCPT TO:<y@nowhere.test>\r\n"
+            + "RCPT TO:<z@example.test>\r\nDATA\r\nSubject: pipelined\r\n\r\nbody\r\n.\r\nMAIL FROM:<b@outside.test>\r\nRCPT TO:<x@example.test>\r\n"
+            + "DATA\r\nSubject: second\r\n\r\n.\r\nQUIT\r\n")
+        let codes = replies.split(separator: "\r\n").filter { !$0.hasPrefix("250-") }.map { $0.prefix(3) }
+        #expect(codes == ["250", "250", "250", "554", "250", "354", "250", "250", "250", "354", "250", "221"])
+        #expect(server.messages("x").count == 2)
+        #expect(server.messages("z").count == 1)
+    }
+
+    @Test func oversizedBodyIsRefusedAfterTheDotAndNothingStored() throws {
+        let server = try TestSMTPServer(maxMessageSize: 10_000)
+        let body = String(repeating: "0123456789abcdef\r\n", count: 2000)
+        let replies = try server.converse("EHLO c\r\nMAIL FROM:<a@outside.test> SIZE=20000\r\nMAIL FROM:<a@outside.test>\r\n"
+            + "RCPT TO:<big@example.test>\r\nDATA\r\n\(body).\r\nNOOP\r\nQUIT\r\n")
+        #expect(replies.contains("552 5.3.4 Message size exceeds fixed limit\r\n250 2.1.0"))
+        #expect(replies.contains("354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Message size exceeds fixed limit\r\n250 2.0.0 OK\r\n221"))
+        #expect(server.allFiles.isEmpty)
+    }
+
+    @Test func smugglingAttemptStaysInsideTheMessage() throws {
+        let server = try TestSMTPServer()
+        let replies = try server.converse("EHLO c\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\n"
+            + "Subject: one\r\n\r\nhello\n.\nMAIL FROM:<forged@outside.test>\nRCPT TO:<victim@example.test>\nDATA\nSubject: forged\n\r\n.\r\nQUIT\r\n")
+        #expect(replies.components(separatedBy: "354 ").count == 2)
+        let messages = server.messages("victim")
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("Subject: forged") == true)
+    }
+
+    @Test func longLinesGarbageAndTooManyErrors() throws {
+        let server = try TestSMTPServer()
+        let long = try server.converse("EHLO c\r\nNOOP " + String(repeating: "x", count: 600) + "\r\nNOOP\r\nQUIT\r\n")
+        #expect(long.contains("500 5.5.2 Line too long\r\n250 2.0.0 OK\r\n221"))
+        let garbage = try server.converse(String(repeating: "\u{1}\u{2}garbage\r\n", count: 25))
+        #expect(garbage.contains("421 4.7.0 Too many errors"))
+        #expect(garbage.components(separatedBy: "\r\n").filter { $0.hasPrefix("500") }.count == 19)
+        let binary = try RawClient(port: server.port)
+        binary.send(patternBytes(4096))
+        binary.hangUp()
+        #expect(try server.converse("QUIT\r\n").hasPrefix("221"))
+    }
+
+    @Test func clientVanishingMidDataLeavesNothing() throws {
+        let server = try TestSMTPServer()
+        let client = try RawClient(port: server.port)
+        _ = client.read(atLeast: 5)
+        client.send("EHLO c\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<gone@example.test>\r\nDATA\r\nSubject: half\r\n\r\n" + String(repeating: "x", count: 100_000))
+        _ = client.read(atLeast: 60)
+        client.hangUp()
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(server.allFiles.isEmpty)
+    }
+
+    @Test func connectionsPerAddressAreCapped() throws {
+        let server = try TestSMTPServer(maxConnectionsPerAddress: 2)
+        let first = try RawClient(port: server.port), second = try RawClient(port: server.port)
+        #expect(String(decoding: first.read(atLeast: 5), as: UTF8.self).hasPrefix("220"))
+        #expect(String(decoding: second.read(atLeast: 5), as: UTF8.self).hasPrefix("220"))
+        let third = try RawClient(port: server.port)
+        #expect(String(decoding: third.readAll(), as: UTF8.self).hasPrefix("421 4.3.2"))
+        first.hangUp()
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try server.converse("QUIT\r\n").hasPrefix("221"))
+    }
+
+    @Test func fiftyConcurrentSendersAllStored() throws {
+        let server = try TestSMTPServer()
+        let failures = LockedData()
+        let port = server.port
+        DispatchQueue.concurrentPerform(iterations: 50) { index in
+            do {
+                let client = try RawClient(port: port)
+                _ = client.read(atLeast: 5)
+                client.send("EHLO c\(index)\r\nMAIL FROM:<s\(index)@outside.test>\r\nRCPT TO:<inbox@example.test>\r\nDATA\r\n"
+                    + "Subject: message \(index)\r\n\r\n" + String(repeating: "payload \(index)\r\n", count: 500) + ".\r\nQUIT\r\n")
+                let replies = String(decoding: client.readAll(), as: UTF8.self)
+                if !replies.contains("250 2.0.0 OK: queued as") { failures.set(Data("sender \(index): \(replies)".utf8)) }
+            } catch {
+                failures.set(Data("sender \(index): \(error)".utf8))
+            }
+        }
+        #expect(failures.get().isEmpty, "\(String(decoding: failures.get(), as: UTF8.self))")
+        let messages = server.messages("inbox")
+        #expect(messages.count == 50)
+        for index in 0..<50 {
+            let matching = messages.filter { $0.contains("Subject: message \(index)\r\n") }
+            #expect(matching.count == 1)
+            #expect(matching.first?.components(separatedBy: "payload \(index)\r\n").count == 501)
+        }
+    }
+}
