@@ -19,7 +19,7 @@ public final class Connection: @unchecked Sendable {
         case file(FileDescriptor, offset: Int64, remaining: Int64)
     }
 
-    private enum Phase { case open, closingAfterFlush, lingering, closed }
+    private enum Phase { case connecting, open, closingAfterFlush, lingering, closed }
 
     private var output: [OutputItem] = []
     public private(set) var pendingOutputBytes = 0
@@ -35,12 +35,28 @@ public final class Connection: @unchecked Sendable {
     private var idleDuration: UInt64 = 0
     var writeDeadline: UInt64 = 0
 
-    init(id: ConnectionID, fd: Int32, key: UInt64, worker: Worker, interest: UInt32) {
+    init(id: ConnectionID, fd: Int32, key: UInt64, worker: Worker, interest: UInt32, connecting: Bool = false) {
         self.id = id
         self.fd = fd
         self.key = key
         self.worker = worker
         self.interest = interest
+        if connecting { phase = .connecting }
+    }
+
+    var isConnecting: Bool { phase == .connecting }
+
+    /// An outbound connect has completed (EPOLLOUT): open, or report the failure.
+    func finishConnecting() {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0, error == 0 else {
+            return worker.close(self, reason: .connectFailed)
+        }
+        phase = .open
+        idleDeadline = 0
+        updateInterest()
+        opened()
     }
 
     public var isOpen: Bool { phase == .open }
@@ -116,6 +132,7 @@ public final class Connection: @unchecked Sendable {
     // MARK: events from the worker
 
     func readable(into buffer: UnsafeMutableRawBufferPointer) {
+        guard phase != .connecting else { return }
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
             guard phase == .open, let handler else { return }
@@ -218,7 +235,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func updateInterest() {
-        guard phase != .closed else { return }
+        guard phase != .closed, phase != .connecting else { return }
         var want: UInt32 = 0
         if !readPaused && !peerClosed { want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP) }
         if blockedOnSend { want |= UInt32(CSYSTEM_EPOLLOUT) }

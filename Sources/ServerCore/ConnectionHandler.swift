@@ -25,6 +25,8 @@ public enum CloseReason: String, Sendable {
     case closedByServer = "closed"
     case peerReset = "reset by peer"
     case timeout = "timed out"
+    /// An outbound connection that never opened.
+    case connectFailed = "connect failed"
 }
 
 /// A service's TCP side: how to make a handler, and how to turn away a connection over the cap.

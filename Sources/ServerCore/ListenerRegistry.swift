@@ -15,6 +15,7 @@ public final class ListenerRegistry: Sendable {
     private let state = Mutex(State())
     private let openConnections: Counter
     private let nextWorker = Atomic<Int>(0)
+    private let started = Atomic<Bool>(false)
 
     /// Shared with the workers, which count a connection out when it closes.
     private final class Counter: Sendable {
@@ -59,10 +60,46 @@ public final class ListenerRegistry: Sendable {
     }
 
     public func start() {
+        started.store(true, ordering: .relaxed)
         for worker in workers { worker.queue.sync { worker.start() } }
         let (tcp, udp) = state.withLock { ($0.tcp, $0.udp) }
         tcp.forEach { $0.start() }
         udp.forEach { $0.start() }
+    }
+
+    /// A listener opened while serving (an FTP passive port): accepting at once, until the
+    /// handle is stopped. It is the caller's to stop; shutdown does not.
+    public func listen(_ address: SocketAddress, service: TCPService) throws(SocketError) -> ListenerHandle {
+        let listener = try TCPListener(address: address, service: service, queue: acceptQueue) { [self] fd, id, service in
+            admit(fd: fd, id: id, service: service)
+        }
+        if started.load(ordering: .relaxed) { listener.start() }
+        return ListenerHandle(listener)
+    }
+
+    /// Connects out to `remote` (an FTP active data connection), from `local`'s address if
+    /// given. The handler `service` makes either opens, or is closed with `.connectFailed`.
+    public func connect(to remote: SocketAddress, from local: IPAddress?, service: TCPService, timeout: Double) {
+        let fd = socket(remote.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let source = local.map { SocketAddress(ip: $0, port: 0) } ?? SocketAddress(ip: remote.ip.isIPv6 ? .v6(0, 0) : .v4(0), port: 0)
+        var connected = fd >= 0
+        if connected, local != nil {
+            connected = source.withSockaddr { Glibc.bind(fd, $0, $1) } == 0
+        }
+        if connected {
+            connected = remote.withSockaddr { Glibc.connect(fd, $0, $1) } == 0 || errno == EINPROGRESS
+        }
+        let bound = (connected ? try? Socket.localAddress(fd, fallback: source) : nil) ?? source
+        let id = ConnectionID(local: bound, remote: remote)
+        // A socket that could not even start connecting reaches the worker as -1, which it
+        // cannot watch, so the handler hears of a failed connect like any other.
+        let adopted = connected ? fd : -1
+        if !connected && fd >= 0 { Glibc.close(fd) }
+        openConnections.value.add(1, ordering: .relaxed)
+        let worker = workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
+        worker.queue.async {
+            worker.adopt(fd: adopted, id: id, service: service, connectTimeout: timeout)
+        }
     }
 
     /// Stops accepting, asks every connection to finish what it is doing, and calls
@@ -89,7 +126,7 @@ public final class ListenerRegistry: Sendable {
         }
     }
 
-    private func admit(fd: Int32, id: ConnectionID, service: TCPService) {
+    fileprivate func admit(fd: Int32, id: ConnectionID, service: TCPService) {
         if openConnections.value.add(1, ordering: .relaxed).newValue > limits.maxConnections {
             openConnections.value.subtract(1, ordering: .relaxed)
             if !service.busyReply.isEmpty {
@@ -101,4 +138,16 @@ public final class ListenerRegistry: Sendable {
         let worker = workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
         worker.queue.async { worker.adopt(fd: fd, id: id, service: service) }
     }
+}
+
+/// A listener opened while serving; `stop` closes it.
+public final class ListenerHandle: Sendable {
+    private let listener: TCPListener
+    public var address: SocketAddress { listener.address }
+
+    init(_ listener: TCPListener) {
+        self.listener = listener
+    }
+
+    public func stop() { listener.stop() }
 }

@@ -61,26 +61,32 @@ final class Worker: @unchecked Sendable {
 
     func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Takes over an accepted socket; runs on `queue`.
-    func adopt(fd: Int32, id: ConnectionID, service: TCPService) {
+    /// Takes over an accepted socket, or one still connecting out (which opens, or fails,
+    /// within `connectTimeout`); runs on `queue`.
+    func adopt(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double? = nil) {
         let key = nextKey
         nextKey += 1
-        let interest = UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
-        guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
-            Glibc.close(fd)
-            onClose()
-            return
-        }
-        let connection = Connection(id: id, fd: fd, key: key, worker: self, interest: interest)
+        let connecting = connectTimeout != nil
+        let interest = UInt32(connecting ? CSYSTEM_EPOLLOUT : CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
+        let connection = Connection(id: id, fd: fd, key: key, worker: self, interest: interest, connecting: connecting)
         connection.handler = service.makeHandler(id)
         connections[key] = connection
-        connection.opened()
+        guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
+            return close(connection, reason: connecting ? .connectFailed : .peerReset)
+        }
+        if let connectTimeout {
+            connection.idleDeadline = now() + UInt64(connectTimeout * 1e9)
+        } else {
+            connection.opened()
+        }
     }
 
     func close(_ connection: Connection, reason: CloseReason) {
         guard connections.removeValue(forKey: connection.key) != nil else { return }
-        _ = csystem_epoll_remove(epollFD, connection.fd)
-        Glibc.close(connection.fd)
+        if connection.fd >= 0 {
+            _ = csystem_epoll_remove(epollFD, connection.fd)
+            Glibc.close(connection.fd)
+        }
         connection.markClosed()
         let handler = connection.handler
         connection.handler = nil
@@ -99,6 +105,10 @@ final class Worker: @unchecked Sendable {
             let event = events[i]
             guard let connection = connections[event.data] else { continue }
             let flags = event.events
+            if connection.isConnecting {
+                connection.finishConnecting()
+                continue
+            }
             if flags & UInt32(CSYSTEM_EPOLLERR) != 0 {
                 close(connection, reason: .peerReset)
                 continue
@@ -114,7 +124,7 @@ final class Worker: @unchecked Sendable {
         let now = now()
         for connection in Array(connections.values) {
             let deadline = connection.deadline
-            if deadline != 0 && now >= deadline { close(connection, reason: .timeout) }
+            if deadline != 0 && now >= deadline { close(connection, reason: connection.isConnecting ? .connectFailed : .timeout) }
         }
     }
 }

@@ -79,4 +79,40 @@ import Testing
         #expect(client.isClosedByPeer())
         #expect((try? RawClient(port: bound.port)) == nil)
     }
+
+    /// Says "ping" once open and reports what came back, or how it closed.
+    final class Dialer: ConnectionHandler, @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        var outcome = ""
+
+        func connectionOpened(_ connection: Connection) { connection.write(Array("ping".utf8)) }
+
+        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+            outcome += String(decoding: bytes, as: UTF8.self)
+            if outcome.hasSuffix("PING") { connection.close() }
+        }
+
+        func connectionClosed(_ connection: Connection, reason: CloseReason) {
+            if reason != .closedByServer { outcome = reason.rawValue }
+            done.signal()
+        }
+    }
+
+    @Test func listenWhileServingAndConnectOut() throws {
+        let registry = try ListenerRegistry(workers: 2)
+        registry.start()
+        let handle = try registry.listen(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: TCPService(name: "echo") { _ in EchoHandler() })
+        let dialer = Dialer()
+        registry.connect(to: handle.address, from: IPAddress("127.0.0.1"), service: TCPService(name: "out") { _ in dialer }, timeout: 5)
+        #expect(dialer.done.wait(timeout: .now() + 5) == .success)
+        #expect(dialer.outcome.hasSuffix("PING"))
+        let port = handle.address.port
+        handle.stop()
+        Thread.sleep(forTimeInterval: 0.2)
+        let refused = Dialer()
+        registry.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), from: nil, service: TCPService(name: "out") { _ in refused }, timeout: 5)
+        #expect(refused.done.wait(timeout: .now() + 5) == .success)
+        #expect(refused.outcome == "connect failed")
+        registry.shutdown(grace: 0) {}
+    }
 }
