@@ -12,6 +12,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(name: "CSystem", path: "Sources/CSystem"),
         .target(
             name: "ServerCore",
@@ -29,10 +30,14 @@ let package = Package(
             name: "SMTPService",
             dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "FTPService",
+            dependencies: ["ServerCore", "CSystem", "CCrypt", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "appserver",
             dependencies: [
-                "ServerCore", "HTTPService", "DNSService", "SMTPService",
+                "ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -41,9 +46,10 @@ let package = Package(
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib"]),
         .testTarget(name: "DNSServiceTests", dependencies: ["DNSService"]),
         .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService"]),
+        .testTarget(name: "FTPServiceTests", dependencies: ["FTPService", "ServerCore"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ServerCore", "HTTPService", "DNSService", "SMTPService", "appserver", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService", "appserver", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNSService
 import Dispatch
 import Foundation
+import FTPService
 import HTTPService
 import Logging
 import ServerCore
@@ -11,8 +12,15 @@ import SMTPService
 struct AppServer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "appserver",
-        abstract: "A small multi-protocol application server: HTTP static files, DNS and SMTP."
+        abstract: "A small multi-protocol application server: HTTP static files, DNS, SMTP and FTP.",
+        subcommands: [Serve.self, Passwd.self],
+        defaultSubcommand: Serve.self
     )
+}
+
+/// Runs the services (what `appserver` does with no subcommand).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the services (the default).")
 
     @OptionGroup var options: Options
 
@@ -61,6 +69,21 @@ struct AppServer: ParsableCommand {
             let service = SMTPConfiguration(policy: policy, store: store, logger: logger).service
             logger.notice("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
             bind(settings, port: settings.smtpPort, flag: "--smtp-port", name: "smtp", logger: logger) { (address) throws(SocketError) in
+                try registry.addTCP(address, service: service)
+            }
+        }
+        if settings.services.contains("ftp") {
+            let users = orFail { try PasswordFile(path: settings.ftpUsers) }
+            let root = orFail { () throws -> VirtualFS in
+                try FileManager.default.createDirectory(atPath: settings.ftpRoot, withIntermediateDirectories: true)
+                return try VirtualFS(root: settings.ftpRoot)
+            }
+            ownedFolders.append(settings.ftpRoot)
+            let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
+                                       passivePorts: settings.ftpPassivePorts, logger: logger)
+            logger.notice("ftp: \(users.users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
+            let service = ftp.service
+            bind(settings, port: settings.ftpPort, flag: "--ftp-port", name: "ftp", logger: logger) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
             }
         }

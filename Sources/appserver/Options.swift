@@ -5,7 +5,7 @@ struct Options: ParsableArguments {
     @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp.", valueName: "list"))
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp, ftp.", valueName: "list"))
     var services: [String] = []
 
     @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
@@ -37,6 +37,21 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Domain to accept mail for; repeat for several. Mail for any other domain is refused, never relayed.", valueName: "domain"))
     var mailDomain: [String] = []
+
+    @Option(help: ArgumentHelp("FTP control port (default: 21; 0 picks a free one).", valueName: "n"))
+    var ftpPort: String?
+
+    @Option(help: ArgumentHelp("Folder FTP users see as / and cannot leave (default: data/ftp, created if missing).", valueName: "dir"))
+    var ftpRoot: String?
+
+    @Option(help: ArgumentHelp("FTP users file, name:crypt-hash lines (default: conf/ftp-users; see 'appserver passwd').", valueName: "file"))
+    var ftpUsers: String?
+
+    @Flag(help: "Allow anonymous FTP logins, read-only (config key: ftp-anonymous = yes).")
+    var ftpAnonymous = false
+
+    @Option(help: ArgumentHelp("Ports for passive data connections, MIN-MAX (default: any free port).", valueName: "range"))
+    var ftpPassivePorts: String?
 
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Logging
 import ServerCore
@@ -5,10 +6,11 @@ import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
 struct Settings {
-    static let allServices = ["http", "dns", "smtp"]
+    static let allServices = ["http", "dns", "smtp", "ftp"]
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
-        "smtp-port", "data", "mail-domain", "user", "workers", "max-connections", "log-level",
+        "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
+        "user", "workers", "max-connections", "log-level",
     ]
 
     var services: [String]
@@ -24,6 +26,11 @@ struct Settings {
     var smtpPort: UInt16
     var data: String
     var mailDomains: [String]
+    var ftpPort: UInt16
+    var ftpRoot: String
+    var ftpUsers: String
+    var ftpAnonymous: Bool
+    var ftpPassivePorts: ClosedRange<UInt16>?
     var user: String
     var workers: Int
     var maxConnections: Int
@@ -95,6 +102,29 @@ struct Settings {
         data = path(flags.data, "data", default: "data")
         mailDomains = try parse(list(flags.mailDomain, "mail-domain") ?? ["localhost"], "mail-domain", as: "a domain name") { text in
             MailAddress.isValidDomain(Substring(text)) && !text.hasPrefix("[") ? text.lowercased() : nil
+        }
+
+        ftpPort = try number(flags.ftpPort, "ftp-port", default: 21, range: 0...65535)
+        ftpRoot = path(flags.ftpRoot, "ftp-root", default: data + "/ftp")
+        ftpUsers = path(flags.ftpUsers, "ftp-users", default: "conf/ftp-users")
+        if flags.ftpAnonymous {
+            ftpAnonymous = true
+        } else if let entry = file?.value("ftp-anonymous") {
+            guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
+                throw Invalid(description: "\(file?.path ?? ""):\(entry.line): ftp-anonymous: expected yes or no, got '\(entry.value)'")
+            }
+            ftpAnonymous = value
+        } else {
+            ftpAnonymous = false
+        }
+        if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
+            let bounds = text.split(separator: "-").compactMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+            guard bounds.count == 2, bounds[0] >= 1024, bounds[0] <= bounds[1] else {
+                throw Invalid(description: "\(origin): expected MIN-MAX with 1024 <= MIN <= MAX <= 65535, got '\(text)'")
+            }
+            ftpPassivePorts = bounds[0]...bounds[1]
+        } else {
+            ftpPassivePorts = nil
         }
 
         let levelText = pick(flags.logLevel, "log-level")

@@ -13,6 +13,11 @@ typedef struct {
 } csystem_event;
 
 enum {
+    /* open(2) flag for a descriptor that only names a place (Glibc's overlay lacks it). */
+    CSYSTEM_O_PATH = 010000000,
+};
+
+enum {
     CSYSTEM_EPOLLIN = 0x001,
     CSYSTEM_EPOLLOUT = 0x004,
     CSYSTEM_EPOLLERR = 0x008,

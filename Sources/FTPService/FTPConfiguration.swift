@@ -1,0 +1,35 @@
+import Logging
+import ServerCore
+
+/// What the FTP service needs, built by the command (or a test) and passed in.
+public struct FTPConfiguration: Sendable {
+    public var fs: VirtualFS
+    public var users: PasswordFile
+    public var anonymous: Bool
+    /// Where data listeners are opened and active connections made.
+    public var registry: ListenerRegistry
+    /// Ports for passive data connections; nil: any free port.
+    public var passivePorts: ClosedRange<UInt16>?
+    public var logger: Logger
+    public var idleTimeout: Double = 300
+    /// How long a data connection may take to arrive, or sit idle.
+    public var dataTimeout: Double = 30
+    public let perAddress: AddressLimit
+    public let throttle = LoginThrottle()
+
+    public init(fs: VirtualFS, users: PasswordFile, anonymous: Bool, registry: ListenerRegistry, passivePorts: ClosedRange<UInt16>?,
+                logger: Logger, maxConnectionsPerAddress: Int = 10) {
+        self.fs = fs
+        self.users = users
+        self.anonymous = anonymous
+        self.registry = registry
+        self.passivePorts = passivePorts
+        self.logger = logger
+        perAddress = AddressLimit(maxPerAddress: maxConnectionsPerAddress)
+    }
+
+    public var service: TCPService {
+        let configuration = self
+        return TCPService(name: "ftp", busyReply: FTPReply.tooManyConnections.bytes) { _ in FTPHandler(configuration) }
+    }
+}

@@ -1,0 +1,180 @@
+import Dispatch
+import Glibc
+import ServerCore
+
+/// Wires one control connection to the session: command lines (512 octets at most) are
+/// taken one at a time; while a password is checked or a transfer runs, further lines
+/// wait (but ABOR, which is acted on at once), so replies stay in order.
+///
+/// Confined to its connection's queue; password checks and transfers report back through
+/// `connection.async`, hence `@unchecked Sendable`.
+final class FTPHandler: ConnectionHandler, @unchecked Sendable {
+    private let config: FTPConfiguration
+    private var session: FTPSession?
+    private var lines = LineFramer(maxLength: 512)
+    /// Lines received and not yet acted on; nil stands for one that was too long.
+    private var queued: [[UInt8]?] = []
+    private var channel: DataChannel?
+    private var busy = false
+    private var transfer: (what: String, verb: String, started: UInt64)?
+    private var admitted = false
+    private var draining = false
+    /// ABOR arrived during the transfer: its own 226 follows the transfer's 426.
+    private var aborting = false
+
+    init(_ config: FTPConfiguration) {
+        self.config = config
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        guard config.perAddress.acquire(connection.id.remote.ip) else {
+            connection.write(FTPReply.tooManyConnections.bytes)
+            return connection.closeAfterFlush()
+        }
+        admitted = true
+        session = FTPSession(fs: config.fs, anonymousAllowed: config.anonymous, peer: connection.id.remote.ip)
+        connection.setIdleTimeout(config.idleTimeout)
+        connection.write(FTPReply.greeting.bytes)
+    }
+
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        connection.setIdleTimeout(config.idleTimeout)
+        lines.append(bytes)
+        while true {
+            switch lines.next() {
+            case .needMore:
+                if queued.count > 64 { connection.pauseReading() }
+                return drive(connection)
+            case .tooLong: queued.append(nil)
+            case .line(let line): queued.append(line)
+            }
+        }
+    }
+
+    func connectionShouldDrain(_ connection: Connection) {
+        draining = true
+        if !busy { sayGoodbye(connection) }
+    }
+
+    func connectionClosed(_ connection: Connection, reason: CloseReason) {
+        if admitted { config.perAddress.release(connection.id.remote.ip) }
+        channel?.close()
+        channel = nil
+    }
+
+    /// Acts on queued lines until one has to wait.
+    private func drive(_ connection: Connection) {
+        if busy, transfer != nil, let abort = queued.firstIndex(where: { $0.map(FTPCommandLine.init)?.verb == "ABOR" }) {
+            queued.remove(at: abort)
+            aborting = channel?.abort() == true
+            if !aborting { connection.write(FTPReply.noTransfer.bytes) }
+        }
+        while !busy, connection.isOpen, !queued.isEmpty, session != nil {
+            let line = queued.removeFirst()
+            guard let line else {
+                connection.write(FTPReply.lineTooLong.bytes)
+                continue
+            }
+            let verb = FTPCommandLine(line).verb
+            for action in session?.handle(line) ?? [] { perform(action, verb: verb, on: connection) }
+        }
+        if queued.count <= 64 { connection.resumeReading() }
+    }
+
+    private func perform(_ action: FTPSession.Action, verb: String, on connection: Connection) {
+        switch action {
+        case .reply(let reply):
+            connection.write(reply.bytes)
+        case .close:
+            connection.closeAfterFlush()
+        case .checkPassword(let user, let password):
+            busy = true
+            let users = config.users, throttle = config.throttle, ip = connection.id.remote.ip
+            DispatchQueue.global().async { [self] in
+                let success = users.verify(user: user, password: password)
+                let delay = success ? 0 : throttle.failed(ip)
+                if success { throttle.succeeded(ip) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                    connection.async { connection in
+                        self.config.logger.info("ftp \(connection.id) login \(user) \(success ? "ok" : "failed")")
+                        self.busy = false
+                        for action in self.session?.passwordChecked(user: user, success: success) ?? [] {
+                            self.perform(action, verb: "PASS", on: connection)
+                        }
+                        self.drive(connection)
+                    }
+                }
+            }
+        case .enterPassive(let extended):
+            channel?.close()
+            channel = nil
+            enterPassive(extended: extended, on: connection)
+        case .setActive(let target):
+            channel?.close()
+            channel = DataChannel.active(registry: config.registry, target: target, local: connection.id.local.ip, timeout: config.dataTimeout)
+        case .transfer(let job, let what):
+            guard let channel else {
+                if case .receive(let upload, _) = job { upload.abandon() }
+                return connection.write(FTPReply.needDataChannel.bytes)
+            }
+            busy = true
+            transfer = (what, verb, DispatchTime.now().uptimeNanoseconds)
+            connection.write(FTPReply(150, "Opening data connection for \(what)").bytes)
+            channel.run(job) { [self] outcome in
+                connection.async { connection in self.transferEnded(outcome, on: connection) }
+            }
+        case .abort:
+            if let channel, channel.abort() { return }
+            channel?.close()
+            channel = nil
+            connection.write(FTPReply.noTransfer.bytes)
+        }
+    }
+
+    private func enterPassive(extended: Bool, on connection: Connection) {
+        let local = connection.id.local.ip
+        // PASV can only name an IPv4 address; IPv6 clients use EPSV.
+        let v4 = DataAddress.ipv4(local)
+        guard extended || v4 != nil else { return connection.write(FTPReply(425, "Use EPSV with IPv6").bytes) }
+        guard let (opened, address) = DataChannel.passive(registry: config.registry, local: local, ports: config.passivePorts,
+                                                          peer: connection.id.remote.ip, timeout: config.dataTimeout) else {
+            return connection.write(FTPReply.cannotOpenData.bytes)
+        }
+        channel = opened
+        if extended {
+            connection.write(FTPReply(229, "Entering Extended Passive Mode (|||\(address.port)|)").bytes)
+        } else if let v4 {
+            let text = (v4 + [UInt8(address.port >> 8), UInt8(address.port & 0xFF)]).map(String.init).joined(separator: ",")
+            connection.write(FTPReply(227, "Entering Passive Mode (\(text))").bytes)
+        }
+    }
+
+    private func transferEnded(_ outcome: DataChannel.Outcome, on connection: Connection) {
+        let reply: FTPReply
+        switch outcome {
+        case .complete: reply = .transferComplete
+        case .broken: reply = .transferAborted
+        case .noConnection: reply = .cannotOpenData
+        case .localError: reply = .localError
+        }
+        connection.write(reply.bytes)
+        if let transfer {
+            let micros = (DispatchTime.now().uptimeNanoseconds - transfer.started) / 1000
+            config.logger.info("ftp \(connection.id) \(session?.user ?? "-") \"\(transfer.verb) \(transfer.what)\" \(reply.code) \(micros / 1000).\(micros % 1000 / 100)ms")
+        }
+        // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
+        if aborting { connection.write(FTPReply.abortOK.bytes) }
+        aborting = false
+        transfer = nil
+        channel?.close()
+        channel = nil
+        busy = false
+        if draining { return sayGoodbye(connection) }
+        drive(connection)
+    }
+
+    private func sayGoodbye(_ connection: Connection) {
+        connection.write(FTPReply.shuttingDown.bytes)
+        connection.closeAfterFlush()
+    }
+}
