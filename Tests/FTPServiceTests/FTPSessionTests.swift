@@ -1,0 +1,266 @@
+import Foundation
+import ServerCore
+import Testing
+@testable import FTPService
+
+/// The control conversation against a real temporary folder (no sockets).
+@Suite struct FTPSessionTests {
+    final class Root {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ftp-\(UUID().uuidString)").path
+        init() throws {
+            try FileManager.default.createDirectory(atPath: path + "/root/docs", withIntermediateDirectories: true)
+            try Data("hello\n".utf8).write(to: URL(fileURLWithPath: path + "/root/hello.txt"))
+            try Data("secret".utf8).write(to: URL(fileURLWithPath: path + "/secret.txt"))
+            try FileManager.default.createSymbolicLink(atPath: path + "/root/escape", withDestinationPath: path)
+            try FileManager.default.createSymbolicLink(atPath: path + "/root/outside.txt", withDestinationPath: path + "/secret.txt")
+            try FileManager.default.createSymbolicLink(atPath: path + "/root/inside.txt", withDestinationPath: "hello.txt")
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    let root: Root
+    let fs: VirtualFS
+    let peer = IPAddress("192.0.2.7")!
+
+    init() throws {
+        root = try Root()
+        fs = try VirtualFS(root: root.path + "/root")
+    }
+
+    func session(anonymous: Bool = false) -> FTPSession {
+        FTPSession(fs: fs, anonymousAllowed: anonymous, peer: peer)
+    }
+
+    /// The reply codes (and markers for other actions) a line produces.
+    func codes(_ line: String, _ session: inout FTPSession) -> [String] {
+        session.handle(Array(line.utf8)).map { action in
+            switch action {
+            case .reply(let reply): "\(reply.code)"
+            case .checkPassword(let user, let password): "check \(user):\(password)"
+            case .enterPassive(let extended): extended ? "EPSV" : "PASV"
+            case .setActive(let address): "active \(address)"
+            case .transfer(let transfer, _):
+                switch transfer {
+                case .send(_, let offset, let count, let ascii): "send \(offset)+\(count)\(ascii ? " ascii" : "")"
+                case .listing(let bytes): "listing " + String(decoding: bytes, as: UTF8.self)
+                case .receive(let upload, _): { upload.abandon(); return "receive" }()
+                }
+            case .abort: "abort"
+            case .close: "close"
+            }
+        }
+    }
+
+    func loggedIn() -> FTPSession {
+        var s = session()
+        _ = codes("USER alice", &s)
+        _ = codes("PASS pw", &s)
+        _ = s.passwordChecked(user: "alice", success: true)
+        return s
+    }
+
+    @Test func onlyTheLoginVerbsBeforeLogin() {
+        var s = session()
+        for line in ["PWD", "LIST", "RETR hello.txt", "CWD docs", "PASV", "STOR x", "AUTH TLS", "BOGUS", "MKD x"] {
+            #expect(codes(line, &s) == ["530"], "\(line)")
+        }
+        #expect(codes("NOOP", &s) == ["200"])
+        #expect(codes("SYST", &s) == ["215"])
+        #expect(codes("FEAT", &s) == ["211"])
+        #expect(codes("OPTS UTF8 ON", &s) == ["200"])
+        #expect(codes("HELP", &s) == ["214"])
+        #expect(codes("PASS x", &s) == ["503"])
+        #expect(codes("USER alice", &s) == ["331"])
+        #expect(codes("PASS right", &s) == ["check alice:right"])
+        #expect(s.passwordChecked(user: "alice", success: false).count == 1)
+        #expect(codes("PWD", &s) == ["530"])
+        #expect(codes("QUIT", &s) == ["221", "close"])
+    }
+
+    @Test func anonymousIsOffByDefaultAndReadOnlyWhenOn() {
+        var off = session()
+        #expect(codes("USER anonymous", &off) == ["530"])
+        var on = session(anonymous: true)
+        #expect(codes("USER anonymous", &on) == ["331"])
+        #expect(codes("PASS guest@example.test", &on) == ["230"])
+        #expect(codes("RETR hello.txt", &on) == ["send 0+6"])
+        for line in ["STOR x", "APPE x", "DELE hello.txt", "MKD d", "RMD docs", "RNFR hello.txt", "RNTO x", "SITE CHMOD 777 x"] {
+            #expect(codes(line, &on) == ["550"], "\(line)")
+        }
+    }
+
+    @Test func navigationStaysInsideTheRoot() {
+        var s = loggedIn()
+        #expect(codes("PWD", &s) == ["257"])
+        #expect(codes("CWD docs", &s) == ["250"])
+        #expect(s.cwd == "/docs")
+        #expect(codes("CDUP", &s) == ["250"])
+        #expect(codes("CWD ../../../..", &s) == ["250"])
+        #expect(s.cwd == "/")
+        #expect(codes("CWD escape", &s) == ["550"])
+        #expect(codes("CWD /nope", &s) == ["550"])
+        #expect(codes("RETR ../secret.txt", &s) == ["550"])
+        #expect(codes("RETR ../../secret.txt", &s) == ["550"])
+        #expect(codes("RETR outside.txt", &s) == ["550"])
+        #expect(codes("RETR escape/secret.txt", &s) == ["550"])
+        #expect(codes("RETR inside.txt", &s) == ["send 0+6"])
+        #expect(codes("SIZE /docs/../hello.txt", &s) == ["213"])
+    }
+
+    @Test func listingsHideWhatLeadsOutside() {
+        var s = loggedIn()
+        let listing = codes("NLST", &s).first ?? ""
+        #expect(listing == "listing docs\r\nhello.txt\r\ninside.txt\r\n")
+        let mlsd = codes("MLSD", &s).first ?? ""
+        #expect(mlsd.contains("type=dir;modify="))
+        #expect(mlsd.contains("type=file;size=6;modify="))
+        #expect(mlsd.contains("perm=adfrw;unique="))
+        #expect(!mlsd.contains("secret") && !mlsd.contains("escape") && !mlsd.contains("outside"))
+        let list = codes("LIST -la", &s).first ?? ""
+        #expect(list.contains("drwxr-xr-x 1 ftp ftp "))
+        #expect(list.contains(" hello.txt\r\n"))
+        #expect(codes("MLSD hello.txt", &s) == ["501"])
+        #expect(codes("MLST hello.txt", &s) == ["250"])
+        #expect(codes("LIST escape", &s) == ["550"])
+    }
+
+    @Test func typesModesAndRestart() {
+        var s = loggedIn()
+        #expect(codes("TYPE A", &s) == ["200"])
+        #expect(codes("RETR hello.txt", &s) == ["send 0+6 ascii"])
+        #expect(codes("TYPE I", &s) == ["200"])
+        #expect(codes("TYPE E", &s) == ["504"])
+        #expect(codes("MODE S", &s) == ["200"])
+        #expect(codes("MODE B", &s) == ["504"])
+        #expect(codes("STRU F", &s) == ["200"])
+        #expect(codes("STRU R", &s) == ["504"])
+        #expect(codes("REST 2", &s) == ["350"])
+        #expect(codes("RETR hello.txt", &s) == ["send 2+4"])
+        #expect(codes("RETR hello.txt", &s) == ["send 0+6"])
+        #expect(codes("REST 99", &s) == ["350"])
+        #expect(codes("RETR hello.txt", &s) == ["554"])
+        #expect(codes("REST -1", &s) == ["501"])
+    }
+
+    @Test func dataAddressesOnlyToThePeerAboveTheReservedPorts() {
+        var s = loggedIn()
+        #expect(codes("PORT 192,0,2,7,19,137", &s) == ["200", "active 192.0.2.7:5001"])
+        #expect(codes("PORT 192,0,2,8,19,137", &s) == ["500"])
+        #expect(codes("PORT 192,0,2,7,0,21", &s) == ["500"])
+        #expect(codes("PORT 192,0,2,7,19", &s) == ["501"])
+        #expect(codes("PORT 300,0,2,7,19,137", &s) == ["501"])
+        #expect(codes("EPRT |1|192.0.2.7|5282|", &s) == ["200", "active 192.0.2.7:5282"])
+        #expect(codes("EPRT |1|203.0.113.1|5282|", &s) == ["500"])
+        #expect(codes("EPRT |3|x|5282|", &s) == ["522"])
+        #expect(codes("EPRT |2|2001:db8::1|5282|", &s) == ["500"])
+        #expect(codes("PASV", &s) == ["PASV"])
+        #expect(codes("EPSV", &s) == ["EPSV"])
+        #expect(codes("EPSV 3", &s) == ["522"])
+    }
+
+    @Test func fileOperations() throws {
+        var s = loggedIn()
+        #expect(codes("MDTM inside.txt", &s).first == "213")
+        #expect(codes("MKD new dir", &s) == ["257"])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/root/new dir"))
+        #expect(codes("MKD new dir", &s) == ["550"])
+        #expect(codes("RNFR hello.txt", &s) == ["350"])
+        #expect(codes("RNTO new dir/hi.txt", &s) == ["250"])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/root/new dir/hi.txt"))
+        #expect(codes("RNTO again", &s) == ["503"])
+        #expect(codes("RNFR nope", &s) == ["550"])
+        #expect(codes("RMD new dir", &s) == ["550"])
+        #expect(codes("DELE new dir/hi.txt", &s) == ["250"])
+        #expect(codes("RMD new dir", &s) == ["250"])
+        #expect(codes("DELE /", &s) == ["550"])
+        #expect(codes("RNFR escape", &s) == ["550"])
+        #expect(codes("RNFR docs", &s) == ["350"])
+        #expect(codes("RNTO ../../moved", &s) == ["250"])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/root/moved"))
+        #expect(codes("STOR upload.bin", &s) == ["receive"])
+        #expect(codes("STOR .appserver-upload-x", &s) == ["553"])
+        #expect(codes("SIZE moved", &s) == ["550"])
+        #expect(codes("CWD", &s) == ["501"])
+        #expect(codes("XYZZY", &s) == ["500"])
+        #expect(codes("AUTH TLS", &s) == ["502"])
+        #expect(codes("ABOR", &s) == ["abort"])
+    }
+
+    @Test func repliesOnTheWire() {
+        #expect(FTPReply.features.bytes == Array("211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n".utf8))
+        #expect(FTPReply.quoted("/a \"b\"") == "\"/a \"\"b\"\"\"")
+    }
+}
+
+@Suite struct VirtualPathTests {
+    @Test(arguments: [
+        ("x", "/", "/x"), ("../../x", "/a", "/x"), ("/a/./b/../c", "/z", "/a/c"), ("..", "/", "/"), ("", "/a/b", "/a/b"),
+        ("a//b/", "/", "/a/b"), ("%2e%2e", "/", "/%2e%2e"), ("dir with spaces", "/", "/dir with spaces"), ("élan", "/", "/élan"),
+    ])
+    func resolve(_ argument: String, _ cwd: String, _ expected: String) {
+        #expect(VirtualFS.resolve(argument, cwd: cwd) == expected)
+    }
+}
+
+@Suite struct ListingFormatTests {
+    let file = VirtualFS.Entry(name: "report.pdf", isDirectory: false, size: 1234, modified: 1_764_032_523, mode: 0o100644, unique: "803U1a")
+    let folder = VirtualFS.Entry(name: "docs", isDirectory: true, size: 4096, modified: 1_700_000_000, mode: 0o40755, unique: "803U2")
+
+    @Test func lsLongFormat() {
+        let text = String(decoding: ListingFormat.list([file, folder], now: 1_764_032_600), as: UTF8.self)
+        #expect(text == "-rw-r--r-- 1 ftp ftp         1234 Nov 25 01:02 report.pdf\r\ndrwxr-xr-x 1 ftp ftp         4096 Nov 14  2023 docs\r\n")
+    }
+
+    @Test func mlsxFacts() {
+        #expect(ListingFormat.facts(file, readOnly: false) == "type=file;size=1234;modify=20251125010203;perm=adfrw;unique=803U1a; report.pdf")
+        #expect(ListingFormat.facts(folder, readOnly: true) == "type=dir;modify=20231114221320;perm=el;unique=803U2; docs")
+        #expect(ListingFormat.timestamp(0) == "19700101000000")
+    }
+}
+
+@Suite struct PasswordFileTests {
+    /// Made by `openssl passwd -6/-5` and `mkpasswd -m yescrypt/bcrypt`, all for "secret".
+    static let file = """
+    # users
+    sha512:$6$/LqNUgmSLgzb392/$2n92MxFUEHZtITOTkBJgwrfHHjFfZfX8joqNe6DZYoJ7PPlgeSz4iXBrUJIhZ60.qlf.vuTL9Q5ehK0LaxiPl1
+    sha256:$5$lflEXspB5tLmfTZM$zs3ABO3EcZeVChozIUcx1Fi.nKSrA8x69kGx52PbaQ9
+    yes:$y$j9T$M/SkoSofYGx/6igdwyFGV/$Fj9gJUd5C6X3HUgcShBBukIDCtTclW3VDFHGjtLCR.4
+    blow:$2b$05$uTZ3Ha6AUlhhUUSMv8QvRuKbxXka3YVzQ3Y8PgX78uULsBheO5FRK
+    locked:!
+
+    """
+
+    @Test func verifiesEveryHashKind() throws {
+        let users = try PasswordFile(text: PasswordFileTests.file)
+        for name in ["sha512", "sha256", "yes", "blow"] {
+            #expect(users.verify(user: name, password: "secret"), "\(name)")
+            #expect(!users.verify(user: name, password: "Secret"), "\(name)")
+            #expect(!users.verify(user: name, password: ""), "\(name)")
+        }
+        #expect(!users.verify(user: "locked", password: "!"))
+        #expect(!users.verify(user: "nobody-here", password: "secret"))
+    }
+
+    @Test func newHashesVerify() throws {
+        let hash = try #require(PasswordFile.hash("pa:ss wörd"))
+        #expect(hash.hasPrefix("$"))
+        let users = try PasswordFile(text: "new:\(hash)\n")
+        #expect(users.verify(user: "new", password: "pa:ss wörd"))
+        #expect(PasswordFile.hash("pa:ss wörd") != hash)
+    }
+
+    @Test func malformedLinesNameTheLine() {
+        #expect(throws: PasswordFile.Failure.self) { try PasswordFile(text: "ok:$6$x$y\nno colon here\n") }
+        do {
+            _ = try PasswordFile(text: "a:x\n\na:y\n", path: "users")
+        } catch {
+            #expect(error.description == "users:3: 'a' is listed twice")
+        }
+    }
+
+    @Test func constantTimeComparison() {
+        #expect(PasswordFile.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!PasswordFile.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!PasswordFile.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
+    }
+}
