@@ -81,11 +81,11 @@ public final class Connection: @unchecked Sendable {
         output.append(.file(file, offset: offset, remaining: count))
     }
 
-    /// Runs `body` on the connection's queue, if the connection is still open by then, and
+    /// Runs `body` on the connection's queue, unless the connection has closed by then, and
     /// sends what it wrote: for replies that complete elsewhere (an upstream's answer).
     public func async(_ body: @escaping @Sendable (Connection) -> Void) {
         worker.queue.async { [self] in
-            guard phase == .open else { return }
+            guard phase != .closed else { return }
             body(self)
             flush()
         }

@@ -1,0 +1,90 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Byte-exact FTP conversations: data connection theft, limits, aborted uploads.
+@Suite struct FTPWireTests {
+    @Test func passiveDataOnlyFromTheControlPeer() throws {
+        let server = try TestFTPServer()
+        try server.write("file.txt", Array("payload".utf8))
+        let control = try FTPControl(port: server.port)
+        control.login()
+        let port = try #require(control.passivePort())
+        // Another host (127.0.0.2 here) connecting first is turned away...
+        let thief = try #require(connect(port: port, from: "127.0.0.2"))
+        var byte: UInt8 = 0
+        #expect(recv(thief, &byte, 1, 0) <= 0)
+        close(thief)
+        // ...and the real client still gets the data.
+        let data = try #require(connect(port: port, from: "127.0.0.1"))
+        #expect(control.send("RETR file.txt").hasPrefix("150"))
+        var buffer = [UInt8](repeating: 0, count: 100)
+        let n = recv(data, &buffer, 7, Int32(MSG_WAITALL))
+        close(data)
+        #expect(Array(buffer[0..<max(0, n)]) == Array("payload".utf8))
+        #expect(control.reply().hasPrefix("226"))
+    }
+
+    @Test func abortedUploadLeavesTheOldFileWhole() throws {
+        let server = try TestFTPServer()
+        try server.write("keep.bin", patternBytes(1000))
+        let control = try FTPControl(port: server.port)
+        control.login()
+        let port = try #require(control.passivePort())
+        let data = try #require(connect(port: port, from: "127.0.0.1"))
+        #expect(control.send("STOR keep.bin").hasPrefix("150"))
+        _ = patternBytes(5000, seed: 9).withUnsafeBytes { send(data, $0.baseAddress, $0.count, 0) }
+        var linger = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(data, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+        close(data)
+        #expect(control.reply().hasPrefix("426"))
+        #expect(server.read("keep.bin") == patternBytes(1000))
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: server.root)) == ["keep.bin"])
+    }
+
+    @Test func abortDuringADownload() throws {
+        let server = try TestFTPServer()
+        try server.write("huge.bin", patternBytes(32 * 1024 * 1024))
+        let control = try FTPControl(port: server.port)
+        control.login()
+        let port = try #require(control.passivePort())
+        let data = try #require(connect(port: port, from: "127.0.0.1"))
+        #expect(control.send("RETR huge.bin").hasPrefix("150"))
+        control.client.send("ABOR\r\n")
+        #expect(control.reply().hasPrefix("426"))
+        #expect(control.reply().hasPrefix("226"))
+        close(data)
+        #expect(control.send("NOOP").hasPrefix("200"))
+    }
+
+    @Test func limitsAndBadInput() throws {
+        let server = try TestFTPServer(maxConnectionsPerAddress: 2)
+        let first = try FTPControl(port: server.port)
+        #expect(first.send("USER alice " + String(repeating: "x", count: 600)).hasPrefix("500"))
+        #expect(first.send("NOOP").hasPrefix("200"))
+        let second = try RawClient(port: server.port)
+        _ = second.read(atLeast: 5)
+        let third = try RawClient(port: server.port)
+        #expect(String(decoding: third.readAll(), as: UTF8.self).hasPrefix("421"))
+        second.send(patternBytes(3000) + Array("\r\n".utf8))
+        #expect(first.send("RETR x").hasPrefix("530"))
+        first.login()
+        #expect(first.send("RETR missing").hasPrefix("550"))
+        #expect(first.send("RETR \u{0}").hasPrefix("550"))
+        #expect(first.send("LIST").hasPrefix("425"))
+        #expect(first.send("QUIT").hasPrefix("221"))
+    }
+
+    @Test func wrongPasswordsAreSlowedDown() throws {
+        let server = try TestFTPServer()
+        let control = try FTPControl(port: server.port)
+        control.send("USER alice")
+        let started = Date()
+        #expect(control.send("PASS wrong").hasPrefix("530"))
+        control.send("USER alice")
+        #expect(control.send("PASS wrong").hasPrefix("530"))
+        #expect(Date().timeIntervalSince(started) >= 2.9)
+        control.send("USER alice")
+        #expect(control.send("PASS secret").hasPrefix("230"))
+    }
+}

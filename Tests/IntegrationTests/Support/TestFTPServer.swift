@@ -1,0 +1,102 @@
+import Foundation
+import FTPService
+import Logging
+import ServerCore
+
+/// The FTP service in this process on 127.0.0.1: user `alice`, password `secret`, a temporary root.
+final class TestFTPServer {
+    let base: TemporaryFolder
+    let registry: ListenerRegistry
+    let port: UInt16
+
+    var root: String { base.path + "/root" }
+    var url: String { "ftp://127.0.0.1:\(port)" }
+
+    init(anonymous: Bool = false, maxConnectionsPerAddress: Int = 50) throws {
+        base = try TemporaryFolder("appserver-ftp")
+        try FileManager.default.createDirectory(atPath: base.path + "/root", withIntermediateDirectories: true)
+        let hash = PasswordFile.hash("secret") ?? "!"
+        let config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: try PasswordFile(text: "alice:\(hash)\n"),
+                                      anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: nil,
+                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                      maxConnectionsPerAddress: maxConnectionsPerAddress)
+        registry = config.registry
+        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
+        registry.start()
+    }
+
+    func write(_ relative: String, _ bytes: [UInt8]) throws { try base.write("root/" + relative, bytes) }
+    func read(_ relative: String) -> [UInt8]? { base.read("root/" + relative) }
+
+    deinit { registry.shutdown(grace: 0) {} }
+}
+
+/// A control connection spoken to line by line.
+final class FTPControl {
+    let client: RawClient
+    private var buffer: [UInt8] = []
+
+    init(port: UInt16) throws {
+        client = try RawClient(port: port)
+        _ = reply()
+    }
+
+    /// The next complete reply (multi-line ones whole), as text.
+    func reply() -> String {
+        while true {
+            let text = String(decoding: buffer, as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n")
+            if lines.count > 1 {
+                let first = lines[0]
+                let code = first.prefix(3)
+                if first.count >= 4, first[first.index(first.startIndex, offsetBy: 3)] == "-" {
+                    if let end = lines.dropFirst().firstIndex(where: { $0.hasPrefix(code + " ") }) {
+                        let consumed = lines[0...end].joined(separator: "\r\n") + "\r\n"
+                        buffer.removeFirst(consumed.utf8.count)
+                        return consumed
+                    }
+                } else {
+                    buffer.removeFirst(first.utf8.count + 2)
+                    return first
+                }
+            }
+            let more = client.read(atLeast: 1)
+            if more.isEmpty { return "" }
+            buffer += more
+        }
+    }
+
+    @discardableResult
+    func send(_ line: String) -> String {
+        client.send(line + "\r\n")
+        return reply()
+    }
+
+    func login() {
+        send("USER alice")
+        send("PASS secret")
+    }
+
+    /// EPSV's port.
+    func passivePort() -> UInt16? {
+        let answer = send("EPSV")
+        guard let open = answer.range(of: "(|||"), let close = answer.range(of: "|)") else { return nil }
+        return UInt16(answer[open.upperBound..<close.lowerBound])
+    }
+}
+
+/// A TCP connection to 127.0.0.1:`port` from a chosen loopback address.
+func connect(port: UInt16, from source: String) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var local = sockaddr_in()
+    local.sin_family = sa_family_t(AF_INET)
+    inet_pton(AF_INET, source, &local.sin_addr)
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard bound == 0, withLoopback(port: port, { Glibc.connect(fd, $0, $1) }) == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
