@@ -1,0 +1,47 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The FTP service as a new user runs it: add a user with `appserver passwd`, then lftp.
+@Suite(.enabled(if: ServerProcess.binary != nil && Tools.find("lftp") != nil, "needs the appserver binary and lftp"))
+struct FTPCommandTests {
+    @Test func passwdThenLftpMirrorsUpAndDown() throws {
+        let folder = try TemporaryFolder("appserver-ftpcmd")
+        let binary = try #require(ServerProcess.binary)
+        try folder.write("users", "# users\n")
+        let added = try Tools.run(binary, ["passwd", "carol", "--ftp-users", folder.path + "/users"], stdin: Array("tr0ub4dor\n".utf8))
+        #expect(added.status == 0, "\(added.stderr)")
+        let users = String(decoding: folder.read("users") ?? [], as: UTF8.self)
+        #expect(users.hasPrefix("# users\ncarol:$"))
+        #expect(!users.contains("tr0ub4dor"))
+        let again = try Tools.run(binary, ["passwd", "carol", "--ftp-users", folder.path + "/users"], stdin: Array("newer\n".utf8))
+        #expect(again.status == 0)
+        #expect(String(decoding: folder.read("users") ?? [], as: UTF8.self).components(separatedBy: "carol:").count == 2)
+
+        try folder.write("local/notes.txt", "ftp notes\n")
+        try folder.write("local/sub/data.bin", patternBytes(500_000))
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+                                        "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"])
+        let port = try #require(server.listeningPort())
+        let lftp = { (commands: String) in
+            try Tools.run("lftp", ["-u", "carol,newer", "-p", "\(port)", "-e", "set ftp:ssl-allow no; \(commands); quit", "127.0.0.1"], timeout: 60)
+        }
+        #expect(try lftp("mirror -R \(folder.path)/local backup").status == 0)
+        #expect(try lftp("mirror backup \(folder.path)/restored").status == 0)
+        #expect(folder.read("restored/notes.txt") == folder.read("local/notes.txt"))
+        #expect(folder.read("restored/sub/data.bin") == patternBytes(500_000))
+        #expect(server.stdout.contains("login carol ok"))
+        let refused = try Tools.run("lftp", ["-u", "carol,tr0ub4dor", "-p", "\(port)", "-e", "set ftp:ssl-allow no; set net:max-retries 1; ls; quit", "127.0.0.1"], timeout: 60)
+        #expect(refused.status != 0)
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    @Test func missingUsersFileIsAStartupError() throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+                                        "--ftp-root", folder.path, "--ftp-users", "/nonexistent/users"])
+        #expect(server.exitStatus() == 1)
+        #expect(server.stderr == "appserver: cannot read the FTP users file /nonexistent/users\n")
+    }
+}
