@@ -141,7 +141,7 @@ struct Settings {
     /// Paths in the config file are relative to the file's own folder.
     static func resolve(_ path: String, against base: String?) -> String {
         guard let base, !path.hasPrefix("/") else { return path }
-        return base + "/" + path
+        return (base + "/" + path as NSString).standardizingPath
     }
 
     static func directory(of path: String) -> String {
