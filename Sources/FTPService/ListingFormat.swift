@@ -1,4 +1,4 @@
-import Glibc
+import ServerCore
 
 /// Directory listings as FTP clients parse them: LIST in `ls -l` form, NLST names, and
 /// RFC 3659 MLSD/MLST facts.
@@ -36,12 +36,12 @@ public enum ListingFormat {
 
     /// `YYYYMMDDHHMMSS` in UTC (RFC 3659 2.3), as MDTM and `modify` give it.
     public static func timestamp(_ seconds: Int) -> String {
-        format(seconds, "%Y%m%d%H%M%S")
+        UTCTime.format(seconds, "%Y%m%d%H%M%S")
     }
 
     static func date(_ seconds: Int, now: Int) -> String {
         let sixMonths = 182 * 86_400
-        return abs(now - seconds) < sixMonths ? format(seconds, "%b %d %H:%M") : format(seconds, "%b %d  %Y")
+        return abs(now - seconds) < sixMonths ? UTCTime.format(seconds, "%b %d %H:%M") : UTCTime.format(seconds, "%b %d  %Y")
     }
 
     private static func permissions(_ entry: VirtualFS.Entry) -> String {
@@ -50,15 +50,6 @@ public enum ListingFormat {
                                            (0o004, "r"), (0o002, "w"), (0o001, "x")]
         for (bit, letter) in bits { out.append(entry.mode & bit != 0 ? letter : "-") }
         return out
-    }
-
-    private static func format(_ seconds: Int, _ pattern: String) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = strftime(&buffer, buffer.count, pattern, &parts)
-        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

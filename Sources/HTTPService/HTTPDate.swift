@@ -1,16 +1,12 @@
 import CSystem
 import Glibc
+import ServerCore
 import Synchronization
 
 /// HTTP dates (RFC 9110 5.6.7): IMF-fixdate out; IMF-fixdate, RFC 850 and asctime in.
 public enum HTTPDate {
     public static func format(_ seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 40)
-        let n = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        UTCTime.format(seconds, "%a, %d %b %Y %H:%M:%S GMT")
     }
 
     public static func parse(_ text: String) -> Int? {
