@@ -22,7 +22,8 @@ final class DataChannel: Sendable {
 
     private let state = Mutex(State())
     private let peer: IPAddress
-    private let timeout: Double
+    /// How long the data connection may take to come, and may stall once it has.
+    let timeout: Double
     /// For an active channel: whom to connect to, from which address, through which registry.
     private let active: (target: SocketAddress, local: IPAddress, registry: ListenerRegistry)?
 

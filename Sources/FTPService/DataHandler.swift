@@ -28,7 +28,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
 
     func connectionOpened(_ connection: Connection) {
         guard let channel else { return connection.close() }
-        connection.setIdleTimeout(60)
+        connection.setIdleTimeout(channel.timeout)
         channel.attach(connection, self)
     }
 
