@@ -57,6 +57,8 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        // An upload that keeps coming is not idle, however long it takes.
+        connection.setIdleTimeout(channel?.timeout)
         guard upload != nil else {
             early.append(contentsOf: bytes)
             if early.count > 256 * 1024 { connection.pauseReading() }
