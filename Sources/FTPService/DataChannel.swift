@@ -102,6 +102,9 @@ final class DataChannel: Sendable {
         let (done, aborted, listener) = state.withLock { state -> ((@Sendable (Outcome) -> Void)?, Bool, ListenerHandle?) in
             guard !state.finished else { return (nil, false, nil) }
             state.finished = true
+            // The handler and the channel hold each other until here.
+            state.handler = nil
+            state.connection = nil
             defer { state.listener = nil }
             return (state.done, state.aborted, state.listener)
         }
