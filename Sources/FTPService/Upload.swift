@@ -1,0 +1,64 @@
+import Glibc
+import ServerCore
+
+/// A file being received. Confined to the data connection's queue.
+public final class Upload: @unchecked Sendable {
+    private let parent: FileDescriptor
+    private let name: String
+    private let temporary: String?
+    private let fd: Int32
+    private var closed = false
+
+    init(parent: FileDescriptor, name: String, temporary: String?, fd: Int32) {
+        self.parent = parent
+        self.name = name
+        self.temporary = temporary
+        self.fd = fd
+    }
+
+    deinit { if !closed { abandon() } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    func copy(from source: Int32, count: Int64) -> Bool {
+        var remaining = count
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var position: off_t = 0
+        while remaining > 0 {
+            let n = buffer.withUnsafeMutableBytes { pread(source, $0.baseAddress, Int(min(Int64($0.count), remaining)), position) }
+            guard n > 0, buffer.withUnsafeBytes({ write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) else { return false }
+            remaining -= Int64(n)
+            position += off_t(n)
+        }
+        return true
+    }
+
+    /// Makes the upload durable and puts it in place.
+    public func commit() -> Bool {
+        closed = true
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard let temporary else { return synced }
+        guard synced, renameat(parent.fd, temporary, parent.fd, name) == 0 else {
+            unlinkat(parent.fd, temporary, 0)
+            return false
+        }
+        return true
+    }
+
+    /// Throws the upload away (the temporary file; an append keeps what it wrote).
+    public func abandon() {
+        closed = true
+        close(fd)
+        if let temporary { unlinkat(parent.fd, temporary, 0) }
+    }
+}
