@@ -47,6 +47,18 @@ import Testing
         #expect(message.hasSuffix("Subject: by curl\r\n\r\nHello.\r\n.dot line\r\n"))
     }
 
+    /// msmtp is the sendmail that `mail` and scripts pipe a message into.
+    @Test(.enabled(if: Tools.find("msmtp") != nil, "msmtp is not installed"))
+    func sendmailInterfaceThroughMsmtp() throws {
+        let server = try TestSMTPServer()
+        let message = "To: frank@example.test\nSubject: via sendmail\n\nplain LF line endings\n.lonely dot line\n"
+        let sent = try Tools.run("msmtp", ["--host=127.0.0.1", "--port=\(server.port)", "--auth=off", "--tls=off",
+                                          "--from=script@outside.test", "-t"], stdin: Array(message.utf8))
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let stored = server.messages("frank").first ?? ""
+        #expect(stored.contains("Subject: via sendmail\r\n\r\nplain LF line endings\r\n.lonely dot line\r\n"))
+    }
+
     @Test(.enabled(if: hasPython, "python3 is not installed"))
     func pythonSmtplibAndMailboxReadIt() throws {
         let server = try TestSMTPServer()
