@@ -4,7 +4,7 @@ import ServerCore
 /// What the FTP service needs, built by the command (or a test) and passed in.
 public struct FTPConfiguration: Sendable {
     public var fs: VirtualFS
-    public var users: PasswordFile
+    public var users: FTPUsers
     public var anonymous: Bool
     /// Where data listeners are opened and active connections made.
     public var registry: ListenerRegistry
@@ -17,7 +17,7 @@ public struct FTPConfiguration: Sendable {
     public let perAddress: AddressLimit
     public let throttle = LoginThrottle()
 
-    public init(fs: VirtualFS, users: PasswordFile, anonymous: Bool, registry: ListenerRegistry, passivePorts: ClosedRange<UInt16>?,
+    public init(fs: VirtualFS, users: FTPUsers, anonymous: Bool, registry: ListenerRegistry, passivePorts: ClosedRange<UInt16>?,
                 logger: Logger, maxConnectionsPerAddress: Int = 10) {
         self.fs = fs
         self.users = users

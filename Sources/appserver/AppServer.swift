@@ -38,7 +38,7 @@ struct Serve: ParsableCommand {
         let registry = orFail {
             try ListenerRegistry(workers: settings.workers, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
-        var zoneStore: ZoneStore?
+        var reloads: [(name: String, reload: @Sendable () -> [String])] = []
         if settings.services.contains("http") {
             let files = orFail { try StaticFiles(root: settings.www) }
             let service = HTTPConfiguration(files: files, logger: logger).service
@@ -48,7 +48,7 @@ struct Serve: ParsableCommand {
         }
         if settings.services.contains("dns") {
             let zones = orFail { try ZoneStore(folder: settings.zones) }
-            zoneStore = zones
+            reloads.append(("dns zones", { zones.reload() }))
             logger.notice("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)")
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
@@ -73,7 +73,8 @@ struct Serve: ParsableCommand {
             }
         }
         if settings.services.contains("ftp") {
-            let users = orFail { try PasswordFile(path: settings.ftpUsers) }
+            let users = orFail { try FTPUsers(path: settings.ftpUsers) }
+            reloads.append(("ftp users", { users.reload().map { [$0] } ?? [] }))
             let root = orFail { () throws -> VirtualFS in
                 try FileManager.default.createDirectory(atPath: settings.ftpRoot, withIntermediateDirectories: true)
                 return try VirtualFS(root: settings.ftpRoot)
@@ -81,7 +82,7 @@ struct Serve: ParsableCommand {
             ownedFolders.append(settings.ftpRoot)
             let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger)
-            logger.notice("ftp: \(users.users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
+            logger.notice("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             let service = ftp.service
             bind(settings, port: settings.ftpPort, flag: "--ftp-port", name: "ftp", logger: logger) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
@@ -90,7 +91,7 @@ struct Serve: ParsableCommand {
         orFail { try Startup.dropPrivileges(to: settings.user, handing: ownedFolders, logger: logger) }
         registry.start()
         Startup.handleSignals(registry: registry, logger: logger)
-        if let zoneStore { Startup.reloadZonesOnHangup(zoneStore, logger: logger) }
+        if !reloads.isEmpty { Startup.reloadOnHangup(reloads, logger: logger) }
         dispatchMain()
     }
 

@@ -69,14 +69,17 @@ enum Startup {
         }
     }
 
-    /// SIGHUP: reload every zone; one that fails keeps its previous version.
-    static func reloadZonesOnHangup(_ zones: ZoneStore, logger: Logger) {
+    /// SIGHUP: reload what can be reloaded (zones, FTP users); what fails to load keeps its
+    /// previous version and the error is logged.
+    static func reloadOnHangup(_ reloads: [(name: String, reload: @Sendable () -> [String])], logger: Logger) {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler {
-            let problems = zones.reload()
-            problems.forEach { logger.error("dns: \($0)") }
-            logger.notice("dns: reloaded \(zones.authority.zones.count) zone(s)\(problems.isEmpty ? "" : ", \(problems.count) with errors")")
+            for (name, reload) in reloads {
+                let problems = reload()
+                problems.forEach { logger.error("reload: \($0)") }
+                logger.notice("reloaded \(name)\(problems.isEmpty ? "" : " (\(problems.count) with errors)")")
+            }
         }
         source.activate()
         sources.append(source)

@@ -16,7 +16,7 @@ final class TestFTPServer {
         base = try TemporaryFolder("appserver-ftp")
         try FileManager.default.createDirectory(atPath: base.path + "/root", withIntermediateDirectories: true)
         let hash = PasswordFile.hash("secret") ?? "!"
-        let config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: try PasswordFile(text: "alice:\(hash)\n"),
+        let config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
                                       anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: nil,
                                       logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                       maxConnectionsPerAddress: maxConnectionsPerAddress)
