@@ -1,6 +1,6 @@
 /// A domain name as labels of raw bytes, keeping the case it was written in while
 /// comparing and hashing without regard to ASCII case (RFC 4343).
-public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
+public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     public private(set) var labels: [[UInt8]]
 
     public static let root = DNSName(labels: [])
@@ -80,10 +80,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
         return DNSName(labels: Array(labels.suffix(ancestor.labels.count))) == ancestor
     }
 
-    public var isWildcard: Bool { labels.first == [UInt8(ascii: "*")] }
-
-    public var lowercased: DNSName { DNSName(labels: labels.map { $0.map(DNSName.lower) }) }
-
     static func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 
     public static func == (a: DNSName, b: DNSName) -> Bool {
@@ -99,15 +95,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
             hasher.combine(label.count)
             for byte in label { hasher.combine(DNSName.lower(byte)) }
         }
-    }
-
-    /// Canonical order (RFC 4034 6.1): by labels from the root, case-insensitively.
-    public static func < (a: DNSName, b: DNSName) -> Bool {
-        for (x, y) in zip(a.labels.reversed(), b.labels.reversed()) {
-            let lx = x.map(lower), ly = y.map(lower)
-            if lx != ly { return lx.lexicographicallyPrecedes(ly) }
-        }
-        return a.labels.count < b.labels.count
     }
 
     public var description: String {

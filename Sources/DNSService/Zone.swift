@@ -57,6 +57,4 @@ public struct Zone: Sendable {
         if case .soa(let data) = soa.data { record.ttl = min(soa.ttl, data.minimum) }
         return record
     }
-
-    public var recordCount: Int { nodes.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
 }

@@ -39,7 +39,4 @@ public enum HTTPStatus: Int, Sendable {
         case .versionNotSupported: "HTTP Version Not Supported"
         }
     }
-
-    /// Whether a response with this status may carry a body (RFC 9110 6.4.1).
-    var allowsBody: Bool { self != .notModified }
 }

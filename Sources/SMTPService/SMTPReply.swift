@@ -14,8 +14,6 @@ public struct SMTPReply: Equatable, Sendable {
         self.lines = lines
     }
 
-    public var isPermanentError: Bool { code >= 500 }
-
     /// `250-first` ... `250 last`, each line with the enhanced code (RFC 2034 says every line).
     public var bytes: [UInt8] {
         var out = ""

@@ -32,13 +32,6 @@ public enum IPAddress: Sendable, Hashable {
         return false
     }
 
-    public var isLoopback: Bool {
-        switch self {
-        case .v4(let raw): return UInt32(bigEndian: raw) >> 24 == 127
-        case .v6(let hi, let lo): return hi == 0 && lo == UInt64(1).bigEndian
-        }
-    }
-
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         switch self {

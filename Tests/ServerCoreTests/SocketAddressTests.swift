@@ -29,12 +29,6 @@ import Testing
         #expect(SocketAddress(text, defaultPort: 53) == nil)
     }
 
-    @Test func loopback() {
-        #expect(IPAddress("127.0.0.9")?.isLoopback == true)
-        #expect(IPAddress("::1")?.isLoopback == true)
-        #expect(IPAddress("10.0.0.1")?.isLoopback == false)
-    }
-
     @Test func connectionIDNamesRemoteThenLocal() throws {
         let id = ConnectionID(local: SocketAddress(ip: try #require(IPAddress("192.0.2.1")), port: 80),
                               remote: SocketAddress(ip: try #require(IPAddress("203.0.113.5")), port: 51234))
