@@ -15,6 +15,6 @@ public struct DNSConfiguration: Sendable {
 
     public var service: TCPService {
         let responder = responder, idle = tcpIdleTimeout
-        return TCPService(name: "dns") { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
+        return TCPService { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
     }
 }

@@ -37,7 +37,7 @@ final class DataChannel: Sendable {
     static func passive(registry: ListenerRegistry, local: IPAddress, ports: ClosedRange<UInt16>?, peer: IPAddress,
                         timeout: Double) -> (DataChannel, SocketAddress)? {
         let channel = DataChannel(peer: peer, timeout: timeout, active: nil)
-        let service = TCPService(name: "ftp-data") { id in
+        let service = TCPService { id in
             DataAddress.sameHost(id.remote.ip, peer) ? DataHandler(channel) : DataHandler(nil)
         }
         let candidates: [UInt16] = ports.map { range in (0..<min(64, range.count)).map { _ in UInt16.random(in: range) } } ?? [0]
@@ -82,7 +82,7 @@ final class DataChannel: Sendable {
             connection.async { connection in handler.start(transfer, on: connection) }
         } else if let active {
             active.registry.connect(to: active.target, from: active.local,
-                                    service: TCPService(name: "ftp-data") { [self] _ in DataHandler(self) }, timeout: timeout)
+                                    service: TCPService { [self] _ in DataHandler(self) }, timeout: timeout)
         } else {
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
                 if state.withLock({ $0.connection == nil }) { finish(.noConnection) }

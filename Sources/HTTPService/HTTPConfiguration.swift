@@ -27,7 +27,6 @@ public struct HTTPConfiguration: Sendable {
     public var service: TCPService {
         let configuration = self
         return TCPService(
-            name: "http",
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
             makeHandler: { _ in HTTPHandler(configuration) }
         )

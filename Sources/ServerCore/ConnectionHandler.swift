@@ -31,13 +31,11 @@ public enum CloseReason: String, Sendable {
 
 /// A service's TCP side: how to make a handler, and how to turn away a connection over the cap.
 public struct TCPService: Sendable {
-    public let name: String
     /// Sent (best effort) to a connection refused because the server is full, then it is closed.
     public let busyReply: [UInt8]
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
 
-    public init(name: String, busyReply: [UInt8] = [], makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
-        self.name = name
+    public init(busyReply: [UInt8] = [], makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
         self.busyReply = busyReply
         self.makeHandler = makeHandler
     }

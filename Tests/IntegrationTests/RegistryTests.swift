@@ -26,7 +26,7 @@ import Testing
     @Test func tcpHandlerSeesFourTupleAndBytes() throws {
         let registry = try ListenerRegistry(workers: 2)
         let bound = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
-                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+                                        service: TCPService { _ in EchoHandler() })
         registry.start()
         defer { registry.shutdown(grace: 0) {} }
         let client = try RawClient(port: bound.port)
@@ -56,9 +56,9 @@ import Testing
     @Test func bindErrorsCarryAddressAndErrno() throws {
         let registry = try ListenerRegistry(workers: 1)
         let first = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
-                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+                                        service: TCPService { _ in EchoHandler() })
         #expect {
-            try registry.addTCP(first, service: TCPService(name: "echo") { _ in EchoHandler() })
+            try registry.addTCP(first, service: TCPService { _ in EchoHandler() })
         } throws: { error in
             (error as? SocketError)?.errno == EADDRINUSE && (error as? SocketError)?.address == first
         }
@@ -68,7 +68,7 @@ import Testing
     @Test func shutdownClosesIdleConnectionsAndCompletes() throws {
         let registry = try ListenerRegistry(workers: 2)
         let bound = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
-                                        service: TCPService(name: "echo") { _ in EchoHandler() })
+                                        service: TCPService { _ in EchoHandler() })
         registry.start()
         let client = try RawClient(port: bound.port)
         _ = client.read(atLeast: 10)
@@ -101,16 +101,16 @@ import Testing
     @Test func listenWhileServingAndConnectOut() throws {
         let registry = try ListenerRegistry(workers: 2)
         registry.start()
-        let handle = try registry.listen(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: TCPService(name: "echo") { _ in EchoHandler() })
+        let handle = try registry.listen(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: TCPService { _ in EchoHandler() })
         let dialer = Dialer()
-        registry.connect(to: handle.address, from: IPAddress("127.0.0.1"), service: TCPService(name: "out") { _ in dialer }, timeout: 5)
+        registry.connect(to: handle.address, from: IPAddress("127.0.0.1"), service: TCPService { _ in dialer }, timeout: 5)
         #expect(dialer.done.wait(timeout: .now() + 5) == .success)
         #expect(dialer.outcome.hasSuffix("PING"))
         let port = handle.address.port
         handle.stop()
         Thread.sleep(forTimeInterval: 0.2)
         let refused = Dialer()
-        registry.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), from: nil, service: TCPService(name: "out") { _ in refused }, timeout: 5)
+        registry.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), from: nil, service: TCPService { _ in refused }, timeout: 5)
         #expect(refused.done.wait(timeout: .now() + 5) == .success)
         #expect(refused.outcome == "connect failed")
         registry.shutdown(grace: 0) {}
