@@ -46,38 +46,28 @@ public final class DNSResponder: Sendable {
         }
         response.questions = query.questions
         if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
-        guard query.opcode == 0 else {
-            response.rcode = RCode.notImp.rawValue
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        let finish: @Sendable (DNSMessage) -> Void = { [self] response in
+            send(response, for: query, to: client, over: transport, started: started, reply: reply)
         }
-        guard query.questions.count == 1, let question = query.questions.first else {
-            response.rcode = RCode.formErr.rawValue
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        if let refusal = DNSResponder.refusal(for: query) {
+            response.rcode = refusal.rawValue
+            return finish(response)
         }
-        if let edns = query.edns, edns.version > 0 {
-            response.rcode = RCode.badVers.rawValue
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
-        }
-        guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
-              question.type != .axfr, question.type != .ixfr else {
-            response.rcode = RCode.refused.rawValue
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
-        }
-
+        let question = query.questions[0]
         if let answer = zones.authority.answer(question) {
             response.rcode = answer.rcode.rawValue
             response.authoritative = answer.authoritative
             response.answers = answer.answer
             response.authority = answer.authority
             response.additional = answer.additional
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+            return finish(response)
         }
         guard query.recursionDesired, let forwarder, allowRecursion.contains(where: { $0.contains(client.remote.ip) }) else {
             // Not ours, and no resolver for this client: never an open resolver.
             response.rcode = RCode.refused.rawValue
-            return send(response, for: query, to: client, over: transport, started: started, reply: reply)
+            return finish(response)
         }
-        forwarder.resolve(question) { [self, response] answer in
+        forwarder.resolve(question) { [response] answer in
             var response = response
             response.recursionAvailable = true
             if let answer {
@@ -89,8 +79,19 @@ public final class DNSResponder: Sendable {
             } else {
                 response.rcode = RCode.servFail.rawValue
             }
-            send(response, for: query, to: client, over: transport, started: started, reply: reply)
+            finish(response)
         }
+    }
+
+    /// Why a well-formed query is not looked up at all, checked in this order; nil to go on.
+    static func refusal(for query: DNSMessage) -> RCode? {
+        if query.opcode != 0 { return .notImp }
+        guard query.questions.count == 1 else { return .formErr }
+        if let edns = query.edns, edns.version > 0 { return .badVers }
+        let question = query.questions[0]
+        guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
+              question.type != .axfr, question.type != .ixfr else { return .refused }
+        return nil
     }
 
     private func send(_ response: DNSMessage, for query: DNSMessage?, to client: ConnectionID, over transport: Transport,

@@ -5,9 +5,8 @@ import Synchronization
 /// (SIGHUP). A zone that fails to reload keeps its previous version.
 public final class ZoneStore: Sendable {
     public let folder: String
-    private let current = Mutex(Authority(zones: []))
-    /// Zones by file, so a failed reload can keep the last good version.
-    private let loaded = Mutex<[String: Zone]>([:])
+    /// Zones by file (so a failed reload can keep the last good version), and the lookups over them.
+    private let state: Mutex<(byFile: [String: Zone], authority: Authority)>
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
@@ -16,49 +15,39 @@ public final class ZoneStore: Sendable {
     /// Loads every zone; any error stops here, so a server never starts half-configured.
     public init(folder: String) throws(LoadError) {
         self.folder = folder
-        let files = try ZoneStore.zoneFiles(in: folder)
-        var zones: [String: Zone] = [:]
-        for file in files {
-            do {
-                zones[file] = try ZoneFileParser.load(path: folder + "/" + file, folder: folder)
-            } catch {
-                throw LoadError(description: error.description)
-            }
-        }
-        try ZoneStore.checkDistinct(zones)
-        loaded.withLock { $0 = zones }
-        current.withLock { $0 = Authority(zones: Array(zones.values)) }
+        let (zones, problems) = try ZoneStore.load(folder, keeping: [:])
+        if let first = problems.first { throw LoadError(description: first.description) }
+        state = Mutex((zones, Authority(zones: Array(zones.values))))
     }
 
-    public var authority: Authority { current.withLock { $0 } }
+    public var authority: Authority { state.withLock { $0.authority } }
 
     /// Reloads every file; returns what went wrong, one line per file (empty when all loaded).
     public func reload() -> [String] {
-        var problems: [String] = []
-        let files: [String]
         do {
-            files = try ZoneStore.zoneFiles(in: folder)
-        } catch {
-            return [error.description]
-        }
-        let previous = loaded.withLock { $0 }
-        var zones: [String: Zone] = [:]
-        for file in files {
-            do {
-                zones[file] = try ZoneFileParser.load(path: folder + "/" + file, folder: folder)
-            } catch {
-                problems.append("\(error.description) (keeping the previous version)")
-                if let old = previous[file] { zones[file] = old }
-            }
-        }
-        do {
-            try ZoneStore.checkDistinct(zones)
+            let (zones, problems) = try ZoneStore.load(folder, keeping: state.withLock { $0.byFile })
+            state.withLock { $0 = (zones, Authority(zones: Array(zones.values))) }
+            return problems.map { "\($0.description) (keeping the previous version)" }
         } catch {
             return [error.description + " (keeping all zones as they were)"]
         }
-        loaded.withLock { $0 = zones }
-        current.withLock { $0 = Authority(zones: Array(zones.values)) }
-        return problems
+    }
+
+    /// Parses every zone file; one that fails keeps its version from `previous`, if any.
+    private static func load(_ folder: String, keeping previous: [String: Zone]) throws(LoadError)
+        -> ([String: Zone], [ZoneFileParser.Failure]) {
+        var zones: [String: Zone] = [:]
+        var problems: [ZoneFileParser.Failure] = []
+        for file in try zoneFiles(in: folder) {
+            do {
+                zones[file] = try ZoneFileParser.load(path: folder + "/" + file, folder: folder)
+            } catch {
+                problems.append(error)
+                zones[file] = previous[file]
+            }
+        }
+        try checkDistinct(zones)
+        return (zones, problems)
     }
 
     private static func zoneFiles(in folder: String) throws(LoadError) -> [String] {

@@ -21,13 +21,18 @@ final class HTTPHandler: ConnectionHandler {
 
     /// One request being answered: how its response is framed, and its access line.
     private struct Exchange {
-        let request: String
+        /// Method and target, kept apart so that nothing is built unless the access line is written.
+        let method: String
+        let target: String
         let keepAlive: Bool
         let isHead: Bool
         let http10: Bool
         let started = DispatchTime.now().uptimeNanoseconds
         var status = HTTPStatus.ok
         var bytes: Int64 = 0
+
+        /// `GET /x` for the access line; `-` for what did not parse.
+        var requestLine: String { target.isEmpty ? method : method + " " + target }
 
         func head(_ status: HTTPStatus, _ headers: [(String, String)]) -> [UInt8] {
             HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: http10)
@@ -90,7 +95,7 @@ final class HTTPHandler: ConnectionHandler {
                 return
             case .error(let status, let why):
                 config.logger.debug("http \(connection.id) bad request: \(why)")
-                var exchange = Exchange(request: "-", keepAlive: false, isHead: false, http10: false)
+                var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false)
                 sendError(status, &exchange, on: connection)
                 return
             case .request(let request):
@@ -102,7 +107,7 @@ final class HTTPHandler: ConnectionHandler {
 
     private func respond(to request: HTTPRequestHead, on connection: Connection) {
         let isHead = request.method == "HEAD"
-        var exchange = Exchange(request: "\(request.method) \(request.target)", keepAlive: request.keepAlive && !draining,
+        var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
                                 isHead: isHead, http10: request.minorVersion == 0)
         guard request.method == "GET" || isHead else {
             return sendError(.methodNotAllowed, extra: [("Allow", "GET, HEAD")], &exchange, on: connection)
@@ -199,7 +204,7 @@ final class HTTPHandler: ConnectionHandler {
                 serve(connection)
             case .failed:
                 stream = nil
-                config.logger.error("http \(connection.id) read failed while compressing \(current.exchange.request)")
+                config.logger.error("http \(connection.id) read failed while compressing \(current.exchange.target)")
                 connection.close()
             }
         }
@@ -219,7 +224,7 @@ final class HTTPHandler: ConnectionHandler {
 
     private func finish(_ exchange: Exchange, on connection: Connection) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
-        config.logger.info("http \(connection.id) \"\(exchange.request)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
+        config.logger.info("http \(connection.id) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
         if !exchange.keepAlive { connection.closeAfterFlush() }
     }
 }

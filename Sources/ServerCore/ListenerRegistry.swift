@@ -45,9 +45,7 @@ public final class ListenerRegistry: Sendable {
     /// Binds `address` for `service`; returns the address actually bound (port 0 resolved).
     @discardableResult
     public func addTCP(_ address: SocketAddress, service: TCPService) throws(SocketError) -> SocketAddress {
-        let listener = try TCPListener(address: address, service: service, queue: acceptQueue) { [self] fd, id, service in
-            admit(fd: fd, id: id, service: service)
-        }
+        let listener = try makeListener(address, service)
         state.withLock { $0.tcp.append(listener) }
         return listener.address
     }
@@ -70,9 +68,7 @@ public final class ListenerRegistry: Sendable {
     /// A listener opened while serving (an FTP passive port): accepting at once, until the
     /// handle is stopped. It is the caller's to stop; shutdown does not.
     public func listen(_ address: SocketAddress, service: TCPService) throws(SocketError) -> ListenerHandle {
-        let listener = try TCPListener(address: address, service: service, queue: acceptQueue) { [self] fd, id, service in
-            admit(fd: fd, id: id, service: service)
-        }
+        let listener = try makeListener(address, service)
         if started.load(ordering: .relaxed) { listener.start() }
         return ListenerHandle(listener)
     }
@@ -96,10 +92,7 @@ public final class ListenerRegistry: Sendable {
         let adopted = connected ? fd : -1
         if !connected && fd >= 0 { Glibc.close(fd) }
         openConnections.value.add(1, ordering: .relaxed)
-        let worker = workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
-        worker.queue.async {
-            worker.adopt(fd: adopted, id: id, service: service, connectTimeout: timeout)
-        }
+        handOver(fd: adopted, id: id, service: service, connectTimeout: timeout)
     }
 
     /// Stops accepting, asks every connection to finish what it is doing, and calls
@@ -126,7 +119,14 @@ public final class ListenerRegistry: Sendable {
         }
     }
 
-    fileprivate func admit(fd: Int32, id: ConnectionID, service: TCPService) {
+    private func makeListener(_ address: SocketAddress, _ service: TCPService) throws(SocketError) -> TCPListener {
+        try TCPListener(address: address, service: service, queue: acceptQueue) { [self] fd, id, service in
+            admit(fd: fd, id: id, service: service)
+        }
+    }
+
+    /// Counts an accepted connection in, or turns it away with the service's busy reply.
+    private func admit(fd: Int32, id: ConnectionID, service: TCPService) {
         if openConnections.value.add(1, ordering: .relaxed).newValue > limits.maxConnections {
             openConnections.value.subtract(1, ordering: .relaxed)
             if !service.busyReply.isEmpty {
@@ -135,8 +135,13 @@ public final class ListenerRegistry: Sendable {
             Glibc.close(fd)
             return
         }
+        handOver(fd: fd, id: id, service: service, connectTimeout: nil)
+    }
+
+    /// Gives a counted-in socket to the next worker, round robin.
+    private func handOver(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double?) {
         let worker = workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
-        worker.queue.async { worker.adopt(fd: fd, id: id, service: service) }
+        worker.queue.async { worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout) }
     }
 }
 
