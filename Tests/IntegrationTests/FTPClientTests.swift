@@ -121,6 +121,9 @@ import Testing
             except ftplib.error_perm as e:
                 assert str(e).startswith("550"), e
         f.mkd("made"); f.rename("data.bin", "made/data.bin"); f.delete("made/data.bin"); f.rmd("made")
+        f.storlines("STOR text.txt", io.BytesIO(b"one\\ntwo\\n"))
+        got = io.BytesIO(); f.retrbinary("RETR text.txt", got.write)
+        assert got.getvalue() == b"one\\ntwo\\n", got.getvalue()
         f.set_pasv(False)
         got = io.BytesIO(); f.retrbinary("RETR docs/readme.txt", got.write)
         assert got.getvalue() == b"line one\\nline two\\n"

@@ -25,6 +25,20 @@ import Testing
         #expect(control.reply().hasPrefix("226"))
     }
 
+    @Test func passivePortsComeFromTheConfiguredRange() throws {
+        let server = try TestFTPServer(passivePorts: 41000...41009)
+        let control = try FTPControl(port: server.port)
+        control.login()
+        for _ in 0..<3 {
+            let port = try #require(control.passivePort())
+            #expect((41000...41009).contains(port))
+        }
+        let pasv = control.send("PASV")
+        let numbers = pasv.split(separator: "(").last?.split(separator: ")").first?.split(separator: ",").compactMap { UInt16($0) } ?? []
+        #expect(numbers.count == 6 && Array(numbers.prefix(4)) == [127, 0, 0, 1])
+        #expect((41000...41009).contains(numbers.count == 6 ? numbers[4] << 8 | numbers[5] : 0))
+    }
+
     @Test func abortedUploadLeavesTheOldFileWhole() throws {
         let server = try TestFTPServer()
         try server.write("keep.bin", patternBytes(1000))
