@@ -31,6 +31,10 @@ public final class Connection: @unchecked Sendable {
     /// handler call is sent right after it, without asking epoll.
     private var blockedOnSend = false
     private var interest: UInt32
+    /// Past this much unsent output the connection stops reading, whatever the handler
+    /// asked: a peer that sends requests but does not read the replies cannot make the
+    /// server hold an ever longer queue of them.
+    static let readingOutputLimit = 1024 * 1024
     var idleDeadline: UInt64 = 0
     private var idleDuration: UInt64 = 0
     var writeDeadline: UInt64 = 0
@@ -237,7 +241,9 @@ public final class Connection: @unchecked Sendable {
     private func updateInterest() {
         guard phase != .closed, phase != .connecting else { return }
         var want: UInt32 = 0
-        if !readPaused && !peerClosed { want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP) }
+        if !readPaused && !peerClosed && pendingOutputBytes < Connection.readingOutputLimit {
+            want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
+        }
         if blockedOnSend { want |= UInt32(CSYSTEM_EPOLLOUT) }
         guard want != interest else { return }
         interest = want

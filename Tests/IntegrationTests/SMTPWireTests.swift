@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// Byte-exact SMTP conversations: pipelining, limits, garbage, vanishing clients, load.
@@ -44,6 +45,31 @@ import Testing
         let binary = try RawClient(port: server.port)
         binary.send(patternBytes(4096))
         binary.hangUp()
+        #expect(try server.converse("QUIT\r\n").hasPrefix("221"))
+    }
+
+    @Test func aClientThatDoesNotReadRepliesIsNotReadEither() throws {
+        let server = try TestSMTPServer()
+        let client = try RawClient(port: server.port)
+        _ = client.read(atLeast: 5)
+        _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) | O_NONBLOCK)
+        let chunk = Array(String(repeating: "NOOP\r\n", count: 10_000).utf8)
+        var written = 0
+        var stalledSince: Date?
+        // Write until the server stops taking input for a second; it must, long before 256 MiB.
+        while written < 256 * 1024 * 1024 {
+            let n = chunk.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                written += n
+                stalledSince = nil
+            } else if let since = stalledSince {
+                if Date().timeIntervalSince(since) > 1 { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            } else {
+                stalledSince = Date()
+            }
+        }
+        #expect(written < 64 * 1024 * 1024, "the server kept reading: \(written) bytes")
         #expect(try server.converse("QUIT\r\n").hasPrefix("221"))
     }
 
