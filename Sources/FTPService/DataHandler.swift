@@ -82,7 +82,13 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
             upload.file.abandon()
             self.upload = nil
         }
-        report(sending && reason == .closedByServer && asciiSource == nil ? .complete : reason == .connectFailed ? .noConnection : .broken)
+        // A send is complete when everything went out and the server closed; a receive
+        // that gets here did not reach EOF.
+        switch reason {
+        case .connectFailed: report(.noConnection)
+        case .closedByServer where sending && asciiSource == nil: report(.complete)
+        default: report(.broken)
+        }
     }
 
     private func report(_ outcome: DataChannel.Outcome) {
