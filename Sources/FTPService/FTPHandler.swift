@@ -96,7 +96,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
                 if success { throttle.succeeded(ip) }
                 DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
                     connection.async { connection in
-                        self.config.logger.info("ftp \(connection.id) login \(user) \(success ? "ok" : "failed")")
+                        self.config.logger.info("ftp \(connection.logName) login \(user) \(success ? "ok" : "failed")")
                         self.busy = false
                         for action in self.session?.passwordChecked(user: user, success: success) ?? [] {
                             self.perform(action, verb: "PASS", on: connection)
@@ -160,7 +160,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         connection.write(reply.bytes)
         if let transfer {
             let micros = (DispatchTime.now().uptimeNanoseconds - transfer.started) / 1000
-            config.logger.info("ftp \(connection.id) \(session?.user ?? "-") \"\(transfer.verb) \(transfer.what)\" \(reply.code) \(micros / 1000).\(micros % 1000 / 100)ms")
+            config.logger.info("ftp \(connection.logName) \(session?.user ?? "-") \"\(transfer.verb) \(transfer.what)\" \(reply.code) \(micros / 1000).\(micros % 1000 / 100)ms")
         }
         // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
         if aborting { connection.write(FTPReply.abortOK.bytes) }

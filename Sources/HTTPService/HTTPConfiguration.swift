@@ -10,7 +10,9 @@ public struct HTTPConfiguration: Sendable {
     public var headerTimeout: Double = 20
     /// How long an idle keep-alive connection is kept.
     public var keepAliveTimeout: Double = 60
+    /// The level for files compressed on the fly (those over the cache's file limit).
     public var gzipLevel: Int32 = 5
+    public var gzipCache = GzipCache()
     /// Smaller files are not worth compressing.
     public var gzipMinLength: Int64 = 256
     /// Files up to this size are read and sent with their head in one write.

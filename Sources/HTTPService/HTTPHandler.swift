@@ -94,7 +94,7 @@ final class HTTPHandler: ConnectionHandler {
                 }
                 return
             case .error(let status, let why):
-                config.logger.debug("http \(connection.id) bad request: \(why)")
+                config.logger.debug("http \(connection.logName) bad request: \(why)")
                 var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false)
                 sendError(status, &exchange, on: connection)
                 return
@@ -127,23 +127,21 @@ final class HTTPHandler: ConnectionHandler {
             case .forbidden:
                 sendError(.forbidden, &exchange, on: connection)
             case .failed(let errno):
-                config.logger.error("http \(connection.id) cannot open \(path): \(String(cString: strerror(errno)))")
+                config.logger.error("http \(connection.logName) cannot open \(path): \(String(cString: strerror(errno)))")
                 sendError(.internalServerError, &exchange, on: connection)
-            case .file(let file, let metadata, let relativePath):
-                sendFile(file, metadata, relativePath, for: request, exchange, on: connection)
+            case .file(let file, let metadata, let relativePath, let contents):
+                sendFile(file, metadata, relativePath, contents: contents, for: request, exchange, on: connection)
             }
         }
     }
 
-    private func sendFile(_ file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String,
+    private func sendFile(_ file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String, contents: [UInt8]?,
                           for request: HTTPRequestHead, _ exchange: Exchange, on connection: Connection) {
         var exchange = exchange
-        var precompressed: (FileDescriptor, FileMetadata)?
-        if !relativePath.hasSuffix(".gz"), AcceptEncoding.allowsGzip(request.header("accept-encoding")) {
-            precompressed = config.files.precompressed(relativePath, original: metadata)
-        }
-        let plan = ResponsePlan(request: request, file: metadata, type: MIMETypes.lookup(relativePath),
-                                precompressed: precompressed?.1, gzipMinLength: config.gzipMinLength)
+        let type = MIMETypes.lookup(relativePath)
+        let gzipped = gzipEncoding(of: file, metadata, relativePath, type: type, for: request)
+        let plan = ResponsePlan(request: request, file: metadata, type: type,
+                                precompressed: gzipped?.metadata, gzipMinLength: config.gzipMinLength)
         exchange.status = plan.status
         switch plan.body {
         case .none:
@@ -151,12 +149,17 @@ final class HTTPHandler: ConnectionHandler {
             finish(exchange, on: connection)
         case .errorPage:
             sendError(plan.status, extra: plan.headers, &exchange, on: connection)
-        case .file(let offset, let length, let fromPrecompressed):
-            let source = fromPrecompressed ? (precompressed?.0 ?? file) : file
+        case .file(let offset, let length, let fromGzipped):
+            let source = fromGzipped ? gzipped?.file : file
+            let bytesInMemory = fromGzipped ? gzipped?.contents : contents
             var bytes = exchange.head(plan.status, plan.headers)
             if exchange.isHead {
                 connection.write(bytes)
-            } else if length <= config.inlineFileLimit {
+            } else if let bytesInMemory, Int64(bytesInMemory.count) >= offset + length {
+                bytes.append(contentsOf: bytesInMemory[Int(offset)..<Int(offset + length)])
+                connection.write(bytes)
+                exchange.bytes = length
+            } else if let source, length <= config.inlineFileLimit {
                 let headLength = bytes.count
                 bytes.append(contentsOf: repeatElement(0, count: Int(length)))
                 let n = bytes.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress! + headLength, Int(length), off_t(offset)) }
@@ -164,22 +167,39 @@ final class HTTPHandler: ConnectionHandler {
                 // A file that shrank since fstat cannot meet its Content-Length: end the connection.
                 if n != Int(length) { return connection.close() }
                 exchange.bytes = length
-            } else {
+            } else if let source {
                 connection.write(bytes)
                 connection.write(file: source, offset: offset, count: length)
                 exchange.bytes = length
+            } else {
+                return connection.close()
             }
             finish(exchange, on: connection)
         case .gzipStream:
             connection.write(exchange.head(plan.status, plan.headers + [("Transfer-Encoding", "chunked")]))
             guard !exchange.isHead else { return finish(exchange, on: connection) }
             guard let gzip = GzipStream(file: file, length: metadata.size, level: config.gzipLevel) else {
-                config.logger.error("http \(connection.id) zlib failed to start")
+                config.logger.error("http \(connection.logName) zlib failed to start")
                 return connection.close()
             }
             stream = Stream(gzip: gzip, exchange: exchange)
             pump(connection)
         }
+    }
+
+    /// The gzip encoding to send if the client takes gzip: a fresh `.gz` file beside the
+    /// original, or else (for a compressible file within the cache's limit) the original
+    /// compressed once and kept in memory. Its metadata carries its own size and validators.
+    private func gzipEncoding(of file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String,
+                              type: MIMETypes.Entry, for request: HTTPRequestHead)
+        -> (file: FileDescriptor?, metadata: FileMetadata, contents: [UInt8]?)? {
+        guard !relativePath.hasSuffix(".gz"), AcceptEncoding.allowsGzip(request.header("accept-encoding")) else { return nil }
+        if let (gzFile, gzMetadata, gzContents) = config.files.precompressed(relativePath, original: metadata) {
+            return (gzFile, gzMetadata, gzContents)
+        }
+        guard type.compressible, metadata.size >= config.gzipMinLength,
+              let bytes = config.gzipCache.encoding(of: relativePath, metadata, file: file) else { return nil }
+        return (nil, FileMetadata(size: Int64(bytes.count), modified: metadata.modified), bytes)
     }
 
     /// Compresses and queues chunks until the high-water mark, then waits for the peer.
@@ -204,7 +224,7 @@ final class HTTPHandler: ConnectionHandler {
                 serve(connection)
             case .failed:
                 stream = nil
-                config.logger.error("http \(connection.id) read failed while compressing \(current.exchange.target)")
+                config.logger.error("http \(connection.logName) read failed while compressing \(current.exchange.target)")
                 connection.close()
             }
         }
@@ -224,7 +244,7 @@ final class HTTPHandler: ConnectionHandler {
 
     private func finish(_ exchange: Exchange, on connection: Connection) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
-        config.logger.info("http \(connection.id) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
+        config.logger.info("http \(connection.logName) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
         if !exchange.keepAlive { connection.closeAfterFlush() }
     }
 }

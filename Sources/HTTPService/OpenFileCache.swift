@@ -7,6 +7,8 @@ struct OpenedFile: Sendable {
     let file: FileDescriptor
     let metadata: FileMetadata
     let isDirectory: Bool
+    /// The whole file, for small files: read once per open, so a request costs no pread.
+    let contents: [UInt8]?
 }
 
 struct OpenError: Error, Sendable {

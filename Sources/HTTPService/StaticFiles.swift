@@ -7,7 +7,8 @@ import ServerCore
 /// of the root, and no check-then-open race is left.
 public final class StaticFiles: Sendable {
     public enum Lookup {
-        case file(FileDescriptor, FileMetadata, relativePath: String)
+        /// `contents`: the whole file, when it is small enough to be kept with the open file.
+        case file(FileDescriptor, FileMetadata, relativePath: String, contents: [UInt8]?)
         /// A directory asked for without its trailing slash: redirect here.
         case redirect(String)
         case notFound
@@ -23,9 +24,11 @@ public final class StaticFiles: Sendable {
 
     private let root: FileDescriptor
     private let cache: OpenFileCache
+    private let keepInMemory: Int64
 
-    /// `cacheValidity`: how long what was found at a path is reused (0: look every time).
-    public init(root path: String, cacheValidity: Double = 1) throws(MissingRoot) {
+    /// `cacheValidity`: how long what was found at a path is reused (0: look every time);
+    /// files up to `keepInMemory` bytes are read when opened and kept with it.
+    public init(root path: String, cacheValidity: Double = 1, keepInMemory: Int64 = 32 * 1024) throws(MissingRoot) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno))
@@ -33,6 +36,7 @@ public final class StaticFiles: Sendable {
         }
         root = FileDescriptor(fd)
         cache = OpenFileCache(validity: cacheValidity)
+        self.keepInMemory = keepInMemory
     }
 
     /// `relative` as `RequestPath` gives it: no leading slash, `""` for the root.
@@ -41,13 +45,13 @@ public final class StaticFiles: Sendable {
         case .failure(let error):
             return Self.classify(error.errno)
         case .success(let found) where !found.isDirectory:
-            return .file(found.file, found.metadata, relativePath: relative)
+            return .file(found.file, found.metadata, relativePath: relative, contents: found.contents)
         case .success:
             guard directorySyntax else { return .redirect(RequestPath.encode(relative) + "/") }
             let index = relative.isEmpty ? "index.html" : relative + "/index.html"
             switch open(index) {
             case .success(let found) where !found.isDirectory:
-                return .file(found.file, found.metadata, relativePath: index)
+                return .file(found.file, found.metadata, relativePath: index, contents: found.contents)
             case .success:
                 return .notFound
             case .failure(let error):
@@ -57,17 +61,17 @@ public final class StaticFiles: Sendable {
     }
 
     /// The `.gz` file beside `relativePath`, if it is a regular file at least as new.
-    public func precompressed(_ relativePath: String, original: FileMetadata) -> (FileDescriptor, FileMetadata)? {
+    public func precompressed(_ relativePath: String, original: FileMetadata) -> (FileDescriptor, FileMetadata, contents: [UInt8]?)? {
         guard case .success(let found) = open(relativePath + ".gz"), !found.isDirectory,
               found.metadata.modified >= original.modified else { return nil }
-        return (found.file, found.metadata)
+        return (found.file, found.metadata, found.contents)
     }
 
     private func open(_ relative: String) -> Result<OpenedFile, OpenError> {
-        cache.value(for: relative) { [root] relative in StaticFiles.openBeneath(root, relative) }
+        cache.value(for: relative) { [root, keepInMemory] relative in StaticFiles.openBeneath(root, relative, keepInMemory: keepInMemory) }
     }
 
-    private static func openBeneath(_ root: FileDescriptor, _ relative: String) -> Result<OpenedFile, OpenError> {
+    private static func openBeneath(_ root: FileDescriptor, _ relative: String, keepInMemory: Int64) -> Result<OpenedFile, OpenError> {
         let fd = csystem_open_beneath(root.fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(OpenError(errno: csystem_errno())) }
         let file = FileDescriptor(fd)
@@ -75,8 +79,15 @@ public final class StaticFiles: Sendable {
         guard fstat(fd, &info) == 0 else { return .failure(OpenError(errno: csystem_errno())) }
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFDIR else { return .failure(OpenError(errno: EACCES)) }
-        return .success(OpenedFile(file: file, metadata: FileMetadata(size: Int64(info.st_size), modified: info.st_mtim.tv_sec),
-                                   isDirectory: kind == S_IFDIR))
+        let size = Int64(info.st_size)
+        var contents: [UInt8]?
+        if kind == S_IFREG && size <= keepInMemory {
+            var bytes = [UInt8](repeating: 0, count: Int(size))
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            if n == Int(size) { contents = bytes }
+        }
+        return .success(OpenedFile(file: file, metadata: FileMetadata(size: size, modified: info.st_mtim.tv_sec),
+                                   isDirectory: kind == S_IFDIR, contents: contents))
     }
 
     /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or

@@ -26,7 +26,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
 
     func connectionOpened(_ connection: Connection) {
         guard config.perAddress.acquire(connection.id.remote.ip) else {
-            config.logger.notice("smtp \(connection.id) refused: too many connections from this address")
+            config.logger.notice("smtp \(connection.logName) refused: too many connections from this address")
             connection.write(SMTPReply.busy.bytes)
             return connection.closeAfterFlush()
         }
@@ -56,7 +56,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
         if let message {
             message.spool.discard()
             self.message = nil
-            config.logger.info("smtp \(connection.id) \(envelopeText) size=\(message.reader.size) aborted: \(reason.rawValue)")
+            config.logger.info("smtp \(connection.logName) \(envelopeText) size=\(message.reader.size) aborted: \(reason.rawValue)")
         }
     }
 
@@ -92,7 +92,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
             do {
                 message = (DataReader(limit: config.policy.maxMessageSize), try config.store.spool(), DispatchTime.now().uptimeNanoseconds)
             } catch {
-                config.logger.error("smtp \(connection.id) \(error)")
+                config.logger.error("smtp \(connection.logName) \(error)")
                 connection.write(SMTPReply.deliveryFailed.bytes)
                 return connection.closeAfterFlush()
             }
@@ -139,7 +139,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
                 }
                 reply = .queued(id)
             } catch {
-                logger.error("smtp \(connection.id) \(error)")
+                logger.error("smtp \(connection.logName) \(error)")
                 reply = .deliveryFailed
             }
             message.spool.discard()
@@ -158,7 +158,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     private func concluded(_ reply: SMTPReply, size: Int, started: UInt64, on connection: Connection) {
         connection.write(reply.bytes)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        config.logger.info("smtp \(connection.id) \(envelopeText) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
+        config.logger.info("smtp \(connection.logName) \(envelopeText) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
         session.transactionEnded()
         if draining { sayGoodbye(connection) }
     }

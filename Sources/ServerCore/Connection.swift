@@ -9,6 +9,8 @@ import Glibc
 /// take yet waits for EPOLLOUT, and `pendingOutputBytes` lets the handler apply backpressure.
 public final class Connection: @unchecked Sendable {
     public let id: ConnectionID
+    /// `remote -> local`, formatted once, for log lines.
+    public private(set) lazy var logName = id.description
     let fd: Int32
     let key: UInt64
     unowned let worker: Worker

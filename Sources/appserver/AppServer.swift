@@ -26,11 +26,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let settings = orFail { try Settings(flags: options, file: try loadConfig()) }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in LineLogHandler(level: settings.logLevel) }
         let logger = Logger(label: "appserver")
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()

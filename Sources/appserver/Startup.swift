@@ -62,7 +62,10 @@ enum Startup {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
             source.setEventHandler {
                 logger.notice("shutting down: finishing \(registry.connectionCount) open connection(s)")
-                registry.shutdown(grace: 5) { exit(0) }
+                registry.shutdown(grace: 5) {
+                    LogOutput.standardOutput.flush()
+                    exit(0)
+                }
             }
             source.activate()
             sources.append(source)

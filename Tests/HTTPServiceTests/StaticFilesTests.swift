@@ -22,7 +22,7 @@ import Testing
 
     func kind(_ lookup: StaticFiles.Lookup) -> String {
         switch lookup {
-        case .file(_, let metadata, let path): "file \(path) \(metadata.size)"
+        case .file(_, let metadata, let path, _): "file \(path) \(metadata.size)"
         case .redirect(let location): "redirect \(location)"
         case .notFound: "404"
         case .forbidden: "403"

@@ -1,0 +1,189 @@
+# Shared by the bench scripts (sourced, not run): installing the tools, free loopback
+# ports, starting servers pinned to one core and stopping exactly those, measuring a
+# server's CPU and peak RSS, and the alternating rounds that give each line its median.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+ROUNDS=${ROUNDS:-3}             # rounds per line; each round runs every server once, in turn
+DURATION=${DURATION:-5}         # seconds per timed load
+SERVER_CPU=${SERVER_CPU:-0}     # the core every server is pinned to
+LOAD_CPU=${LOAD_CPU:-1}         # the core every load generator is pinned to
+RESULTS=${RESULTS:-}            # run-all collects the rows here
+CLK_TCK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d /tmp/appserver-bench.XXXXXX)
+chmod 755 "$WORK"               # peers drop to unprivileged users that must read their files
+STARTED=()
+declare -A PID PORT
+
+cleanup() {
+    local pid
+    for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${STARTED[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# need COMMAND:PACKAGE ... — apt-get installs the packages whose command is missing.
+need() {
+    local missing=() item
+    for item in "$@"; do
+        command -v "${item%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${item%%:*}" ] || missing+=("${item#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing ${missing[*]}" >&2
+    as_root apt-get update -qq >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+need_python() {
+    python3 -c "import $1" 2>/dev/null && return 0
+    echo "installing $2 from PyPI" >&2
+    python3 -m pip install -q "$2" >&2 2>/dev/null || python3 -m pip install -q --break-system-packages "$2" >&2
+}
+
+# The release build of appserver (built once if missing).
+appserver_binary() {
+    (cd "$REPO" && swift build -c release --product appserver >&2 && echo "$(swift build -c release --show-bin-path)/appserver")
+}
+
+# A port free on 127.0.0.1 for both TCP and UDP.
+free_port() {
+    python3 - <<'PY'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
+
+# start NAME COMMAND... — runs a server in $WORK pinned to SERVER_CPU, output in $WORK/NAME.log.
+start() {
+    local name=$1; shift
+    (cd "$WORK" && exec taskset -c "$SERVER_CPU" "$@" >"$WORK/$name.log" 2>&1) &
+    PID[$name]=$!
+    STARTED+=($!)
+}
+
+# wait_port NAME — until the server named accepts TCP on its port (or died: its log is shown).
+wait_port() {
+    local name=$1
+    for _ in $(seq 100); do
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            echo "$name did not start:" >&2; cat "$WORK/$name.log" >&2; exit 1
+        fi
+        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 0.2)" "${PORT[$name]}" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "$name is not listening on ${PORT[$name]}" >&2; cat "$WORK/$name.log" >&2; exit 1
+}
+
+# On the load core, bounded in time whatever the tool does.
+load() { timeout $((DURATION * 4 + 60)) taskset -c "$LOAD_CPU" "$@"; }
+
+# A process and all its descendants.
+tree() {
+    local pid=$1 child
+    echo "$pid"
+    for child in $(pgrep -P "$pid" 2>/dev/null); do tree "$child"; done
+}
+
+# CPU seconds used so far by a server's processes, including reaped children.
+cpu_seconds() {
+    local total=0 pid
+    for pid in $(tree "$1"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13 + $14 + $15}')))
+    done
+    echo "scale=2; $total / $CLK_TCK" | bc
+}
+
+# Forget the peak RSS of a server's processes, so the next reading covers one load.
+reset_peak() { local pid; for pid in $(tree "$1"); do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
+
+# Peak (VmHWM) or current (VmRSS) resident memory of a server's processes, summed, in MB.
+memory_mb() {
+    local field=$2 total=0 pid kb
+    for pid in $(tree "$1"); do
+        kb=$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        total=$((total + ${kb:-0}))
+    done
+    echo "scale=1; $total / 1024" | bc
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# compare LINE UNIT BETTER FUNCTION SERVER... — runs `FUNCTION SERVER` (which prints one
+# number) for every server in turn, ROUNDS times, and prints a row per peer with the
+# medians, the ratio appserver/peer, and each server's CPU (% of a core) and peak RSS.
+# BETTER is `higher` or `lower`.
+compare() {
+    local line=$1 unit=$2 better=$3 fn=$4; shift 4
+    local servers=("$@") round server value cpu0 cpu1 t0 t1
+    declare -A values cpus rss
+    for round in $(seq "$ROUNDS"); do
+        for server in "${servers[@]}"; do
+            reset_peak "${PID[$server]}"
+            cpu0=$(cpu_seconds "${PID[$server]}"); t0=$(date +%s.%N)
+            value=$("$fn" "$server")
+            t1=$(date +%s.%N); cpu1=$(cpu_seconds "${PID[$server]}")
+            [[ $value =~ ^[0-9.]+$ ]] || { echo "$line: $server gave '$value'" >&2; value=0; }
+            values[$server]+="$value "
+            cpus[$server]+="$(echo "scale=0; 100 * ($cpu1 - $cpu0) / ($t1 - $t0)" | bc) "
+            rss[$server]+="$(memory_mb "${PID[$server]}" VmHWM) "
+            echo "  $line, round $round, $server: $value $unit" >&2
+        done
+    done
+    local ours ours_cpu ours_rss peer theirs ratio
+    ours=$(tr ' ' '\n' <<<"${values[appserver]}" | grep . | median)
+    ours_cpu=$(tr ' ' '\n' <<<"${cpus[appserver]}" | grep . | median)
+    ours_rss=$(tr ' ' '\n' <<<"${rss[appserver]}" | grep . | sort -g | tail -1)
+    for peer in "${servers[@]:1}"; do
+        theirs=$(tr ' ' '\n' <<<"${values[$peer]}" | grep . | median)
+        ratio=$(ratio "$ours" "$theirs" "$better")
+        row "$line" "$(fmt "$ours") $unit" "$peer" "$(fmt "$theirs") $unit" "$ratio" \
+            "$ours_cpu% / $(tr ' ' '\n' <<<"${cpus[$peer]}" | grep . | median)%" \
+            "$ours_rss / $(tr ' ' '\n' <<<"${rss[$peer]}" | grep . | sort -g | tail -1) MB"
+    done
+}
+
+# The ratio appserver/peer, marked when appserver is behind.
+ratio() {
+    local ours=$1 theirs=$2 better=$3 r
+    if [ "$(echo "$theirs == 0" | bc)" = 1 ] || [ "$(echo "$ours == 0" | bc)" = 1 ]; then echo "n/a"; return; fi
+    r=$(echo "scale=2; $ours / $theirs" | bc | sed 's/^\./0./')
+    if [ "$better" = lower ]; then
+        [ "$(echo "$r <= 1" | bc)" = 1 ] && echo "${r}x (lower is better)" || echo "**${r}x** (lower is better)"
+    else
+        [ "$(echo "$r >= 1" | bc)" = 1 ] && echo "${r}x" || echo "**${r}x**"
+    fi
+}
+
+fmt() { awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f", v; else printf "%.3g", v }'; }
+
+row() {
+    local text="| $SERVICE | $1 | $2 | $3 | $4 | $5 | $6 | $7 |"
+    echo "$text"
+    [ -n "$RESULTS" ] && echo "$text" >>"$RESULTS"
+    return 0
+}
+
+header() {
+    echo "| service | line | appserver | peer | peer result | ratio | CPU appserver / peer | peak RSS appserver / peer |"
+    echo "|---|---|---|---|---|---|---|---|"
+}
