@@ -57,6 +57,9 @@ public final class GzipCache: Sendable {
         return bytes
     }
 
+    /// The paths held, in order (for tests).
+    var heldPaths: [String] { state.withLock { $0.entries.keys.sorted() } }
+
     private static func compress(_ file: FileDescriptor, length: Int64, level: Int32) -> [UInt8]? {
         guard let stream = GzipStream(file: file, length: length, level: level) else { return nil }
         var bytes: [UInt8] = []

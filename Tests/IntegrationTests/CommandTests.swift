@@ -58,7 +58,7 @@ struct CommandTests {
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "from the config\n")
         server.signal(SIGTERM)
         #expect(server.exitStatus() == 0)
-        #expect(server.stdout.contains("\"GET /\" 200 16"))
+        #expect(server.logged("\"GET /\" 200 16"))
 
         let flagged = try ServerProcess(["--config", folder.path + "/conf/test.conf", "--www", folder.path + "/flagged"])
         let flaggedPort = try #require(flagged.listeningPort())

@@ -30,7 +30,7 @@ struct FTPCommandTests {
         #expect(try lftp("mirror backup \(folder.path)/restored").status == 0)
         #expect(folder.read("restored/notes.txt") == folder.read("local/notes.txt"))
         #expect(folder.read("restored/sub/data.bin") == patternBytes(500_000))
-        #expect(server.stdout.contains("login carol ok"))
+        #expect(server.logged("login carol ok"))
         let refused = try Tools.run("lftp", ["-u", "carol,tr0ub4dor", "-p", "\(port)", "-e", "set ftp:ssl-allow no; set net:max-retries 1; ls; quit", "127.0.0.1"], timeout: 60)
         #expect(refused.status != 0)
         // A user added while the server runs can log in after SIGHUP.

@@ -53,6 +53,13 @@ final class ServerProcess {
         return nil
     }
 
+    /// Whether `text` appears in the output within `timeout` (access lines are written in batches).
+    func logged(_ text: String, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !stdout.contains(text) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return stdout.contains(text)
+    }
+
     /// Waits for the process to end; nil if it is still running after `timeout`.
     func exitStatus(timeout: Double = 20) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
