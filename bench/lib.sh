@@ -15,6 +15,7 @@ CLK_TCK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/appserver-bench.XXXXXX)
 chmod 755 "$WORK"               # peers drop to unprivileged users that must read their files
 STARTED=()
+REMOVE_ON_EXIT=()               # files a script had to place outside $WORK
 declare -A PID PORT
 
 cleanup() {
@@ -24,7 +25,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$WORK"
+    rm -rf "$WORK" "${REMOVE_ON_EXIT[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -62,7 +62,8 @@ struct Serve: ParsableCommand {
             let store = orFail { try MaildirStore(data: settings.data, hostname: Startup.hostname) }
             ownedFolders += [settings.data, store.root, settings.data + "/spool"]
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger).service
+            let service = SMTPConfiguration(policy: policy, store: store, logger: logger,
+                                            maxConnectionsPerAddress: settings.maxPerAddress).service
             logger.notice("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
             bind(settings, port: settings.smtpPort, flag: "--smtp-port", name: "smtp", logger: logger) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
@@ -77,7 +78,8 @@ struct Serve: ParsableCommand {
             }
             ownedFolders.append(settings.ftpRoot)
             let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
-                                       passivePorts: settings.ftpPassivePorts, logger: logger)
+                                       passivePorts: settings.ftpPassivePorts, logger: logger,
+                                       maxConnectionsPerAddress: settings.maxPerAddress)
             logger.notice("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             let service = ftp.service
             bind(settings, port: settings.ftpPort, flag: "--ftp-port", name: "ftp", logger: logger) { (address) throws(SocketError) in

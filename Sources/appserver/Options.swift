@@ -62,6 +62,9 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Open connections at most; more are turned away busy (default: 10000).", valueName: "n"))
     var maxConnections: String?
 
+    @Option(help: ArgumentHelp("SMTP or FTP connections from one address at most (default: 20).", valueName: "n"))
+    var maxPerAddress: String?
+
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?
 }

@@ -10,7 +10,7 @@ struct Settings {
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
-        "user", "workers", "max-connections", "log-level",
+        "user", "workers", "max-connections", "max-per-address", "log-level",
     ]
 
     var services: [String]
@@ -34,6 +34,7 @@ struct Settings {
     var user: String
     var workers: Int
     var maxConnections: Int
+    var maxPerAddress: Int
     var logLevel: Logger.Level
 
     struct Invalid: Error, CustomStringConvertible {
@@ -85,6 +86,7 @@ struct Settings {
         httpPort = try number(flags.httpPort, "http-port", default: 80, range: 0...65535)
         workers = try number(flags.workers, "workers", default: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), range: 1...256)
         maxConnections = try number(flags.maxConnections, "max-connections", default: 10_000, range: 1...1_000_000)
+        maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 20, range: 1...1_000_000)
         user = pick(flags.user, "user")?.value ?? "nobody"
 
         www = path(flags.www, "www", default: "www")
