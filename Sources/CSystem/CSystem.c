@@ -87,3 +87,51 @@ int64_t csystem_parse_http_date(const char *text) {
 }
 
 int csystem_errno(void) { return errno; }
+
+int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsigned count,
+                          void *sender_storage, long *lengths) {
+    struct sockaddr_storage *senders = sender_storage;
+    struct mmsghdr messages[CSYSTEM_BATCH];
+    struct iovec vectors[CSYSTEM_BATCH];
+    if (count > CSYSTEM_BATCH) count = CSYSTEM_BATCH;
+    memset(messages, 0, sizeof messages);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = slots + i * slot_size;
+        vectors[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &senders[i];
+        messages[i].msg_hdr.msg_namelen = sizeof senders[i];
+    }
+    int n = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+        lengths[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (long)messages[i].msg_len;
+    }
+    return n;
+}
+
+int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets, const size_t *lengths,
+                       const void *receiver_storage, const uint32_t *receiver_lengths, unsigned count) {
+    const struct sockaddr_storage *receivers = receiver_storage;
+    struct mmsghdr messages[CSYSTEM_BATCH];
+    struct iovec vectors[CSYSTEM_BATCH];
+    if (count > CSYSTEM_BATCH) count = CSYSTEM_BATCH;
+    memset(messages, 0, sizeof messages);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (void *)(data + offsets[i]);
+        vectors[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = (void *)&receivers[i];
+        messages[i].msg_hdr.msg_namelen = receiver_lengths[i];
+    }
+    unsigned done = 0, sent = 0;
+    while (done < count) {
+        int n = sendmmsg(fd, messages + done, count - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { done++; continue; }
+        done += (unsigned)n;
+        sent += (unsigned)n;
+    }
+    return (int)sent;
+}

@@ -41,6 +41,9 @@ public final class DNSCache: Sendable {
     private let capacity: Int
     private let clock: @Sendable () -> UInt64
 
+    /// The cache's clock now: its TTLs count down in these seconds.
+    var now: UInt64 { clock() }
+
     /// `clock` gives seconds on a monotonic scale (injected so tests need not sleep).
     public init(capacity: Int = 10_000, clock: @escaping @Sendable () -> UInt64) {
         self.capacity = max(1, capacity)

@@ -11,6 +11,7 @@ public final class DNSResponder: Sendable {
     let forwarder: Forwarder?
     let allowRecursion: [IPNetwork]
     let logger: Logger
+    let answers = AnswerCache()
 
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
     static let ednsSize: UInt16 = 1232
@@ -22,6 +23,14 @@ public final class DNSResponder: Sendable {
         self.logger = logger
     }
 
+    /// Where a response may be reused from: the query's key in the answer cache, the zones'
+    /// generation, and until which second of the forwarder's clock (`.max`: until a reload).
+    private struct Reuse {
+        let key: [UInt8]
+        let zones: Int
+        let expires: UInt64
+    }
+
     /// Answers `bytes`: `reply` is called exactly once, with the response, or with nil when
     /// the message deserves none (it is itself a response, or too short to have an ID).
     public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
@@ -31,6 +40,16 @@ public final class DNSResponder: Sendable {
             logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
             return reply(nil)
         }
+        let recursionAllowed = forwarder != nil && allowRecursion.contains { $0.contains(client.remote.ip) }
+        let zones = self.zones.current
+        let second = forwarder?.cache.now ?? 0
+        let key = AnswerCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed)
+        if let hit = answers.lookup(key, id: (bytes[0], bytes[1]), zones: zones.generation, second: second) {
+            reply(hit.bytes)
+            return logAccess(client, transport, hit.summary, size: hit.bytes.count, started: started)
+        }
+        let untilReload = Reuse(key: key, zones: zones.generation, expires: .max)
+
         var response = DNSMessage()
         response.id = header.id
         response.isResponse = true
@@ -42,16 +61,16 @@ public final class DNSResponder: Sendable {
             query = try DNSMessage.decode(bytes)
         } catch {
             response.rcode = RCode.formErr.rawValue
-            return send(response, for: nil, to: client, over: transport, started: started, reply: reply)
+            return send(response, for: nil, to: client, over: transport, started: started, reuse: nil, reply: reply)
         }
         response.questions = query.questions
         if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
-        let finish: @Sendable (DNSMessage) -> Void = { [self] response in
-            send(response, for: query, to: client, over: transport, started: started, reply: reply)
+        let finish: @Sendable (DNSMessage, Reuse?) -> Void = { [self] response, reuse in
+            send(response, for: query, to: client, over: transport, started: started, reuse: reuse, reply: reply)
         }
         if let refusal = DNSResponder.refusal(for: query) {
             response.rcode = refusal.rawValue
-            return finish(response)
+            return finish(response, untilReload)
         }
         let question = query.questions[0]
         if let answer = zones.authority.answer(question) {
@@ -60,14 +79,14 @@ public final class DNSResponder: Sendable {
             response.answers = answer.answer
             response.authority = answer.authority
             response.additional = answer.additional
-            return finish(response)
+            return finish(response, untilReload)
         }
-        guard query.recursionDesired, let forwarder, allowRecursion.contains(where: { $0.contains(client.remote.ip) }) else {
+        guard query.recursionDesired, let forwarder, recursionAllowed else {
             // Not ours, and no resolver for this client: never an open resolver.
             response.rcode = RCode.refused.rawValue
-            return finish(response)
+            return finish(response, untilReload)
         }
-        forwarder.resolve(question) { [response] answer in
+        let forwarded: @Sendable (DNSCache.Answer?, Reuse?) -> Void = { [response] answer, reuse in
             var response = response
             response.recursionAvailable = true
             if let answer {
@@ -79,8 +98,12 @@ public final class DNSResponder: Sendable {
             } else {
                 response.rcode = RCode.servFail.rawValue
             }
-            finish(response)
+            finish(response, reuse)
         }
+        if let held = forwarder.cached(question) {
+            return forwarded(held, Reuse(key: key, zones: zones.generation, expires: second + 1))
+        }
+        forwarder.resolve(question) { answer in forwarded(answer, nil) }
     }
 
     /// Why a well-formed query is not looked up at all, checked in this order; nil to go on.
@@ -95,7 +118,7 @@ public final class DNSResponder: Sendable {
     }
 
     private func send(_ response: DNSMessage, for query: DNSMessage?, to client: ConnectionID, over transport: Transport,
-                      started: UInt64, reply: @Sendable ([UInt8]?) -> Void) {
+                      started: UInt64, reuse: Reuse?, reply: @Sendable ([UInt8]?) -> Void) {
         let limit: Int
         switch transport {
         case .tcp: limit = 65535
@@ -103,12 +126,20 @@ public final class DNSResponder: Sendable {
         }
         let bytes = response.encode(maxSize: limit)
         reply(bytes)
-        if logger.logLevel <= .info {
-            let question = response.questions.first.map { "\($0.name) \($0.type)" } ?? "-"
-            let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
-            let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
-            logger.info("dns \(client) \(transport.rawValue) \"\(question)\" \(rcode)\(truncated) \(response.answers.count) \(bytes.count) \(micros / 1000).\(micros % 1000 / 100)ms")
+        guard reuse != nil || logger.logLevel <= .info else { return }
+        let question = response.questions.first.map { "\($0.name) \($0.type)" } ?? "-"
+        let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
+        let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
+        let summary = "\"\(question)\" \(rcode)\(truncated) \(response.answers.count)"
+        if let reuse {
+            answers.store(reuse.key, response: bytes, summary: summary, zones: reuse.zones, expires: reuse.expires)
         }
+        logAccess(client, transport, summary, size: bytes.count, started: started)
+    }
+
+    private func logAccess(_ client: ConnectionID, _ transport: Transport, _ summary: String, size: Int, started: UInt64) {
+        guard logger.logLevel <= .info else { return }
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        logger.info("dns \(client) \(transport.rawValue) \(summary) \(size) \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 }

@@ -25,6 +25,11 @@ public final class Forwarder: Sendable {
 
     /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
     /// answer, or nil for SERVFAIL.
+    /// The cache's answer, if it holds one now.
+    func cached(_ question: DNSMessage.Question) -> DNSCache.Answer? {
+        cache.lookup(DNSCache.Key(question))
+    }
+
     public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (DNSCache.Answer?) -> Void) {
         let key = DNSCache.Key(question)
         if let hit = cache.lookup(key) { return completion(hit) }

@@ -6,7 +6,8 @@ import Synchronization
 public final class ZoneStore: Sendable {
     public let folder: String
     /// Zones by file (so a failed reload can keep the last good version), and the lookups over them.
-    private let state: Mutex<(byFile: [String: Zone], authority: Authority)>
+    /// `generation` counts reloads, so what was derived from the zones can tell it is stale.
+    private let state: Mutex<(byFile: [String: Zone], authority: Authority, generation: Int)>
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
@@ -17,16 +18,19 @@ public final class ZoneStore: Sendable {
         self.folder = folder
         let (zones, problems) = try ZoneStore.load(folder, keeping: [:])
         if let first = problems.first { throw LoadError(description: first.description) }
-        state = Mutex((zones, Authority(zones: Array(zones.values))))
+        state = Mutex((zones, Authority(zones: Array(zones.values)), 0))
     }
 
     public var authority: Authority { state.withLock { $0.authority } }
+
+    /// The lookups over the zones, and how many reloads made them.
+    var current: (authority: Authority, generation: Int) { state.withLock { ($0.authority, $0.generation) } }
 
     /// Reloads every file; returns what went wrong, one line per file (empty when all loaded).
     public func reload() -> [String] {
         do {
             let (zones, problems) = try ZoneStore.load(folder, keeping: state.withLock { $0.byFile })
-            state.withLock { $0 = (zones, Authority(zones: Array(zones.values))) }
+            state.withLock { $0 = (zones, Authority(zones: Array(zones.values)), $0.generation + 1) }
             return problems.map { "\($0.description) (keeping the previous version)" }
         } catch {
             return [error.description + " (keeping all zones as they were)"]

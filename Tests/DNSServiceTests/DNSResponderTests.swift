@@ -53,6 +53,36 @@ import Testing
         #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
     }
 
+    @Test func aRepeatedQueryIsAnsweredFromTheAnswerCacheWithItsOwnID() throws {
+        let first = ask(query("www.example.test.", .a, id: 1))
+        let second = ask(query("www.example.test.", .a, id: 2))
+        #expect(first?.id == 1 && second?.id == 2)
+        #expect(second?.answers == first?.answers)
+        // Over TCP the same question is its own entry (no UDP truncation carried over).
+        let big = query("big.example.test.", .txt, id: 3)
+        #expect(ask(big)?.truncated == true)
+        #expect(ask(big, over: .tcp)?.truncated == false)
+        #expect(ask(big)?.truncated == true)
+        // A reload makes what was held stale.
+        try "$TTL 60\n@ SOA ns hm 2 1 1 1 30\nwww A 192.0.2.2\n".write(toFile: folder.path + "/example.test.zone", atomically: true, encoding: .utf8)
+        #expect(responder.zones.reload().isEmpty)
+        #expect(ask(query("www.example.test.", .a, id: 4))?.answers.first?.data == .a([192, 0, 2, 2]))
+    }
+
+    @Test func theAnswerCacheKeepsToItsBudget() {
+        let cache = AnswerCache(budget: 100)
+        let key = AnswerCache.key([0, 1] + Array(repeating: 7, count: 20), tcp: false, recursionAllowed: true)
+        let response = [UInt8](repeating: 9, count: 40)
+        cache.store(key, response: response, summary: "a", zones: 0, expires: 10)
+        #expect(cache.lookup(key, id: (0xAB, 0xCD), zones: 0, second: 9)?.bytes == [0xAB, 0xCD] + response.dropFirst(2))
+        #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 10) == nil)
+        #expect(cache.lookup(key, id: (0, 0), zones: 1, second: 0) == nil)
+        let other = AnswerCache.key([0, 1] + Array(repeating: 8, count: 20), tcp: false, recursionAllowed: true)
+        cache.store(other, response: response, summary: "b", zones: 0, expires: 10)
+        #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 0) == nil)
+        #expect(cache.lookup(other, id: (0, 0), zones: 0, second: 0)?.summary == "b")
+    }
+
     @Test func responsesGetNoReply() {
         let delivered = Mutex<[UInt8]??>(nil)
         responder.respond(to: query("www.example.test.", .a) { $0.isResponse = true }, from: client, over: .udp) { reply in

@@ -45,4 +45,17 @@ int64_t csystem_parse_http_date(const char *text);
 
 int csystem_errno(void);
 
+/// Datagrams in batches (recvmmsg/sendmmsg), for at most CSYSTEM_BATCH at a time.
+#define CSYSTEM_BATCH 32
+/// Receives up to `count` datagrams without blocking, datagram i into `slots + i * slot_size`
+/// with its sender in `senders[i]` (an array of sockaddr_storage); `lengths[i]` is its size, or -1 if it did not fit.
+/// Returns how many arrived, or -1 with errno (EAGAIN when none waits).
+int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsigned count,
+                          void *senders, long *lengths);
+/// Sends `count` datagrams, datagram i being `lengths[i]` bytes at `data + offsets[i]` to
+/// `receivers[i]` (`receiver_lengths[i]` long); one the kernel refuses is dropped, as UDP
+/// allows. Returns how many were sent.
+int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets, const size_t *lengths,
+                       const void *receivers, const uint32_t *receiver_lengths, unsigned count);
+
 #endif

@@ -1,0 +1,39 @@
+import Synchronization
+
+/// The answers given while one batch of datagrams is being handled, collected so that the
+/// listener sends them together. A reply that comes after its batch closed (its
+/// generation has passed) is refused here and sent on its own.
+final class ReplyBatch: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var isOpen = false
+        var replies: [(bytes: [UInt8], to: SocketAddress)] = []
+    }
+
+    private let state = Mutex(State())
+
+    func open() -> UInt64 {
+        state.withLock { state in
+            state.generation += 1
+            state.isOpen = true
+            return state.generation
+        }
+    }
+
+    /// Whether the reply joined the batch of `generation` (false: send it yourself).
+    func add(_ bytes: [UInt8], to remote: SocketAddress, generation: UInt64) -> Bool {
+        state.withLock { state in
+            guard state.isOpen && state.generation == generation else { return false }
+            state.replies.append((bytes, remote))
+            return true
+        }
+    }
+
+    func close() -> [(bytes: [UInt8], to: SocketAddress)] {
+        state.withLock { state in
+            state.isOpen = false
+            defer { state.replies.removeAll(keepingCapacity: true) }
+            return state.replies
+        }
+    }
+}
