@@ -1,4 +1,4 @@
-import Foundation
+import ServerCore
 
 /// Reads BIND-style master files (RFC 1035 5): `$ORIGIN`, `$TTL`, `$INCLUDE`, parentheses,
 /// comments, `@`, relative names, omitted owner/TTL/class, TTL units, quoted strings and
@@ -17,7 +17,7 @@ public struct ZoneFileParser {
     /// Loads `path` (inside `folder`, the zones folder) as a zone. Without `$ORIGIN`,
     /// the origin is the file's name less `.zone`.
     public static func load(path: String, folder: String) throws(Failure) -> Zone {
-        let fileName = (path as NSString).lastPathComponent
+        let fileName = LocalFiles.lastComponent(path)
         let base = fileName.hasSuffix(".zone") ? String(fileName.dropLast(5)) : fileName
         guard let origin = DNSName(base.hasSuffix(".") ? base : base + ".") else {
             throw Failure(file: path, line: 0, message: "the file name does not make a valid zone name")
@@ -52,10 +52,10 @@ public struct ZoneFileParser {
     }
 
     private mutating func records(path: String, origin: DNSName, depth: Int) throws(Failure) -> [ResourceRecord] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = LocalFiles.read(path) else {
             throw Failure(file: path, line: 0, message: "cannot read the file")
         }
-        return try records(bytes: Array(data), file: path, origin: origin, depth: depth)
+        return try records(bytes: bytes, file: path, origin: origin, depth: depth)
     }
 
     private mutating func records(bytes: [UInt8], file: String, origin start: DNSName, depth: Int) throws(Failure) -> [ResourceRecord] {
@@ -107,8 +107,9 @@ public struct ZoneFileParser {
         }
         guard let folder else { throw fail("$INCLUDE is not allowed here") }
         let path = name.hasPrefix("/") ? name : folder + "/" + name
-        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().standardizedFileURL.path
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        guard let root = LocalFiles.resolved(folder), let resolved = LocalFiles.resolved(path) else {
+            throw fail("cannot read included file '\(name)'")
+        }
         guard resolved.hasPrefix(root + "/") else { throw fail("$INCLUDE '\(name)' is outside the zones folder") }
         let saved = (lastOwner, lastTTL)
         defer { (lastOwner, lastTTL) = saved }

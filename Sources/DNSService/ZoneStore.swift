@@ -1,4 +1,4 @@
-import Foundation
+import ServerCore
 import Synchronization
 
 /// The zones folder: every `*.zone` file in it, loaded at start and again on request
@@ -55,9 +55,7 @@ public final class ZoneStore: Sendable {
     }
 
     private static func zoneFiles(in folder: String) throws(LoadError) -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
-              let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+        guard LocalFiles.isDirectory(folder), let names = LocalFiles.names(in: folder) else {
             throw LoadError(description: "cannot read the zones folder \(folder)")
         }
         return names.filter { $0.hasSuffix(".zone") && !$0.hasPrefix(".") }.sorted()

@@ -1,11 +1,10 @@
-import Foundation
 import ServerCore
 
 /// PORT and EPRT arguments (RFC 959 4.1.2, RFC 2428 2).
 enum DataAddress {
     /// `h1,h2,h3,h4,p1,p2`
     static func port(_ argument: String) -> SocketAddress? {
-        let numbers = argument.split(separator: ",").compactMap { UInt8($0.trimmingCharacters(in: .whitespaces)) }
+        let numbers = argument.split(separator: ",").compactMap { UInt8($0.trimmingBlanks) }
         guard numbers.count == 6, argument.split(separator: ",").count == 6,
               let ip = IPAddress(numbers[0..<4].map(String.init).joined(separator: ".")) else { return nil }
         return SocketAddress(ip: ip, port: UInt16(numbers[4]) << 8 | UInt16(numbers[5]))

@@ -23,7 +23,7 @@ public struct FTPReply: Equatable, Sendable {
     }
 
     /// A path in a 257 reply, its quotes doubled (RFC 959 appendix II).
-    static func quoted(_ path: String) -> String { "\"" + path.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    static func quoted(_ path: String) -> String { "\"" + path.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\"" }
 
     static let greeting = FTPReply(220, "appserver FTP ready")
     static let goodbye = FTPReply(221, "Goodbye")

@@ -1,5 +1,5 @@
 import CCrypt
-import Foundation
+import ServerCore
 
 /// The users file: one `name:hash` a line, the hash in crypt(3) form (`$y$` yescrypt,
 /// `$6$`/`$5$` SHA-crypt, `$2b$` bcrypt), as `mkpasswd` or `openssl passwd -6` writes it,
@@ -17,14 +17,14 @@ public struct PasswordFile: Sendable {
     static let decoy = "$6$appserverdecoy$3kV3gHc6UtF4l7WCNsq8e7.kT5xQZbP8qv1mOQyqS5yqJg3N0aS5v1dYBGmI8lTzEoMQm8Eu3x1mH0bQXx3Qn."
 
     public init(path: String) throws(Failure) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "cannot read the FTP users file \(path)") }
+        guard let data = LocalFiles.read(path) else { throw Failure(description: "cannot read the FTP users file \(path)") }
         try self.init(text: String(decoding: data, as: UTF8.self), path: path)
     }
 
     public init(text: String, path: String = "users") throws(Failure) {
         var hashes: [String: String] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces)
+            let line = raw.prefix { $0 != "#" }.trimmingBlanks
             guard !line.isEmpty else { continue }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
                 throw Failure(description: "\(path):\(index + 1): expected 'name:hash'")

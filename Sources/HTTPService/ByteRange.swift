@@ -1,3 +1,4 @@
+import ServerCore
 /// `Range: bytes=...` (RFC 9110 14.2) against a representation of known length.
 public enum ByteRange: Equatable, Sendable {
     /// Serve the whole representation with 200: no Range, one we ignore (syntax we do not
@@ -16,12 +17,12 @@ public enum ByteRange: Equatable, Sendable {
             self = .full
             return
         }
-        let trimmed = Substring(header).trimmingSpaces
+        let trimmed = Substring(header).trimmingBlanks
         guard trimmed.lowercased().hasPrefix("bytes=") else {
             self = .full
             return
         }
-        let specs = trimmed.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingSpaces)
+        let specs = trimmed.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingBlanks)
         guard specs.count <= ByteRange.maxParts else {
             self = .full
             return

@@ -1,3 +1,4 @@
+import ServerCore
 /// A parsed request line and header section. Header names are kept lower-cased.
 public struct HTTPRequestHead: Sendable, Equatable {
     public var method: String
@@ -26,7 +27,7 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// Whether the connection stays open after this request (RFC 9112 9.3).
     public var keepAlive: Bool {
-        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingSpaces }
+        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingBlanks }
         if tokens.contains("close") { return false }
         return minorVersion >= 1 || tokens.contains("keep-alive")
     }
@@ -40,15 +41,5 @@ public struct HTTPRequestHead: Sendable, Equatable {
         }
         guard rest.hasPrefix("/") else { return nil }
         return rest.prefix { $0 != "?" && $0 != "#" }
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return s
     }
 }

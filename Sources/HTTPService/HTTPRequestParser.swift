@@ -1,3 +1,4 @@
+import ServerCore
 /// Limits on what a request may send before it is refused (nginx's defaults, roughly).
 public struct HTTPParserLimits: Sendable {
     public var maxRequestLine = 8 * 1024
@@ -161,7 +162,7 @@ public struct HTTPRequestParser {
             let value = line[(colon + 1)...]
             guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else { return .error(.badRequest, "invalid byte in header value") }
             headers.append(.init(name: String(decoding: line[..<colon], as: UTF8.self).lowercased(),
-                                 value: String(String(decoding: value, as: UTF8.self)[...].trimmingSpaces)))
+                                 value: String(String(decoding: value, as: UTF8.self)[...].trimmingBlanks)))
         }
         let request = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self),
                                       target: String(decoding: parts[1], as: UTF8.self),
@@ -177,10 +178,10 @@ public struct HTTPRequestParser {
         if hosts > 1 || (request.minorVersion == 1 && hosts == 0) { return .error(.badRequest, "missing or repeated Host") }
         let transferEncoding = request.header("transfer-encoding")
         let lengths = request.headers.filter { $0.name == "content-length" }
-            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingSpaces) }
+            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingBlanks) }
         if let transferEncoding {
             guard lengths.isEmpty, request.minorVersion == 1 else { return .error(.badRequest, "Transfer-Encoding with Content-Length or HTTP/1.0") }
-            guard transferEncoding.lowercased().split(separator: ",").map(\.trimmingSpaces) == ["chunked"] else {
+            guard transferEncoding.lowercased().split(separator: ",").map(\.trimmingBlanks) == ["chunked"] else {
                 return .error(.notImplemented, "unsupported transfer coding")
             }
             body = .chunkSize

@@ -1,3 +1,4 @@
+import ServerCore
 /// The size and modification time of a file, and the validators made from them (once
 /// per open, which the open-file cache then shares between requests).
 public struct FileMetadata: Sendable, Equatable {
@@ -46,7 +47,7 @@ public enum Preconditions {
     /// Whether a list of entity tags (or `*`) matches `etag`, by weak or strong comparison.
     static func matches(_ list: String, _ etag: String, weak: Bool) -> Bool {
         let current = opaque(etag)
-        for candidate in list.split(separator: ",").map(\.trimmingSpaces) {
+        for candidate in list.split(separator: ",").map(\.trimmingBlanks) {
             if candidate == "*" { return true }
             let isWeak = candidate.hasPrefix("W/")
             if !weak && (isWeak || current.weak) { continue }

@@ -1,5 +1,5 @@
-import Foundation
 import Glibc
+import ServerCore
 import Synchronization
 
 /// Delivers messages into Maildirs under `root`: `root/<domain>/<mailbox>/{tmp,new,cur}`.
@@ -18,20 +18,22 @@ public final class MaildirStore: Sendable {
         public let description: String
     }
 
+    /// A folder only the server's user may enter (mail is private), with its parents.
+    private static func createFolder(_ path: String) throws(Failure) {
+        if let error = LocalFiles.createDirectories(path, mode: 0o700) {
+            throw Failure(description: "cannot create \(path): \(LocalFiles.describe(error))")
+        }
+    }
+
     /// `clock` gives the wall time for file names (injected so tests can fix it).
     public init(data: String, hostname: String, clock: @escaping @Sendable () -> timespec = MaildirStore.now) throws(Failure) {
         root = data + "/mail"
         spoolFolder = data + "/spool"
         // Maildir names may not hold '/' or ':'; Dovecot writes them as \057 and \072.
-        self.hostname = hostname.replacingOccurrences(of: "/", with: "\\057").replacingOccurrences(of: ":", with: "\\072")
+        self.hostname = hostname.map { $0 == "/" ? "\\057" : $0 == ":" ? "\\072" : String($0) }.joined()
         self.clock = clock
         for folder in [root, spoolFolder] {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw Failure(description: "cannot create \(folder): \(error.localizedDescription)")
-            }
+            try MaildirStore.createFolder(folder)
         }
     }
 
@@ -87,12 +89,7 @@ public final class MaildirStore: Sendable {
             guard let mailbox = recipient.mailboxName else { throw Failure(description: "unsafe mailbox \(recipient)") }
             let folder = root + "/" + recipient.domain.lowercased() + "/" + mailbox
             for sub in ["tmp", "new", "cur"] {
-                do {
-                    try FileManager.default.createDirectory(atPath: folder + "/" + sub, withIntermediateDirectories: true,
-                                                            attributes: [.posixPermissions: 0o700])
-                } catch {
-                    throw Failure(description: "cannot create \(folder)/\(sub): \(error.localizedDescription)")
-                }
+                try MaildirStore.createFolder(folder + "/" + sub)
             }
             let name = uniqueName()
             let temporary = folder + "/tmp/" + name

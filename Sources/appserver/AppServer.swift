@@ -1,8 +1,8 @@
 import ArgumentParser
 import DNSService
 import Dispatch
-import Foundation
 import FTPService
+import Glibc
 import HTTPService
 import Logging
 import ServerCore
@@ -73,7 +73,9 @@ struct Serve: ParsableCommand {
             let users = orFail { try FTPUsers(path: settings.ftpUsers) }
             reloads.append(("ftp users", { users.reload().map { [$0] } ?? [] }))
             let root = orFail { () throws -> VirtualFS in
-                try FileManager.default.createDirectory(atPath: settings.ftpRoot, withIntermediateDirectories: true)
+                if let error = LocalFiles.createDirectories(settings.ftpRoot) {
+                    throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(LocalFiles.describe(error))")
+                }
                 return try VirtualFS(root: settings.ftpRoot)
             }
             ownedFolders.append(settings.ftpRoot)
@@ -95,7 +97,7 @@ struct Serve: ParsableCommand {
 
     private func loadConfig() throws -> ConfigFile? {
         let path = options.config ?? "conf/appserver.conf"
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = LocalFiles.read(path) else {
             if options.config == nil { return nil }
             throw Settings.Invalid(description: "cannot read config file \(path)")
         }
@@ -122,7 +124,7 @@ struct Serve: ParsableCommand {
 
 /// Prints one line to standard error and exits non-zero: how every startup error ends.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("appserver: \(message)\n".utf8))
+    printError("appserver: \(message)")
     exit(1)
 }
 

@@ -1,3 +1,4 @@
+import ServerCore
 /// The configuration file: `key = value` lines, `#` comments. A key that takes a list
 /// may repeat or hold commas. Every key is also a flag of the same name.
 struct ConfigFile {
@@ -21,13 +22,13 @@ struct ConfigFile {
         self.path = path
         var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.prefix { $0 != "#" }.trimmingCharacters
+            let line = raw.prefix { $0 != "#" }.trimmingBlanks
             guard !line.isEmpty else { continue }
             guard let equals = line.firstIndex(of: "=") else {
                 throw SyntaxError(path: path, line: index + 1, message: "expected 'key = value'")
             }
-            let key = line[..<equals].trimmingCharacters
-            let value = line[line.index(after: equals)...].trimmingCharacters
+            let key = line[..<equals].trimmingBlanks
+            let value = line[line.index(after: equals)...].trimmingBlanks
             guard knownKeys.contains(String(key)) else {
                 throw SyntaxError(path: path, line: index + 1,
                                   message: "unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
@@ -43,15 +44,6 @@ struct ConfigFile {
 
     /// Every value given for `key`, comma lists split.
     func list(_ key: String) -> [String] {
-        entries.filter { $0.key == key }.flatMap { $0.value.split(separator: ",").map { String($0.trimmingCharacters) } }
-    }
-}
-
-extension Substring {
-    var trimmingCharacters: Substring {
-        var s = self
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        return s
+        entries.filter { $0.key == key }.flatMap { $0.value.split(separator: ",").map { String($0.trimmingBlanks) } }
     }
 }

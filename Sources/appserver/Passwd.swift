@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import FTPService
 import Glibc
+import ServerCore
 
 /// `appserver passwd NAME`: hashes a password (from standard input, or a prompt that does
 /// not echo) and writes `NAME:HASH` into the FTP users file, replacing NAME's old line.
@@ -28,19 +28,23 @@ struct Passwd: ParsableCommand {
             Swift.print(line)
             return
         }
-        let existing = (try? String(contentsOfFile: ftpUsers, encoding: .utf8)) ?? ""
+        let existing = LocalFiles.read(ftpUsers).map { String(decoding: $0, as: UTF8.self) } ?? ""
         var lines = existing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         if let index = lines.firstIndex(where: { $0.hasPrefix(name + ":") }) { lines[index] = line } else { lines.append(line) }
-        do {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: ftpUsers, atomically: true, encoding: .utf8)
-        } catch {
-            fail("cannot write \(ftpUsers): \(error.localizedDescription)")
+        guard LocalFiles.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: ftpUsers) else {
+            fail("cannot write \(ftpUsers): \(LocalFiles.describe(errno))")
         }
-        FileHandle.standardError.write(Data("appserver: \(name) written to \(ftpUsers)\n".utf8))
+        printError("appserver: \(name) written to \(ftpUsers)")
     }
 
     /// From a terminal: asked twice without echo. Otherwise: the first line of standard input.
+    /// Text for the terminal without a newline, unbuffered.
+    private func prompt(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
     private func readPassword() -> String? {
         guard isatty(STDIN_FILENO) == 1 else { return readLine(strippingNewline: true) }
         var saved = termios()
@@ -49,11 +53,11 @@ struct Passwd: ParsableCommand {
         quiet.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
         defer { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
-        FileHandle.standardError.write(Data("Password for \(name): ".utf8))
+        prompt("Password for \(name): ")
         let first = readLine(strippingNewline: true)
-        FileHandle.standardError.write(Data("\nAgain: ".utf8))
+        prompt("\nAgain: ")
         let second = readLine(strippingNewline: true)
-        FileHandle.standardError.write(Data("\n".utf8))
+        prompt("\n")
         guard first == second else { fail("the passwords do not match") }
         return first
     }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import Logging
 import ServerCore
@@ -120,7 +119,7 @@ struct Settings {
             ftpAnonymous = false
         }
         if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
-            let bounds = text.split(separator: "-").compactMap { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+            let bounds = text.split(separator: "-").compactMap { UInt16($0.trimmingBlanks) }
             guard bounds.count == 2, bounds[0] >= 1024, bounds[0] <= bounds[1] else {
                 throw Invalid(description: "\(origin): expected MIN-MAX with 1024 <= MIN <= MAX <= 65535, got '\(text)'")
             }
@@ -143,7 +142,7 @@ struct Settings {
     /// Paths in the config file are relative to the file's own folder.
     static func resolve(_ path: String, against base: String?) -> String {
         guard let base, !path.hasPrefix("/") else { return path }
-        return (base + "/" + path as NSString).standardizingPath
+        return LocalFiles.normalized(base + "/" + path)
     }
 
     static func directory(of path: String) -> String {

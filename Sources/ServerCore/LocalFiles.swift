@@ -1,0 +1,126 @@
+import Glibc
+
+/// The few file-system calls made outside the request paths (configuration, zones, the
+/// users file, folders to create), on Glibc alone: the server does not load Foundation,
+/// which would cost every process about 9 MB of resident memory.
+public enum LocalFiles {
+    /// A whole file, for configuration-sized files; nil if it cannot be read or is over `limit`.
+    public static func read(_ path: String, limit: Int = 64 * 1024 * 1024) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return contents }
+            contents.append(contentsOf: buffer[0..<n])
+            if contents.count > limit { return nil }
+        }
+    }
+
+    /// Replaces `path` with `bytes` whole: written beside it, then renamed over it. The
+    /// file keeps its permissions; a new one gets `mode`.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) -> Bool {
+        var info = stat()
+        let mode = stat(path, &info) == 0 ? info.st_mode & 0o7777 : mode
+        let temporary = path + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { return false }
+        _ = fchmod(fd, mode)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// The names in a folder, without `.` and `..`; nil if it cannot be read.
+    public static func names(in folder: String) -> [String]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Creates `path` and any missing folders above it (`mkdir -p`); the errno of the
+    /// first failure, or nil.
+    public static func createDirectories(_ path: String, mode: mode_t = 0o755) -> Int32? {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { return errno }
+        }
+        return isDirectory(path) ? nil : ENOTDIR
+    }
+
+    /// The path with every symlink, `.` and `..` resolved; nil if it does not exist.
+    public static func resolved(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// `path` with `.` and `..` segments and repeated slashes folded, without touching the disk.
+    public static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            switch part {
+            case ".":
+                continue
+            case "..":
+                if let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else if !path.hasPrefix("/") {
+                    parts.append(part)
+                }
+            default:
+                parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// The last segment of a path.
+    public static func lastComponent(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
+
+    /// A message for an errno, as strerror gives it.
+    public static func describe(_ errno: Int32) -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and carriage returns.
+    public var trimmingBlanks: SubSequence {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        let start = firstIndex { !blank($0) } ?? endIndex
+        let end = lastIndex { !blank($0) }.map { index(after: $0) } ?? start
+        return self[start..<end]
+    }
+}
+
+/// Writes one line to standard error, unbuffered.
+public func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
