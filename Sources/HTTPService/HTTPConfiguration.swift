@@ -27,10 +27,10 @@ public struct HTTPConfiguration: Sendable {
 
     /// The registry's view of the service.
     public var service: TCPService {
-        let configuration = self
+        let shared = HTTPHandler.Shared(self)
         return TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
-            makeHandler: { _ in HTTPHandler(configuration) }
+            makeHandler: { _ in HTTPHandler(shared) }
         )
     }
 }

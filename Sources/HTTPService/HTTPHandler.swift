@@ -6,17 +6,29 @@ import ServerCore
 /// at a time and in order; output past the high-water mark pauses both reading and
 /// answering until the peer catches up, so a connection's memory stays bounded.
 final class HTTPHandler: ConnectionHandler {
-    private let config: HTTPConfiguration
+    /// Shared by every connection of the service: a handler holds a pointer, not a copy.
+    final class Shared: Sendable {
+        let config: HTTPConfiguration
+        init(_ config: HTTPConfiguration) { self.config = config }
+    }
+
+    private let shared: Shared
     private var parser: HTTPRequestParser
     private var stream: Stream?
     private var headerDeadlineSet = false
     private var peerClosed = false
     private var draining = false
 
-    /// A response whose body is still being compressed.
-    private struct Stream {
+    /// A response whose body is still being compressed (a class: an idle connection
+    /// holds only an empty pointer).
+    private final class Stream {
         let gzip: GzipStream
         var exchange: Exchange
+
+        init(gzip: GzipStream, exchange: Exchange) {
+            self.gzip = gzip
+            self.exchange = exchange
+        }
     }
 
     /// One request being answered: how its response is framed, and its access line.
@@ -39,13 +51,13 @@ final class HTTPHandler: ConnectionHandler {
         }
     }
 
-    init(_ config: HTTPConfiguration) {
-        self.config = config
-        parser = HTTPRequestParser(limits: config.limits)
+    init(_ shared: Shared) {
+        self.shared = shared
+        parser = HTTPRequestParser(limits: shared.config.limits)
     }
 
     func connectionOpened(_ connection: Connection) {
-        connection.setIdleTimeout(config.headerTimeout)
+        connection.setIdleTimeout(shared.config.headerTimeout)
         headerDeadlineSet = true
     }
 
@@ -53,7 +65,7 @@ final class HTTPHandler: ConnectionHandler {
         parser.append(bytes)
         // While a response is still going out, requests queue in the parser; past a bound,
         // stop reading until they have been answered.
-        if (stream != nil || connection.pendingOutputBytes >= config.highWater) && parser.bufferedBytes > config.limits.maxHead {
+        if (stream != nil || connection.pendingOutputBytes >= shared.config.highWater) && parser.bufferedBytes > shared.config.limits.maxHead {
             connection.pauseReading()
         }
         serve(connection)
@@ -76,7 +88,7 @@ final class HTTPHandler: ConnectionHandler {
     /// Answers the requests buffered so far, while the peer keeps up.
     private func serve(_ connection: Connection) {
         while connection.isOpen && stream == nil {
-            if connection.pendingOutputBytes >= config.highWater {
+            if connection.pendingOutputBytes >= shared.config.highWater {
                 connection.pauseReading()
                 connection.notifyWhenWritable()
                 return
@@ -86,15 +98,15 @@ final class HTTPHandler: ConnectionHandler {
                 if peerClosed || (draining && !parser.isMidRequest) { return connection.closeAfterFlush() }
                 connection.resumeReading()
                 if !parser.isMidRequest {
-                    connection.setIdleTimeout(config.keepAliveTimeout)
+                    connection.setIdleTimeout(shared.config.keepAliveTimeout)
                     headerDeadlineSet = false
                 } else if !headerDeadlineSet {
-                    connection.setIdleTimeout(config.headerTimeout)
+                    connection.setIdleTimeout(shared.config.headerTimeout)
                     headerDeadlineSet = true
                 }
                 return
             case .error(let status, let why):
-                config.logger.debug("http \(connection.logName) bad request: \(why)")
+                shared.config.logger.debug("http \(connection.logName) bad request: \(why)")
                 var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false)
                 sendError(status, &exchange, on: connection)
                 return
@@ -119,7 +131,7 @@ final class HTTPHandler: ConnectionHandler {
         case .hidden:
             sendError(.notFound, &exchange, on: connection)
         case .file(let relative, let directorySyntax):
-            switch config.files.lookup(relative, directorySyntax: directorySyntax) {
+            switch shared.config.files.lookup(relative, directorySyntax: directorySyntax) {
             case .redirect(let location):
                 sendError(.movedPermanently, extra: [("Location", location)], &exchange, on: connection)
             case .notFound:
@@ -127,7 +139,7 @@ final class HTTPHandler: ConnectionHandler {
             case .forbidden:
                 sendError(.forbidden, &exchange, on: connection)
             case .failed(let errno):
-                config.logger.error("http \(connection.logName) cannot open \(path): \(String(cString: strerror(errno)))")
+                shared.config.logger.error("http \(connection.logName) cannot open \(path): \(String(cString: strerror(errno)))")
                 sendError(.internalServerError, &exchange, on: connection)
             case .file(let file, let metadata, let relativePath, let contents):
                 sendFile(file, metadata, relativePath, contents: contents, for: request, exchange, on: connection)
@@ -141,7 +153,7 @@ final class HTTPHandler: ConnectionHandler {
         let type = MIMETypes.lookup(relativePath)
         let gzipped = gzipEncoding(of: file, metadata, relativePath, type: type, for: request)
         let plan = ResponsePlan(request: request, file: metadata, type: type,
-                                precompressed: gzipped?.metadata, gzipMinLength: config.gzipMinLength)
+                                precompressed: gzipped?.metadata, gzipMinLength: shared.config.gzipMinLength)
         exchange.status = plan.status
         switch plan.body {
         case .none:
@@ -159,7 +171,7 @@ final class HTTPHandler: ConnectionHandler {
                 bytes.append(contentsOf: bytesInMemory[Int(offset)..<Int(offset + length)])
                 connection.write(bytes)
                 exchange.bytes = length
-            } else if let source, length <= config.inlineFileLimit {
+            } else if let source, length <= shared.config.inlineFileLimit {
                 let headLength = bytes.count
                 bytes.append(contentsOf: repeatElement(0, count: Int(length)))
                 let n = bytes.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress! + headLength, Int(length), off_t(offset)) }
@@ -178,8 +190,8 @@ final class HTTPHandler: ConnectionHandler {
         case .gzipStream:
             connection.write(exchange.head(plan.status, plan.headers + [("Transfer-Encoding", "chunked")]))
             guard !exchange.isHead else { return finish(exchange, on: connection) }
-            guard let gzip = GzipStream(file: file, length: metadata.size, level: config.gzipLevel) else {
-                config.logger.error("http \(connection.logName) zlib failed to start")
+            guard let gzip = GzipStream(file: file, length: metadata.size, level: shared.config.gzipLevel) else {
+                shared.config.logger.error("http \(connection.logName) zlib failed to start")
                 return connection.close()
             }
             stream = Stream(gzip: gzip, exchange: exchange)
@@ -194,18 +206,18 @@ final class HTTPHandler: ConnectionHandler {
                               type: MIMETypes.Entry, for request: HTTPRequestHead)
         -> (file: FileDescriptor?, metadata: FileMetadata, contents: [UInt8]?)? {
         guard !relativePath.hasSuffix(".gz"), AcceptEncoding.allowsGzip(request.header("accept-encoding")) else { return nil }
-        if let (gzFile, gzMetadata, gzContents) = config.files.precompressed(relativePath, original: metadata) {
+        if let (gzFile, gzMetadata, gzContents) = shared.config.files.precompressed(relativePath, original: metadata) {
             return (gzFile, gzMetadata, gzContents)
         }
-        guard type.compressible, metadata.size >= config.gzipMinLength,
-              let bytes = config.gzipCache.encoding(of: relativePath, metadata, file: file) else { return nil }
+        guard type.compressible, metadata.size >= shared.config.gzipMinLength,
+              let bytes = shared.config.gzipCache.encoding(of: relativePath, metadata, file: file) else { return nil }
         return (nil, FileMetadata(size: Int64(bytes.count), modified: metadata.modified), bytes)
     }
 
     /// Compresses and queues chunks until the high-water mark, then waits for the peer.
     private func pump(_ connection: Connection) {
-        while var current = stream {
-            if connection.pendingOutputBytes >= config.highWater {
+        while let current = stream {
+            if connection.pendingOutputBytes >= shared.config.highWater {
                 connection.notifyWhenWritable()
                 return
             }
@@ -216,7 +228,6 @@ final class HTTPHandler: ConnectionHandler {
                 chunk.append(contentsOf: [0x0D, 0x0A])
                 connection.write(chunk)
                 current.exchange.bytes += Int64(data.count)
-                stream = current
             case .end:
                 connection.write(Array("0\r\n\r\n".utf8))
                 stream = nil
@@ -224,7 +235,7 @@ final class HTTPHandler: ConnectionHandler {
                 serve(connection)
             case .failed:
                 stream = nil
-                config.logger.error("http \(connection.logName) read failed while compressing \(current.exchange.target)")
+                shared.config.logger.error("http \(connection.logName) read failed while compressing \(current.exchange.target)")
                 connection.close()
             }
         }
@@ -244,7 +255,7 @@ final class HTTPHandler: ConnectionHandler {
 
     private func finish(_ exchange: Exchange, on connection: Connection) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
-        config.logger.info("http \(connection.logName) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
+        shared.config.logger.info("http \(connection.logName) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
         if !exchange.keepAlive { connection.closeAfterFlush() }
     }
 }

@@ -39,8 +39,10 @@ public struct HTTPRequestParser {
     private var lineStart = 0
     private var body = Body.none
     private var bodyBytes = 0
-    private var failure: Event?
-    private var scanFailure = Event.needMore
+    /// An error is final: once found, it is the answer to every later call. (Kept as the
+    /// status and reason alone, so an idle connection's parser stays small.)
+    private var failure: (HTTPStatus, String)?
+    private var scanFailure: (HTTPStatus, String)?
 
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
@@ -65,9 +67,9 @@ public struct HTTPRequestParser {
     }
 
     public mutating func next() -> Event {
-        if let failure { return failure }
+        if let failure { return .error(failure.0, failure.1) }
         let event = parse()
-        if case .error = event { failure = event }
+        if case .error(let status, let why) = event { failure = (status, why) }
         return event
     }
 
@@ -82,10 +84,15 @@ public struct HTTPRequestParser {
         if scanned == 0 {
             while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A { start += 1 }
         }
-        guard start < buffer.count else { return .needMore }
+        guard start < buffer.count else {
+            // Between requests a keep-alive connection holds no buffer.
+            buffer = []
+            start = 0
+            return .needMore
+        }
         if let early = checkMethodPrefix() { return early }
         guard let end = findEndOfHead() else {
-            if case .error = scanFailure { return scanFailure }
+            if let scanFailure { return .error(scanFailure.0, scanFailure.1) }
             return .needMore
         }
         let head = buffer[start..<end]
@@ -119,15 +126,15 @@ public struct HTTPRequestParser {
             }
             lineStart = scanned
             if scanned > limits.maxHead {
-                scanFailure = .error(.headersTooLarge, "header section too large")
+                scanFailure = (.headersTooLarge, "header section too large")
                 return nil
             }
         }
         let partial = scanned - lineStart
         if lineStart == 0 && partial > limits.maxRequestLine {
-            scanFailure = .error(.uriTooLong, "request line too long")
+            scanFailure = (.uriTooLong, "request line too long")
         } else if lineStart > 0 && (partial > limits.maxHeaderLine || scanned > limits.maxHead) {
-            scanFailure = .error(.headersTooLarge, "header line too long")
+            scanFailure = (.headersTooLarge, "header line too long")
         }
         return nil
     }

@@ -183,6 +183,8 @@ public final class Connection: @unchecked Sendable {
 
     /// Returns true when the queue is empty; false when it waits for the socket or failed.
     private func sendQueued() -> Bool {
+        // An idle connection keeps no output buffer (a few hundred bytes each, across thousands).
+        defer { if output.isEmpty { output = [] } }
         while let first = output.first {
             let n: Int
             switch first {
