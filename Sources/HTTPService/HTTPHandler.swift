@@ -141,8 +141,15 @@ final class HTTPHandler: ConnectionHandler {
             case .failed(let errno):
                 shared.config.logger.error("http \(connection.logName) cannot open \(path): \(String(cString: strerror(errno)))")
                 sendError(.internalServerError, &exchange, on: connection)
-            case .file(let file, let metadata, let relativePath, let contents):
-                sendFile(file, metadata, relativePath, contents: contents, for: request, exchange, on: connection)
+            case .file(let file, let metadata, let relativePath, let contents, let plainHeaders):
+                if let plainHeaders, request.isPlain {
+                    // The common case, answered with what was prepared when the file was opened.
+                    var exchange = exchange
+                    let head = HTTPResponseHead.bytes(.ok, lines: plainHeaders, keepAlive: exchange.keepAlive, http10: exchange.http10)
+                    sendBody(head, from: file, contents, offset: 0, length: metadata.size, &exchange, on: connection)
+                } else {
+                    sendFile(file, metadata, relativePath, contents: contents, for: request, exchange, on: connection)
+                }
             }
         }
     }
@@ -162,31 +169,8 @@ final class HTTPHandler: ConnectionHandler {
         case .errorPage:
             sendError(plan.status, extra: plan.headers, &exchange, on: connection)
         case .file(let offset, let length, let fromGzipped):
-            let source = fromGzipped ? gzipped?.file : file
-            let bytesInMemory = fromGzipped ? gzipped?.contents : contents
-            var bytes = exchange.head(plan.status, plan.headers)
-            if exchange.isHead {
-                connection.write(bytes)
-            } else if let bytesInMemory, Int64(bytesInMemory.count) >= offset + length {
-                bytes.append(contentsOf: bytesInMemory[Int(offset)..<Int(offset + length)])
-                connection.write(bytes)
-                exchange.bytes = length
-            } else if let source, length <= shared.config.inlineFileLimit {
-                let headLength = bytes.count
-                bytes.append(contentsOf: repeatElement(0, count: Int(length)))
-                let n = bytes.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress! + headLength, Int(length), off_t(offset)) }
-                connection.write(bytes)
-                // A file that shrank since fstat cannot meet its Content-Length: end the connection.
-                if n != Int(length) { return connection.close() }
-                exchange.bytes = length
-            } else if let source {
-                connection.write(bytes)
-                connection.write(file: source, offset: offset, count: length)
-                exchange.bytes = length
-            } else {
-                return connection.close()
-            }
-            finish(exchange, on: connection)
+            sendBody(exchange.head(plan.status, plan.headers), from: fromGzipped ? gzipped?.file : file,
+                     fromGzipped ? gzipped?.contents : contents, offset: offset, length: length, &exchange, on: connection)
         case .gzipStream:
             connection.write(exchange.head(plan.status, plan.headers + [("Transfer-Encoding", "chunked")]))
             guard !exchange.isHead else { return finish(exchange, on: connection) }
@@ -197,6 +181,35 @@ final class HTTPHandler: ConnectionHandler {
             stream = Stream(gzip: gzip, exchange: exchange)
             pump(connection)
         }
+    }
+
+    /// Sends `head` and then `length` bytes from `offset` of the body: from memory when the
+    /// whole body is there, read into the same write when small, else by sendfile.
+    private func sendBody(_ head: [UInt8], from source: FileDescriptor?, _ contents: [UInt8]?, offset: Int64, length: Int64,
+                          _ exchange: inout Exchange, on connection: Connection) {
+        var bytes = head
+        if exchange.isHead {
+            connection.write(bytes)
+        } else if let contents, Int64(contents.count) >= offset + length {
+            bytes.append(contentsOf: contents[Int(offset)..<Int(offset + length)])
+            connection.write(bytes)
+            exchange.bytes = length
+        } else if let source, length <= shared.config.inlineFileLimit {
+            let headLength = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: Int(length)))
+            let n = bytes.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress! + headLength, Int(length), off_t(offset)) }
+            connection.write(bytes)
+            // A file that shrank since fstat cannot meet its Content-Length: end the connection.
+            if n != Int(length) { return connection.close() }
+            exchange.bytes = length
+        } else if let source {
+            connection.write(bytes)
+            connection.write(file: source, offset: offset, count: length)
+            exchange.bytes = length
+        } else {
+            return connection.close()
+        }
+        finish(exchange, on: connection)
     }
 
     /// The gzip encoding to send if the client takes gzip: a fresh `.gz` file beside the

@@ -21,8 +21,22 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// All values of a header joined as a comma-separated list (RFC 9110 5.3), or nil.
     public func header(_ name: String) -> String? {
-        let values = headers.lazy.filter { $0.name == name }.map(\.value)
-        return values.isEmpty ? nil : values.joined(separator: ", ")
+        var joined: String?
+        for header in headers where header.name == name {
+            joined = joined.map { $0 + ", " + header.value } ?? header.value
+        }
+        return joined
+    }
+
+    /// Whether the response to this request depends on nothing but the file: no
+    /// precondition, no range, and no gzip accepted. Such requests can be answered with
+    /// headers prepared when the file was opened.
+    var isPlain: Bool {
+        for header in headers {
+            if header.name.hasPrefix("if-") || header.name == "range" { return false }
+            if header.name == "accept-encoding" && AcceptEncoding.allowsGzip(header.value) { return false }
+        }
+        return true
     }
 
     /// Whether the connection stays open after this request (RFC 9112 9.3).

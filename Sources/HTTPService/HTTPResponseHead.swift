@@ -1,16 +1,28 @@
 /// Serialises a response's status line and header section.
 enum HTTPResponseHead {
     static func bytes(_ status: HTTPStatus, headers: [(String, String)], keepAlive: Bool, http10: Bool) -> [UInt8] {
+        bytes(status, lines: lines(headers), keepAlive: keepAlive, http10: http10)
+    }
+
+    /// Header fields as they follow the Date line: each `\r\nName: value`.
+    static func lines(_ headers: [(String, String)]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(320)
-        out += "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: ".utf8
-        out += HTTPDate.now().utf8
         for (name, value) in headers {
             out += "\r\n".utf8
             out += name.utf8
             out += ": ".utf8
             out += value.utf8
         }
+        return out
+    }
+
+    /// The head with header fields already serialised by `lines`.
+    static func bytes(_ status: HTTPStatus, lines: [UInt8], keepAlive: Bool, http10: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + lines.count)
+        out += "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: ".utf8
+        out += HTTPDate.now().utf8
+        out += lines
         if !keepAlive {
             out += "\r\nConnection: close".utf8
         } else if http10 {

@@ -9,6 +9,9 @@ struct OpenedFile: Sendable {
     let isDirectory: Bool
     /// The whole file, for small files: read once per open, so a request costs no pread.
     let contents: [UInt8]?
+    /// The header lines of a 200 for a plain request (see `HTTPRequestHead.isPlain`),
+    /// serialised once per open; nil for a directory.
+    let plainHeaders: [UInt8]?
 }
 
 struct OpenError: Error, Sendable {

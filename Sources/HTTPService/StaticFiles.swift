@@ -8,7 +8,7 @@ import ServerCore
 public final class StaticFiles: Sendable {
     public enum Lookup {
         /// `contents`: the whole file, when it is small enough to be kept with the open file.
-        case file(FileDescriptor, FileMetadata, relativePath: String, contents: [UInt8]?)
+        case file(FileDescriptor, FileMetadata, relativePath: String, contents: [UInt8]?, plainHeaders: [UInt8]?)
         /// A directory asked for without its trailing slash: redirect here.
         case redirect(String)
         case notFound
@@ -45,13 +45,13 @@ public final class StaticFiles: Sendable {
         case .failure(let error):
             return Self.classify(error.errno)
         case .success(let found) where !found.isDirectory:
-            return .file(found.file, found.metadata, relativePath: relative, contents: found.contents)
+            return .file(found.file, found.metadata, relativePath: relative, contents: found.contents, plainHeaders: found.plainHeaders)
         case .success:
             guard directorySyntax else { return .redirect(RequestPath.encode(relative) + "/") }
             let index = relative.isEmpty ? "index.html" : relative + "/index.html"
             switch open(index) {
             case .success(let found) where !found.isDirectory:
-                return .file(found.file, found.metadata, relativePath: index, contents: found.contents)
+                return .file(found.file, found.metadata, relativePath: index, contents: found.contents, plainHeaders: found.plainHeaders)
             case .success:
                 return .notFound
             case .failure(let error):
@@ -86,8 +86,16 @@ public final class StaticFiles: Sendable {
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
             if n == Int(size) { contents = bytes }
         }
-        return .success(OpenedFile(file: file, metadata: FileMetadata(size: size, modified: info.st_mtim.tv_sec),
-                                   isDirectory: kind == S_IFDIR, contents: contents))
+        let metadata = FileMetadata(size: size, modified: info.st_mtim.tv_sec)
+        return .success(OpenedFile(file: file, metadata: metadata, isDirectory: kind == S_IFDIR, contents: contents,
+                                   plainHeaders: kind == S_IFREG ? plainHeaders(relative, metadata) : nil))
+    }
+
+    /// What ResponsePlan decides for a plain GET of the file, serialised.
+    private static func plainHeaders(_ relative: String, _ metadata: FileMetadata) -> [UInt8] {
+        let plain = HTTPRequestHead(method: "GET", target: "/", minorVersion: 1, headers: [])
+        let plan = ResponsePlan(request: plain, file: metadata, type: MIMETypes.lookup(relative), precompressed: nil, gzipMinLength: 0)
+        return HTTPResponseHead.lines(plan.headers)
     }
 
     /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or

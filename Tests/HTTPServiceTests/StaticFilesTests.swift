@@ -22,7 +22,7 @@ import Testing
 
     func kind(_ lookup: StaticFiles.Lookup) -> String {
         switch lookup {
-        case .file(_, let metadata, let path, _): "file \(path) \(metadata.size)"
+        case .file(_, let metadata, let path, _, _): "file \(path) \(metadata.size)"
         case .redirect(let location): "redirect \(location)"
         case .notFound: "404"
         case .forbidden: "403"
@@ -59,7 +59,7 @@ import Testing
 
     @Test func precompressedOnlyWhenFresh() throws {
         try withSite { root, files in
-            guard case .file(_, let metadata, _, _) = files.lookup("a.txt", directorySyntax: false) else { return }
+            guard case .file(_, let metadata, _, _, _) = files.lookup("a.txt", directorySyntax: false) else { return }
             #expect(files.precompressed("a.txt", original: metadata) == nil)
             try Data([0x1f, 0x8b]).write(to: URL(fileURLWithPath: root + "/a.txt.gz"))
             #expect(files.precompressed("a.txt", original: metadata)?.1.size == 2)
