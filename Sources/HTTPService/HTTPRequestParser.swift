@@ -139,15 +139,38 @@ public struct HTTPRequestParser {
         return nil
     }
 
+    /// Parses a complete head (ending in its empty line) line by line, building nothing
+    /// but the request: a small request costs a handful of short strings.
     private mutating func parseHead(_ head: ArraySlice<UInt8>) -> Event {
-        var lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast(2).map { line in
-            line.last == 0x0D ? line.dropLast() : line
+        var next = head.startIndex
+        var requestLine: ArraySlice<UInt8>?
+        var headers: [HTTPRequestHead.Header] = []
+        while let newline = head[next...].firstIndex(of: 0x0A) {
+            var line = head[next..<newline]
+            next = newline + 1
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.isEmpty { break }
+            if line.contains(0x0D) { return .error(.badRequest, "bare CR") }
+            guard requestLine != nil else {
+                if line.count > limits.maxRequestLine { return .error(.uriTooLong, "request line too long") }
+                requestLine = line
+                continue
+            }
+            guard headers.count < limits.maxHeaders else { return .error(.headersTooLarge, "too many header fields") }
+            if line.count > limits.maxHeaderLine { return .error(.headersTooLarge, "header line too long") }
+            if line.first == 0x20 || line.first == 0x09 { return .error(.badRequest, "obsolete line folding") }
+            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
+                  line[..<colon].allSatisfy(HTTPSyntax.isToken) else {
+                return .error(.badRequest, "malformed header field")
+            }
+            var value = line[(colon + 1)...]
+            while value.first == 0x20 || value.first == 0x09 { value = value.dropFirst() }
+            while value.last == 0x20 || value.last == 0x09 { value = value.dropLast() }
+            guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else { return .error(.badRequest, "invalid byte in header value") }
+            headers.append(.init(name: HTTPSyntax.lowercased(line[..<colon]), value: String(decoding: value, as: UTF8.self)))
         }
-        guard !lines.isEmpty else { return .error(.badRequest, "empty request") }
-        if lines.contains(where: { $0.contains(0x0D) }) { return .error(.badRequest, "bare CR") }
-        if lines[0].count > limits.maxRequestLine { return .error(.uriTooLong, "request line too long") }
-        let requestLine = lines.removeFirst()
-        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard let requestLine else { return .error(.badRequest, "empty request") }
+        let parts = requestLine.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[1].isEmpty else { return .error(.badRequest, "malformed request line") }
         guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return .error(.badRequest, "invalid byte in target") }
         let minor: Int
@@ -155,21 +178,6 @@ public struct HTTPRequestParser {
         case let (major, m)? where major == 1: minor = min(m, 1)
         case _?: return .error(.versionNotSupported, "unsupported HTTP version")
         case .none: return .error(.badRequest, "malformed HTTP version")
-        }
-        guard lines.count <= limits.maxHeaders else { return .error(.headersTooLarge, "too many header fields") }
-        var headers: [HTTPRequestHead.Header] = []
-        headers.reserveCapacity(lines.count)
-        for line in lines {
-            if line.count > limits.maxHeaderLine { return .error(.headersTooLarge, "header line too long") }
-            if line.first == 0x20 || line.first == 0x09 { return .error(.badRequest, "obsolete line folding") }
-            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
-                  line[..<colon].allSatisfy(HTTPSyntax.isToken) else {
-                return .error(.badRequest, "malformed header field")
-            }
-            let value = line[(colon + 1)...]
-            guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else { return .error(.badRequest, "invalid byte in header value") }
-            headers.append(.init(name: String(decoding: line[..<colon], as: UTF8.self).lowercased(),
-                                 value: String(String(decoding: value, as: UTF8.self)[...].trimmingBlanks)))
         }
         let request = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self),
                                       target: String(decoding: parts[1], as: UTF8.self),
@@ -181,8 +189,13 @@ public struct HTTPRequestParser {
     /// Host and message framing (RFC 9112 3.2, 6): anything ambiguous is refused, since a
     /// parser that guesses differently from a proxy in front of it is how requests get smuggled.
     private mutating func checkFraming(_ request: HTTPRequestHead) -> Event? {
-        let hosts = request.headers.filter { $0.name == "host" }.count
+        var hosts = 0, framed = false
+        for header in request.headers {
+            if header.name == "host" { hosts += 1 }
+            if header.name == "content-length" || header.name == "transfer-encoding" { framed = true }
+        }
         if hosts > 1 || (request.minorVersion == 1 && hosts == 0) { return .error(.badRequest, "missing or repeated Host") }
+        guard framed else { return nil }
         let transferEncoding = request.header("transfer-encoding")
         let lengths = request.headers.filter { $0.name == "content-length" }
             .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingBlanks) }

@@ -16,9 +16,17 @@ enum HTTPSyntax {
 
     /// "HTTP/" DIGIT "." DIGIT, as (major, minor).
     static func version(_ bytes: ArraySlice<UInt8>) -> (Int, Int)? {
-        let b = Array(bytes)
-        guard b.count == 8, b[0..<5].elementsEqual("HTTP/".utf8), b[6] == 0x2E,
-              (0x30...0x39).contains(b[5]), (0x30...0x39).contains(b[7]) else { return nil }
-        return (Int(b[5] - 0x30), Int(b[7] - 0x30))
+        let s = bytes.startIndex
+        guard bytes.count == 8, bytes[s..<s + 5].elementsEqual("HTTP/".utf8), bytes[s + 6] == 0x2E,
+              (0x30...0x39).contains(bytes[s + 5]), (0x30...0x39).contains(bytes[s + 7]) else { return nil }
+        return (Int(bytes[s + 5] - 0x30), Int(bytes[s + 7] - 0x30))
+    }
+
+    /// A field name in lower case (names are ASCII tokens), made in one step.
+    static func lowercased(_ bytes: ArraySlice<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            for (i, byte) in bytes.enumerated() { buffer[i] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+            return bytes.count
+        }
     }
 }

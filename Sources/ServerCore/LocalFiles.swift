@@ -111,6 +111,7 @@ public enum LocalFiles {
 
 extension StringProtocol {
     /// Without leading and trailing spaces, tabs and carriage returns.
+    @inlinable
     public var trimmingBlanks: SubSequence {
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
         let start = firstIndex { !blank($0) } ?? endIndex
