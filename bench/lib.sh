@@ -16,10 +16,12 @@ WORK=$(mktemp -d /tmp/appserver-bench.XXXXXX)
 chmod 755 "$WORK"               # peers drop to unprivileged users that must read their files
 STARTED=()
 REMOVE_ON_EXIT=()               # files a script had to place outside $WORK
+STOP_ON_EXIT=()                 # commands that stop a server which does not stay the process started
 declare -A PID PORT
 
 cleanup() {
-    local pid
+    local pid command
+    for command in "${STOP_ON_EXIT[@]}"; do eval "$command" >/dev/null 2>&1 || true; done
     for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${STARTED[@]}"; do
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
