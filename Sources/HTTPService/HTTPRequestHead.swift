@@ -49,11 +49,12 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// The path of an origin-form or absolute-form target, without the query.
     public var path: Substring? {
         var rest = Substring(target)
-        if rest.hasPrefix("http://") || rest.hasPrefix("https://") {
+        if rest.utf8.first != 0x2F && (rest.hasPrefix("http://") || rest.hasPrefix("https://")) {
             rest = rest.drop { $0 != ":" }.dropFirst(3)
             rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
         }
-        guard rest.hasPrefix("/") else { return nil }
-        return rest.prefix { $0 != "?" && $0 != "#" }
+        guard rest.utf8.first == 0x2F else { return nil }
+        guard let end = rest.utf8.firstIndex(where: { $0 == 0x3F || $0 == 0x23 }) else { return rest }
+        return rest[..<end]
     }
 }

@@ -16,6 +16,10 @@ public enum RequestPath: Equatable, Sendable {
 
     public init(_ rawPath: Substring) {
         let raw = rawPath.utf8
+        if let simple = RequestPath.simple(raw) {
+            self = simple
+            return
+        }
         guard let decoded = raw.contains(0x25) ? RequestPath.percentDecode(raw) : Array(raw),
               !decoded.contains(0), !decoded.contains(0x5C) else {
             self = .invalid
@@ -44,6 +48,26 @@ public enum RequestPath: Equatable, Sendable {
             return
         }
         self = .file(relative: relative, directorySyntax: lastWasDirectory)
+    }
+
+    /// The common path, `/` and then plain segments (no escape, no dot at a segment's start,
+    /// no empty segment but a final one, no NUL or backslash), taken as it is: the general
+    /// rules below give the same answer for it. Nil for anything else.
+    private static func simple(_ raw: Substring.UTF8View) -> RequestPath? {
+        guard raw.first == 0x2F, raw.count > 1 else { return nil }
+        var previous: UInt8 = 0x2F
+        for byte in raw.dropFirst() {
+            switch byte {
+            case 0x25, 0x00, 0x5C: return nil
+            case 0x2E where previous == 0x2F: return nil
+            case 0x2F where previous == 0x2F: return nil
+            case 0x80...: return nil
+            default: previous = byte
+            }
+        }
+        let directory = previous == 0x2F
+        let relative = raw.dropFirst().dropLast(directory ? 1 : 0)
+        return .file(relative: String(Substring(relative)), directorySyntax: directory)
     }
 
     static func percentDecode(_ bytes: Substring.UTF8View) -> [UInt8]? {
