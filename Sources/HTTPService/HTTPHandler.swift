@@ -37,6 +37,8 @@ final class HTTPHandler: ConnectionHandler {
         let method: String
         let target: String
         let keepAlive: Bool
+        /// The client itself asked to close (Connection: close, or 1.0 without keep-alive).
+        var clientCloses = false
         let isHead: Bool
         let http10: Bool
         let started = DispatchTime.now().uptimeNanoseconds
@@ -121,6 +123,7 @@ final class HTTPHandler: ConnectionHandler {
         let isHead = request.method == "HEAD"
         var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
                                 isHead: isHead, http10: request.minorVersion == 0)
+        exchange.clientCloses = !request.keepAlive
         guard request.method == "GET" || isHead else {
             return sendError(.methodNotAllowed, extra: [("Allow", "GET, HEAD")], &exchange, on: connection)
         }
@@ -269,6 +272,9 @@ final class HTTPHandler: ConnectionHandler {
     private func finish(_ exchange: Exchange, on connection: Connection) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
         shared.config.logger.info("http \(connection.logName) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
-        if !exchange.keepAlive { connection.closeAfterFlush() }
+        if !exchange.keepAlive {
+            // No lingering when the client closes and has sent nothing more: it expects the end.
+            connection.closeAfterFlush(lingering: !(exchange.clientCloses && !parser.isMidRequest))
+        }
     }
 }

@@ -27,6 +27,7 @@ public final class Connection: @unchecked Sendable {
     public private(set) var pendingOutputBytes = 0
     private var phase = Phase.open
     private var readPaused = false
+    private var lingers = true
     private var peerClosed = false
     private var wantsWritable = false
     /// The socket refused output (EAGAIN): wait for EPOLLOUT. Output merely queued during a
@@ -107,11 +108,14 @@ public final class Connection: @unchecked Sendable {
     /// Asks for one `connectionWritable` call once everything queued has been sent.
     public func notifyWhenWritable() { wantsWritable = true }
 
-    /// Sends what is queued, then closes; input still arriving is read and dropped for a
-    /// moment so that the peer sees the reply rather than a reset.
-    public func closeAfterFlush() {
+    /// Sends what is queued, then closes. With `lingering`, input still arriving is read and
+    /// dropped for a moment so that the peer sees the reply rather than a reset; without it
+    /// (the peer said it will send nothing more, and nothing is pending) the socket is
+    /// closed at once, as nginx does, saving a shutdown and a round trip per connection.
+    public func closeAfterFlush(lingering: Bool = true) {
         guard phase == .open else { return }
         phase = .closingAfterFlush
+        lingers = lingering
     }
 
     public func close() { worker.close(self, reason: .closedByServer) }
@@ -251,7 +255,7 @@ public final class Connection: @unchecked Sendable {
 
     private func startLingering() {
         phase = .lingering
-        if peerClosed { return worker.close(self, reason: .closedByServer) }
+        if peerClosed || !lingers { return worker.close(self, reason: .closedByServer) }
         shutdown(fd, Int32(SHUT_WR))
         readPaused = false
         idleDeadline = worker.now() + worker.lingerTime

@@ -10,7 +10,9 @@ import Synchronization
 public final class ListenerRegistry: Sendable {
     private let workers: [Worker]
     private let limits: ConnectionLimits
-    private let acceptQueue = DispatchQueue(label: "appserver.accept")
+    /// Where listeners accept: with one worker, the worker's own queue, so a new connection
+    /// is adopted at once instead of by a hop to another thread (as nginx workers accept).
+    private let acceptQueue: DispatchQueue
     private let datagramQueue = DispatchQueue(label: "appserver.datagram")
     private let state = Mutex(State())
     private let openConnections: Counter
@@ -38,6 +40,7 @@ public final class ListenerRegistry: Sendable {
         self.workers = made
         self.limits = limits
         openConnections = counter
+        acceptQueue = made.count == 1 ? made[0].queue : DispatchQueue(label: "appserver.accept")
     }
 
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
@@ -135,7 +138,12 @@ public final class ListenerRegistry: Sendable {
             Glibc.close(fd)
             return
         }
-        handOver(fd: fd, id: id, service: service, connectTimeout: nil)
+        if workers.count == 1 {
+            // Called on the accept queue, which is then the worker's own.
+            workers[0].adopt(fd: fd, id: id, service: service)
+        } else {
+            handOver(fd: fd, id: id, service: service, connectTimeout: nil)
+        }
     }
 
     /// Gives a counted-in socket to the next worker, round robin.
