@@ -34,6 +34,7 @@ trap 'exit 130' INT TERM
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # need COMMAND:PACKAGE ... — apt-get installs the packages whose command is missing.
@@ -44,13 +45,25 @@ need() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "installing ${missing[*]}" >&2
+    # Servers installed here must not start as system services (they would take ports 53,
+    # 25 and 21 and run on after the bench): policy-rc.d says no for the install.
+    local policy=/usr/sbin/policy-rc.d placed=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy" && placed=yes
+    fi
     as_root apt-get update -qq >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+        [ -n "$placed" ] && as_root rm -f "$policy"; return 1; }
+    [ -n "$placed" ] && as_root rm -f "$policy"
+    return 0
 }
+
+need pgrep:procps taskset:util-linux bc:bc python3:python3
 
 need_python() {
     python3 -c "import $1" 2>/dev/null && return 0
     echo "installing $2 from PyPI" >&2
+    python3 -m pip --version >/dev/null 2>&1 || need no-such-command:python3-pip
     python3 -m pip install -q "$2" >&2 2>/dev/null || python3 -m pip install -q --break-system-packages "$2" >&2
 }
 
