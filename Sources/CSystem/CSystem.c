@@ -135,3 +135,7 @@ int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets,
     }
     return (int)sent;
 }
+
+int csystem_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 import ServerCore
 
@@ -8,6 +9,11 @@ public final class Upload: @unchecked Sendable {
     private let temporary: String?
     private let fd: Int32
     private var closed = false
+    /// Bytes written since writeback was last started.
+    private var unflushed: Int64 = 0
+    /// Writeback is started every this many bytes, so the disk works while data still
+    /// arrives and the fsync before 226 finds little left to write.
+    static let writebackStep: Int64 = 8 * 1024 * 1024
 
     init(parent: FileDescriptor, name: String, temporary: String?, fd: Int32) {
         self.parent = parent
@@ -25,6 +31,13 @@ public final class Upload: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return false }
             offset += n
+        }
+        unflushed += Int64(bytes.count)
+        if unflushed >= Upload.writebackStep {
+            // The whole file (offset 0, length 0): pages already written are skipped, and
+            // appends and resumed uploads need no offsets.
+            _ = csystem_start_writeback(fd, 0, 0)
+            unflushed = 0
         }
         return true
     }

@@ -45,6 +45,10 @@ int64_t csystem_parse_http_date(const char *text);
 
 int csystem_errno(void);
 
+/// Starts writing a file's range to disk without waiting (sync_file_range, WRITE only):
+/// a later fsync then has little left to do. Returns 0 or -1 with errno.
+int csystem_start_writeback(int fd, int64_t offset, int64_t length);
+
 /// Datagrams in batches (recvmmsg/sendmmsg), for at most CSYSTEM_BATCH at a time.
 #define CSYSTEM_BATCH 32
 /// Receives up to `count` datagrams without blocking, datagram i into `slots + i * slot_size`
