@@ -10,7 +10,6 @@ DURATION=${DURATION:-5}         # seconds per timed load
 SERVER_CPU=${SERVER_CPU:-0}     # the core every server is pinned to
 LOAD_CPU=${LOAD_CPU:-1}         # the core every load generator is pinned to
 RESULTS=${RESULTS:-}            # run-all collects the rows here
-CLK_TCK=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d /tmp/appserver-bench.XXXXXX)
 chmod 755 "$WORK"               # peers drop to unprivileged users that must read their files
@@ -119,14 +118,23 @@ tree() {
     for child in $(pgrep -P "$pid" 2>/dev/null); do tree "$child"; done
 }
 
-# CPU seconds used so far by a server's processes, including reaped children.
-cpu_seconds() {
-    local total=0 pid
-    for pid in $(tree "$1"); do
-        [ -r "/proc/$pid/stat" ] || continue
-        total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13 + $14 + $15}')))
+# Busy and total jiffies of the server core so far: every server is pinned to it and only
+# the one under load is busy, so its share is that server's CPU, whatever processes it
+# starts and reaps (vsftpd's per-session ones included).
+core_times() {
+    awk -v core="cpu$SERVER_CPU" '$1 == core { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
+# sample_rss PID FILE — until FILE.run is removed, keeps in FILE the largest resident size
+# (MB) seen for the server's processes, read twice a second from the load core.
+sample_rss() {
+    local pid=$1 file=$2 largest=0 now
+    while [ -e "$file.run" ]; do
+        now=$(memory_mb "$pid" VmRSS)
+        largest=$(echo "if ($now > $largest) $now else $largest" | bc)
+        echo "$largest" >"$file"
+        sleep 0.5
     done
-    echo "scale=2; $total / $CLK_TCK" | bc
 }
 
 # Forget the peak RSS of a server's processes, so the next reading covers one load.
@@ -150,18 +158,25 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 # BETTER is `higher` or `lower`.
 compare() {
     local line=$1 unit=$2 better=$3 fn=$4; shift 4
-    local servers=("$@") round server value cpu0 cpu1 t0 t1
+    local servers=("$@") round server value before after peak sampled
     declare -A values cpus rss
     for round in $(seq "$ROUNDS"); do
         for server in "${servers[@]}"; do
             reset_peak "${PID[$server]}"
-            cpu0=$(cpu_seconds "${PID[$server]}"); t0=$(date +%s.%N)
+            touch "$WORK/rss.run"
+            taskset -c "$LOAD_CPU" bash -c "$(declare -f sample_rss memory_mb tree); sample_rss ${PID[$server]} $WORK/rss" &
+            local sampler=$!
+            before=($(core_times))
             value=$("$fn" "$server")
-            t1=$(date +%s.%N); cpu1=$(cpu_seconds "${PID[$server]}")
+            after=($(core_times))
+            rm -f "$WORK/rss.run"
+            wait "$sampler" 2>/dev/null || true
             [[ $value =~ ^[0-9.]+$ ]] || { echo "$line: $server gave '$value'" >&2; value=0; }
             values[$server]+="$value "
-            cpus[$server]+="$(echo "scale=0; 100 * ($cpu1 - $cpu0) / ($t1 - $t0)" | bc) "
-            rss[$server]+="$(memory_mb "${PID[$server]}" VmHWM) "
+            cpus[$server]+="$(( 100 * (after[0] - before[0]) / (after[1] - before[1] + 1) )) "
+            peak=$(memory_mb "${PID[$server]}" VmHWM)
+            sampled=$(cat "$WORK/rss" 2>/dev/null || echo 0)
+            rss[$server]+="$(echo "if ($sampled > $peak) $sampled else $peak" | bc) "
             echo "  $line, round $round, $server: $value $unit" >&2
         done
     done
