@@ -67,6 +67,19 @@ struct CommandTests {
         #expect(flagged.exitStatus() == 0)
     }
 
+    @Test func maxPerAddressTurnsTheNextConnectionAway() throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data", "--max-per-address", "1"])
+        let port = try #require(server.listeningPort())
+        let first = try RawClient(port: port)
+        #expect(String(decoding: first.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
+        let second = try RawClient(port: port)
+        #expect(String(decoding: second.readAll(), as: UTF8.self).hasPrefix("421 "))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
     @Test(.enabled(if: Tools.hasCurl, "curl is not installed"))
     func shutdownLetsADownloadFinish() throws {
         let folder = try TemporaryFolder()
