@@ -92,6 +92,18 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    /// A client that asks for a large file and never reads is dropped after the write
+    /// timeout, whether the socket refused more or the connection's send budget paused it.
+    @Test func aReaderThatStopsIsDroppedAfterTheWriteTimeout() throws {
+        let server = try TestHTTPServer(limits: ConnectionLimits(writeTimeout: 1))
+        try server.write("huge.bin", patternBytes(64 * 1024 * 1024))
+        let client = try RawClient(port: server.port)
+        client.send("GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        Thread.sleep(forTimeInterval: 3.5)
+        let received = client.readAll()
+        #expect(received.count > 0 && received.count < 64 * 1024 * 1024)
+    }
+
     @Test func overCapacityGets503() throws {
         let server = try TestHTTPServer(limits: ConnectionLimits(maxConnections: 1))
         let first = try RawClient(port: server.port)
