@@ -30,6 +30,6 @@ public struct FTPConfiguration: Sendable {
 
     public var service: TCPService {
         let configuration = self
-        return TCPService(busyReply: FTPReply.tooManyConnections.bytes) { _ in FTPHandler(configuration) }
+        return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes) { _ in FTPHandler(configuration) }
     }
 }

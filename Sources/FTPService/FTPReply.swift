@@ -66,5 +66,6 @@ public struct FTPReply: Equatable, Sendable {
     static let badRest = FTPReply(554, "Invalid REST parameter")
     static let allocateNotNeeded = FTPReply(202, "No storage allocation necessary")
     static let tooManyConnections = FTPReply(421, "Too many connections, try again later")
+    static let timedOut = FTPReply(421, "Timeout: closing control connection")
     static let shuttingDown = FTPReply(421, "Service shutting down")
 }

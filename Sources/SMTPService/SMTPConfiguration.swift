@@ -19,6 +19,6 @@ public struct SMTPConfiguration: Sendable {
 
     public var service: TCPService {
         let configuration = self
-        return TCPService(busyReply: SMTPReply.busy.bytes) { _ in SMTPHandler(configuration) }
+        return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes) { _ in SMTPHandler(configuration) }
     }
 }

@@ -59,4 +59,5 @@ public struct SMTPReply: Equatable, Sendable {
     static let tooManyErrors = SMTPReply(421, "4.7.0", "Too many errors, closing connection")
     static let busy = SMTPReply(421, "4.3.2", "Too many connections, try again later")
     static let shuttingDown = SMTPReply(421, "4.3.2", "Service shutting down, try again later")
+    static let timedOut = SMTPReply(421, "4.4.2", "Timeout exceeded, closing connection")
 }

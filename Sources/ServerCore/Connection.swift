@@ -15,6 +15,8 @@ public final class Connection: @unchecked Sendable {
     let key: UInt64
     unowned let worker: Worker
     var handler: (any ConnectionHandler)?
+    /// The service's word before an idle timeout closes the connection.
+    var timeoutReply: [UInt8] = []
 
     private enum OutputItem {
         case bytes([UInt8], sent: Int)
@@ -118,6 +120,13 @@ public final class Connection: @unchecked Sendable {
     }
 
     public func close() { worker.close(self, reason: .closedByServer) }
+
+    /// The idle timeout is closing an open, idle connection: the service's reply, if it has
+    /// one, is sent without waiting (a connection stalled on output gets nothing more).
+    func sayTimedOut() {
+        guard phase == .open, output.isEmpty, !timeoutReply.isEmpty else { return }
+        _ = timeoutReply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+    }
 
     public func pauseReading() {
         readPaused = true

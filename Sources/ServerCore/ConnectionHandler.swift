@@ -33,10 +33,15 @@ public enum CloseReason: String, Sendable {
 public struct TCPService: Sendable {
     /// Sent (best effort) to a connection refused because the server is full, then it is closed.
     public let busyReply: [UInt8]
+    /// Sent (best effort) to an idle connection closed by its idle timeout, as Postfix and
+    /// vsftpd say 421 before they hang up; empty for none.
+    public let timeoutReply: [UInt8]
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
 
-    public init(busyReply: [UInt8] = [], makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
+    public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [],
+                makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
         self.busyReply = busyReply
+        self.timeoutReply = timeoutReply
         self.makeHandler = makeHandler
     }
 }

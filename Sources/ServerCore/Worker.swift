@@ -70,6 +70,7 @@ final class Worker: @unchecked Sendable {
         let interest = UInt32(connecting ? CSYSTEM_EPOLLOUT : CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
         let connection = Connection(id: id, fd: fd, key: key, worker: self, interest: interest, connecting: connecting)
         connection.handler = service.makeHandler(id)
+        connection.timeoutReply = service.timeoutReply
         connections[key] = connection
         guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
             return close(connection, reason: connecting ? .connectFailed : .peerReset)
@@ -124,7 +125,10 @@ final class Worker: @unchecked Sendable {
         let now = now()
         for connection in Array(connections.values) {
             let deadline = connection.deadline
-            if deadline != 0 && now >= deadline { close(connection, reason: connection.isConnecting ? .connectFailed : .timeout) }
+            guard deadline != 0 && now >= deadline else { continue }
+            if connection.isConnecting { close(connection, reason: .connectFailed); continue }
+            connection.sayTimedOut()
+            close(connection, reason: .timeout)
         }
     }
 }

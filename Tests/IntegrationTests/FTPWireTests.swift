@@ -101,4 +101,13 @@ import Testing
         control.send("USER alice")
         #expect(control.send("PASS secret").hasPrefix("230"))
     }
+
+    /// An idle control connection hears 421 before it is closed, as vsftpd says it.
+    @Test func idleControlConnectionGets421() throws {
+        let server = try TestFTPServer(idleTimeout: 1)
+        let client = try RawClient(port: server.port)
+        #expect(String(decoding: client.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
+        #expect(String(decoding: client.readAll(), as: UTF8.self).hasPrefix("421 "))
+    }
+
 }

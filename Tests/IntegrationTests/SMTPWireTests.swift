@@ -121,4 +121,14 @@ import Testing
             #expect(matching.first?.components(separatedBy: "payload \(index)\r\n").count == 501)
         }
     }
+
+    /// An idle session hears why it is closed, as Postfix says it (RFC 5321 4.5.3.2).
+    @Test func idleSessionGets421BeforeTheClose() throws {
+        let server = try TestSMTPServer(idleTimeout: 1)
+        let client = try RawClient(port: server.port)
+        #expect(String(decoding: client.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
+        let rest = String(decoding: client.readAll(), as: UTF8.self)
+        #expect(rest.hasPrefix("421 4.4.2 "))
+    }
+
 }

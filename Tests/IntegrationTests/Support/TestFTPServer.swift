@@ -12,14 +12,16 @@ final class TestFTPServer {
     var root: String { base.path + "/root" }
     var url: String { "ftp://127.0.0.1:\(port)" }
 
-    init(anonymous: Bool = false, maxConnectionsPerAddress: Int = 50, passivePorts: ClosedRange<UInt16>? = nil) throws {
+    init(anonymous: Bool = false, maxConnectionsPerAddress: Int = 50, passivePorts: ClosedRange<UInt16>? = nil,
+         idleTimeout: Double = 300) throws {
         base = try TemporaryFolder("appserver-ftp")
         try FileManager.default.createDirectory(atPath: base.path + "/root", withIntermediateDirectories: true)
         let hash = PasswordFile.hash("secret") ?? "!"
-        let config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
+        var config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
                                       anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: passivePorts,
                                       logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                       maxConnectionsPerAddress: maxConnectionsPerAddress)
+        config.idleTimeout = idleTimeout
         registry = config.registry
         port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
         registry.start()

@@ -9,12 +9,13 @@ final class TestSMTPServer {
     let registry: ListenerRegistry
     let port: UInt16
 
-    init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100) throws {
+    init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300) throws {
         data = try TemporaryFolder("appserver-mail")
         let store = try MaildirStore(data: data.path, hostname: "mx.example.test")
         let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
-        let config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+        var config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                        maxConnectionsPerAddress: maxConnectionsPerAddress)
+        config.idleTimeout = idleTimeout
         registry = try ListenerRegistry(workers: 2)
         port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
         registry.start()
