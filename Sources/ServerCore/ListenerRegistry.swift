@@ -10,8 +10,8 @@ import Synchronization
 public final class ListenerRegistry: Sendable {
     private let workers: [Worker]
     private let limits: ConnectionLimits
-    /// Where listeners accept: with one worker, the worker's own queue, so a new connection
-    /// is adopted at once instead of by a hop to another thread (as nginx workers accept).
+    /// Where listeners accept: the first worker's own queue, so the connections it is given
+    /// are adopted at once, without a hop to another thread (all of them with one worker).
     private let acceptQueue: DispatchQueue
     private let datagramQueue = DispatchQueue(label: "appserver.datagram")
     private let state = Mutex(State())
@@ -40,7 +40,7 @@ public final class ListenerRegistry: Sendable {
         self.workers = made
         self.limits = limits
         openConnections = counter
-        acceptQueue = made.count == 1 ? made[0].queue : DispatchQueue(label: "appserver.accept")
+        acceptQueue = made[0].queue
     }
 
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
@@ -138,18 +138,19 @@ public final class ListenerRegistry: Sendable {
             Glibc.close(fd)
             return
         }
-        if workers.count == 1 {
-            // Called on the accept queue, which is then the worker's own.
-            workers[0].adopt(fd: fd, id: id, service: service)
-        } else {
-            handOver(fd: fd, id: id, service: service, connectTimeout: nil)
-        }
+        handOver(fd: fd, id: id, service: service, connectTimeout: nil, onAcceptQueue: true)
     }
 
-    /// Gives a counted-in socket to the next worker, round robin.
-    private func handOver(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double?) {
-        let worker = workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
-        worker.queue.async { worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout) }
+    /// Gives a counted-in socket to the next worker, round robin; at once when called on the
+    /// accept queue and the turn is the first worker's, whose queue that is.
+    private func handOver(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double?, onAcceptQueue: Bool = false) {
+        let index = nextWorker.add(1, ordering: .relaxed).oldValue % workers.count
+        let worker = workers[index]
+        if onAcceptQueue && index == 0 {
+            worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout)
+        } else {
+            worker.queue.async { worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout) }
+        }
     }
 }
 
