@@ -22,10 +22,36 @@ final class TestDNSServer {
                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let config = DNSConfiguration(responder: responder)
         registry = try ListenerRegistry(workers: 2)
-        let tcp = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service)
-        try registry.addUDP(tcp, handler: config.datagramHandler)
-        port = tcp.port
+        port = try TestDNSServer.bindBoth(registry, config)
         registry.start()
+    }
+
+    /// One port for TCP and UDP: a port the system gave for UDP, then TCP on it. (A free TCP
+    /// port may be taken for UDP by another test's socket, so TCP first could fail.)
+    private static func bindBoth(_ registry: ListenerRegistry, _ config: DNSConfiguration) throws -> UInt16 {
+        var failure: Error?
+        for _ in 0..<20 {
+            let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let port: UInt16 = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    guard bind(probe, $0, length) == 0, getsockname(probe, $0, &length) == 0 else { return 0 }
+                    return UInt16(bigEndian: pointer.pointee.sin_port)
+                }
+            }
+            close(probe)
+            do {
+                let tcp = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), service: config.service)
+                try registry.addUDP(tcp, handler: config.datagramHandler)
+                return port
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? SocketError(.bind, address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), errno: EADDRINUSE)
     }
 
     var address: SocketAddress { SocketAddress(ip: IPAddress("127.0.0.1")!, port: port) }
