@@ -221,7 +221,7 @@ final class HTTPHandler: ConnectionHandler {
     private func gzipEncoding(of file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String,
                               type: MIMETypes.Entry, for request: HTTPRequestHead)
         -> (file: FileDescriptor?, metadata: FileMetadata, contents: [UInt8]?)? {
-        guard !relativePath.hasSuffix(".gz"), AcceptEncoding.allowsGzip(request.header("accept-encoding")) else { return nil }
+        guard !relativePath.hasSuffix(".gz"), request.acceptsGzip else { return nil }
         if let (gzFile, gzMetadata, gzContents) = shared.config.files.precompressed(relativePath, original: metadata) {
             return (gzFile, gzMetadata, gzContents)
         }

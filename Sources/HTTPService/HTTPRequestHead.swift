@@ -5,7 +5,10 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public var target: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x, which are answered as 1.1).
     public var minorVersion: Int
-    public var headers: [Header]
+    public let headers: [Header]
+    /// Whether Accept-Encoding allows gzip, worked out once here for the several places
+    /// that ask.
+    public let acceptsGzip: Bool
 
     public struct Header: Sendable, Equatable {
         public var name: String
@@ -17,10 +20,15 @@ public struct HTTPRequestHead: Sendable, Equatable {
         self.target = target
         self.minorVersion = minorVersion
         self.headers = headers
+        acceptsGzip = AcceptEncoding.allowsGzip(HTTPRequestHead.value(of: "accept-encoding", in: headers))
     }
 
     /// All values of a header joined as a comma-separated list (RFC 9110 5.3), or nil.
     public func header(_ name: String) -> String? {
+        HTTPRequestHead.value(of: name, in: headers)
+    }
+
+    private static func value(of name: String, in headers: [Header]) -> String? {
         var joined: String?
         for header in headers where header.name == name {
             joined = joined.map { $0 + ", " + header.value } ?? header.value
@@ -34,9 +42,8 @@ public struct HTTPRequestHead: Sendable, Equatable {
     var isPlain: Bool {
         for header in headers {
             if header.name.hasPrefix("if-") || header.name == "range" { return false }
-            if header.name == "accept-encoding" && AcceptEncoding.allowsGzip(header.value) { return false }
         }
-        return true
+        return !acceptsGzip
     }
 
     /// Whether the connection stays open after this request (RFC 9112 9.3).

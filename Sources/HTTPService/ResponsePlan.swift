@@ -22,7 +22,7 @@ public struct ResponsePlan: Sendable, Equatable {
 
     public init(request: HTTPRequestHead, file: FileMetadata, type: MIMETypes.Entry,
                 precompressed: FileMetadata?, gzipMinLength: Int64) {
-        let acceptsGzip = AcceptEncoding.allowsGzip(request.header("accept-encoding"))
+        let acceptsGzip = request.acceptsGzip
         let sent: FileMetadata
         let etag: String
         var headers: [(String, String)] = []
