@@ -42,7 +42,7 @@ public final class VirtualFS: Sendable {
             case .isDirectory: "Is a directory"
             case .notEmpty: "Directory not empty"
             case .invalidName: "File name not allowed"
-            case .other(let code): String(cString: strerror(code))
+            case .other(let code): errorText(code)
             }
         }
     }
@@ -58,7 +58,7 @@ public final class VirtualFS: Sendable {
 
     public init(root path: String) throws(MissingRoot) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw MissingRoot(description: "cannot use \(path) as the FTP root: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw MissingRoot(description: "cannot use \(path) as the FTP root: \(errorText(errno))") }
         root = FileDescriptor(fd)
     }
 

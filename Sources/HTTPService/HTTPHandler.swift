@@ -142,7 +142,7 @@ final class HTTPHandler: ConnectionHandler {
             case .forbidden:
                 sendError(.forbidden, &exchange, on: connection)
             case .failed(let errno):
-                shared.config.logger.error("http \(connection.logName) cannot open \(path): \(String(cString: strerror(errno)))")
+                shared.config.logger.error("http \(connection.logName) cannot open \(path): \(errorText(errno))")
                 sendError(.internalServerError, &exchange, on: connection)
             case .file(let file, let metadata, let relativePath, let contents, let plainHeaders):
                 if let plainHeaders, request.isPlain {

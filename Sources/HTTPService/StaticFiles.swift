@@ -31,7 +31,7 @@ public final class StaticFiles: Sendable {
     public init(root path: String, cacheValidity: Double = 1, keepInMemory: Int64 = 32 * 1024) throws(MissingRoot) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            let reason = errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno))
+            let reason = errno == ENOTDIR ? "not a directory" : errorText(errno)
             throw MissingRoot(path: path, reason: reason)
         }
         root = FileDescriptor(fd)

@@ -21,7 +21,7 @@ public final class MaildirStore: Sendable {
     /// A folder only the server's user may enter (mail is private), with its parents.
     private static func createFolder(_ path: String) throws(Failure) {
         if let error = LocalFiles.createDirectories(path, mode: 0o700) {
-            throw Failure(description: "cannot create \(path): \(LocalFiles.describe(error))")
+            throw Failure(description: "cannot create \(path): \(errorText(error))")
         }
     }
 
@@ -76,7 +76,7 @@ public final class MaildirStore: Sendable {
     public func spool() throws(Failure) -> Spool {
         let path = spoolFolder + "/" + uniqueName()
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(errorText(errno))") }
         return Spool(path: path, fd: fd)
     }
 
@@ -94,12 +94,12 @@ public final class MaildirStore: Sendable {
             let name = uniqueName()
             let temporary = folder + "/tmp/" + name
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText(errno))") }
             let written = MaildirStore.writeAll(fd, header(recipient)) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
             close(fd)
             guard written, rename(temporary, folder + "/new/" + name) == 0 else {
                 unlink(temporary)
-                throw Failure(description: "cannot deliver to \(folder): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot deliver to \(folder): \(errorText(errno))")
             }
             MaildirStore.syncFolder(folder + "/new")
             names.append(name)

@@ -102,26 +102,4 @@ public enum LocalFiles {
     public static func lastComponent(_ path: String) -> String {
         String(path.split(separator: "/").last ?? Substring(path))
     }
-
-    /// A message for an errno, as strerror gives it.
-    public static func describe(_ errno: Int32) -> String {
-        String(cString: strerror(errno))
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and carriage returns.
-    @inlinable
-    public var trimmingBlanks: SubSequence {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-        let start = firstIndex { !blank($0) } ?? endIndex
-        let end = lastIndex { !blank($0) }.map { index(after: $0) } ?? start
-        return self[start..<end]
-    }
-}
-
-/// Writes one line to standard error, unbuffered.
-public func printError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -16,7 +16,7 @@ public struct SocketError: Error, Sendable, CustomStringConvertible {
         self.errno = errno
     }
 
-    public var reason: String { String(cString: strerror(errno)) }
+    public var reason: String { errorText(errno) }
 
     public var description: String { "cannot \(operation.rawValue) \(address): \(reason)" }
 }

@@ -74,7 +74,7 @@ struct Serve: ParsableCommand {
             reloads.append(("ftp users", { users.reload().map { [$0] } ?? [] }))
             let root = orFail { () throws -> VirtualFS in
                 if let error = LocalFiles.createDirectories(settings.ftpRoot) {
-                    throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(LocalFiles.describe(error))")
+                    throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(errorText(error))")
                 }
                 return try VirtualFS(root: settings.ftpRoot)
             }

@@ -33,18 +33,12 @@ struct Passwd: ParsableCommand {
         if lines.last == "" { lines.removeLast() }
         if let index = lines.firstIndex(where: { $0.hasPrefix(name + ":") }) { lines[index] = line } else { lines.append(line) }
         guard LocalFiles.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: ftpUsers) else {
-            fail("cannot write \(ftpUsers): \(LocalFiles.describe(errno))")
+            fail("cannot write \(ftpUsers): \(errorText(errno))")
         }
         printError("appserver: \(name) written to \(ftpUsers)")
     }
 
     /// From a terminal: asked twice without echo. Otherwise: the first line of standard input.
-    /// Text for the terminal without a newline, unbuffered.
-    private func prompt(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
-
     private func readPassword() -> String? {
         guard isatty(STDIN_FILENO) == 1 else { return readLine(strippingNewline: true) }
         var saved = termios()
@@ -53,11 +47,11 @@ struct Passwd: ParsableCommand {
         quiet.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
         defer { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
-        prompt("Password for \(name): ")
+        printError("Password for \(name): ", terminator: "")
         let first = readLine(strippingNewline: true)
-        prompt("\nAgain: ")
+        printError("\nAgain: ", terminator: "")
         let second = readLine(strippingNewline: true)
-        prompt("\n")
+        printError("\n", terminator: "")
         guard first == second else { fail("the passwords do not match") }
         return first
     }

@@ -47,10 +47,10 @@ enum Startup {
             return
         }
         for folder in folders where chown(folder, uid, gid) != 0 {
-            throw PrivilegeError(description: "cannot hand \(folder) to user '\(user)': \(String(cString: strerror(errno)))")
+            throw PrivilegeError(description: "cannot hand \(folder) to user '\(user)': \(errorText(errno))")
         }
         guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0, setuid(0) != 0 else {
-            throw PrivilegeError(description: "cannot switch to user '\(user)': \(String(cString: strerror(errno)))")
+            throw PrivilegeError(description: "cannot switch to user '\(user)': \(errorText(errno))")
         }
         logger.notice("running as \(user)")
     }
