@@ -1,14 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+
 let package = Package(
     name: "appserver",
     products: [
         .executable(name: "appserver", targets: ["appserver"]),
+        // Libraries for the fuzz package in fuzz/, which builds them with -sanitize=fuzzer.
+        .library(name: "ServerCore", targets: ["ServerCore"]),
+        .library(name: "HTTPService", targets: ["HTTPService"]),
+        .library(name: "DNSService", targets: ["DNSService"]),
+        .library(name: "SMTPService", targets: ["SMTPService"]),
+        .library(name: "FTPService", targets: ["FTPService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -42,11 +51,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
-        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib"]),
-        .testTarget(name: "DNSServiceTests", dependencies: ["DNSService"]),
-        .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService"]),
-        .testTarget(name: "FTPServiceTests", dependencies: ["FTPService", "ServerCore"]),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore", propertyBased]),
+        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib", propertyBased]),
+        .testTarget(name: "DNSServiceTests", dependencies: ["DNSService", "ServerCore", propertyBased]),
+        .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService", "ServerCore", propertyBased]),
+        .testTarget(name: "FTPServiceTests", dependencies: ["FTPService", "ServerCore", propertyBased]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService", "appserver", .product(name: "Logging", package: "swift-log")]

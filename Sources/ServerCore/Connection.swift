@@ -27,6 +27,10 @@ public final class Connection: @unchecked Sendable {
 
     private var output: [OutputItem] = []
     public private(set) var pendingOutputBytes = 0
+    /// True once as much output waits as the connection holds before it stops reading: a
+    /// handler that answers several requests from one read stops here, keeps the rest of its
+    /// input and asks `notifyWhenWritable`, so the bound holds per answer, not per read.
+    public var outputIsFull: Bool { pendingOutputBytes >= Connection.readingOutputLimit }
     private var phase = Phase.open
     private var readPaused = false
     private var lingers = true
