@@ -20,8 +20,10 @@ enum ConfigTarget {
         if let file = try? ConfigFile(path: "appserver.conf", text: text, knownKeys: keys) {
             for entry in file.entries {
                 require(keys.contains(entry.key) && !entry.value.isEmpty, "entry \(entry.key) = \(entry.value)")
-                require(file.value(entry.key) != nil, "no value for \(entry.key)")
-                for item in file.list(entry.key) { values(item) }
+            }
+            for key in Set(file.entries.map(\.key)).sorted() {
+                require(file.value(key) != nil, "no value for \(key)")
+                for item in file.list(key) { values(item) }
             }
         }
         if let users = try? PasswordFile(text: text) {
