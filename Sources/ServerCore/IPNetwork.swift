@@ -9,7 +9,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         guard let first = parts.first, let address = IPAddress(String(first)) else { return nil }
         let bits = address.isIPv6 ? 128 : 32
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            guard let length = StrictNumber.count(parts[1], max: bits) else { return nil }
             prefixLength = length
         } else {
             prefixLength = bits

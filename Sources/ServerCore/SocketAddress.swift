@@ -97,7 +97,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             self.init(ip: ip, port: defaultPort)
             return
         }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = StrictNumber.decimal(text[text.index(after: colon)...], as: UInt16.self) else { return nil }
         let host = String(text[..<colon])
         guard let ip = IPAddress(host), !ip.isIPv6 || host.hasPrefix("[") else { return nil }
         self.init(ip: ip, port: port)

@@ -34,7 +34,10 @@ struct Serve: ParsableCommand {
         let registry = orFail {
             try ListenerRegistry(workers: settings.workers, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
-        var reloads: [(name: String, reload: @Sendable () -> [String])] = []
+        // Before any "listening on" line: a signal sent the moment one appears is handled
+        // (once dispatchMain runs), never the default action.
+        Startup.handleSignals(registry: registry, logger: logger)
+        let reloads = Startup.reloadOnHangup(logger: logger)
         if settings.services.contains("http") {
             let files = orFail { try StaticFiles(root: settings.www) }
             let service = HTTPConfiguration(files: files, logger: logger).service
@@ -44,7 +47,7 @@ struct Serve: ParsableCommand {
         }
         if settings.services.contains("dns") {
             let zones = orFail { try ZoneStore(folder: settings.zones) }
-            reloads.append(("dns zones", { zones.reload() }))
+            reloads.add("dns zones") { zones.reload() }
             logger.notice("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)")
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
@@ -71,7 +74,7 @@ struct Serve: ParsableCommand {
         }
         if settings.services.contains("ftp") {
             let users = orFail { try FTPUsers(path: settings.ftpUsers) }
-            reloads.append(("ftp users", { users.reload().map { [$0] } ?? [] }))
+            reloads.add("ftp users") { users.reload().map { [$0] } ?? [] }
             let root = orFail { () throws -> VirtualFS in
                 if let error = LocalFiles.createDirectories(settings.ftpRoot) {
                     throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(errorText(error))")
@@ -90,8 +93,6 @@ struct Serve: ParsableCommand {
         }
         orFail { try Startup.dropPrivileges(to: settings.user, handing: ownedFolders, logger: logger) }
         registry.start()
-        Startup.handleSignals(registry: registry, logger: logger)
-        if !reloads.isEmpty { Startup.reloadOnHangup(reloads, logger: logger) }
         dispatchMain()
     }
 

@@ -48,7 +48,7 @@ struct Settings {
         }
         func number<T: FixedWidthInteger>(_ flag: String?, _ key: String, default value: T, range: ClosedRange<T>) throws(Invalid) -> T {
             guard let (text, origin) = pick(flag, key) else { return value }
-            guard let n = T(text), range.contains(n) else {
+            guard let n = StrictNumber.decimal(text).flatMap({ T(exactly: $0) }), range.contains(n) else {
                 throw Invalid(description: "\(origin): expected a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
             }
             return n
@@ -119,11 +119,13 @@ struct Settings {
             ftpAnonymous = false
         }
         if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
-            let bounds = text.split(separator: "-").compactMap { UInt16($0.trimmingBlanks) }
-            guard bounds.count == 2, bounds[0] >= 1024, bounds[0] <= bounds[1] else {
+            let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map {
+                StrictNumber.decimal($0.trimmingBlanks, as: UInt16.self)
+            }
+            guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1024, low <= high else {
                 throw Invalid(description: "\(origin): expected MIN-MAX with 1024 <= MIN <= MAX <= 65535, got '\(text)'")
             }
-            ftpPassivePorts = bounds[0]...bounds[1]
+            ftpPassivePorts = low...high
         } else {
             ftpPassivePorts = nil
         }

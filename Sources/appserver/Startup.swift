@@ -72,20 +72,34 @@ enum Startup {
         }
     }
 
-    /// SIGHUP: reload what can be reloaded (zones, FTP users); what fails to load keeps its
-    /// previous version and the error is logged.
-    static func reloadOnHangup(_ reloads: [(name: String, reload: @Sendable () -> [String])], logger: Logger) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            for (name, reload) in reloads {
+    /// What SIGHUP reloads, filled in while the services are set up.
+    final class Reloads: @unchecked Sendable {
+        /// Written on the main thread before `dispatchMain`, read only on `queue` after it.
+        private var entries: [(name: String, reload: @Sendable () -> [String])] = []
+        let queue = DispatchQueue(label: "appserver.reload")
+
+        func add(_ name: String, _ reload: @escaping @Sendable () -> [String]) { entries.append((name, reload)) }
+
+        func run(logger: Logger) {
+            for (name, reload) in entries {
                 let problems = reload()
                 problems.forEach { logger.error("reload: \($0)") }
                 logger.notice("reloaded \(name)\(problems.isEmpty ? "" : " (\(problems.count) with errors)")")
             }
         }
+    }
+
+    /// SIGHUP: reload what can be reloaded (zones, FTP users); what fails to load keeps its
+    /// previous version and the error is logged. The source delivers on the main queue,
+    /// which runs only once setup is done; the reload itself runs on its own queue.
+    static func reloadOnHangup(logger: Logger) -> Reloads {
+        let reloads = Reloads()
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .main)
+        source.setEventHandler { reloads.queue.async { reloads.run(logger: logger) } }
         source.activate()
         sources.append(source)
+        return reloads
     }
 
     /// The name this host gives itself, for greetings and trace headers.

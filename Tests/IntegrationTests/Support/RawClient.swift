@@ -48,10 +48,13 @@ final class RawClient {
     /// Ends the conversation from this side.
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
-    /// True once the server has closed the connection (read returns 0 or a reset).
+    /// True when the server closes the connection (read returns 0 or a reset) before the
+    /// receive timeout; false when data arrives or the timeout passes with the connection open.
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
-        return recv(fd, &byte, 1, 0) <= 0
+        let n = recv(fd, &byte, 1, 0)
+        if n == 0 { return true }
+        return n < 0 && (errno == ECONNRESET || errno == EPIPE)
     }
 }
 
