@@ -42,6 +42,15 @@ struct CommandTests {
         let port = try ServerProcess(["--config", folder.path + "/port.conf"])
         #expect(port.exitStatus() == 1)
         #expect(port.stderr.contains("port.conf:1: http-port: expected a number from 0 to 65535, got 'lots'"))
+        for (flag, value) in [("--workers", "+2"), ("--http-port", "-0"), ("--max-connections", " 5"),
+                              ("--max-per-address", "0x10"), ("--http-port", "65536")] {
+            let signed = try ServerProcess(["\(flag)=\(value)", "--services", "http", "--listen", "127.0.0.1"])
+            #expect(signed.exitStatus() == 1)
+            #expect(signed.stderr.hasPrefix("appserver: \(flag): expected a number from"), "\(flag) \(value)")
+        }
+        let range = try ServerProcess(["--ftp-passive-ports", "2000-x-3000", "--services", "ftp"])
+        #expect(range.exitStatus() == 1)
+        #expect(range.stderr.contains("expected MIN-MAX"))
         let service = try ServerProcess(["--services", "gopher"])
         #expect(service.exitStatus() == 1)
         #expect(service.stderr.contains("unknown service 'gopher'"))
@@ -65,6 +74,37 @@ struct CommandTests {
         #expect(try Tools.curl(["http://127.0.0.1:\(flaggedPort)/"]).text == "from the flag\n")
         flagged.signal(SIGINT)
         #expect(flagged.exitStatus() == 0)
+    }
+
+    /// Signal handlers are in place before the first "listening on" line: a SIGTERM sent the
+    /// moment it appears is a graceful stop (exit 0), not death by the default action.
+    @Test func signalAsSoonAsListeningIsGraceful() throws {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            let folder = try TemporaryFolder()
+            let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                            "--data", folder.path + "/data"])
+            _ = try #require(server.listeningPort())
+            server.signal(number)
+            if number == SIGHUP {
+                #expect(server.exitStatus(timeout: 1) == nil, "SIGHUP is a reload, not an exit")
+                server.signal(SIGTERM)
+            }
+            #expect(server.exitStatus() == 0)
+            #expect(server.process.terminationReason == .exit)
+        }
+    }
+
+    @Test func serverWideCapSays421() throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data", "--max-connections", "1"])
+        let port = try #require(server.listeningPort())
+        let first = try RawClient(port: port)
+        #expect(String(decoding: first.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
+        let second = try RawClient(port: port)
+        #expect(String(decoding: second.readAll(), as: UTF8.self).hasPrefix("421 "))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
     }
 
     @Test func maxPerAddressTurnsTheNextConnectionAway() throws {

@@ -108,7 +108,9 @@ import Testing
         #expect(dialer.outcome.hasSuffix("PING"))
         let port = handle.address.port
         handle.stop()
-        Thread.sleep(forTimeInterval: 0.2)
+        // The listener closes on its own queue: wait until a connect is refused.
+        let deadline = Date().addingTimeInterval(5)
+        while (try? RawClient(port: port)) != nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let refused = Dialer()
         registry.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), from: nil, service: TCPService { _ in refused }, timeout: 5)
         #expect(refused.done.wait(timeout: .now() + 5) == .success)
