@@ -1,24 +1,23 @@
-import ServerCore
 /// The configuration file: `key = value` lines, `#` comments. A key that takes a list
 /// may repeat or hold commas. Every key is also a flag of the same name.
-struct ConfigFile {
-    struct Entry {
-        let key: String
-        let value: String
-        let line: Int
+public struct ConfigFile: Sendable {
+    public struct Entry: Sendable {
+        public let key: String
+        public let value: String
+        public let line: Int
     }
 
-    struct SyntaxError: Error, CustomStringConvertible {
-        let path: String
-        let line: Int
-        let message: String
-        var description: String { "\(path):\(line): \(message)" }
+    public struct SyntaxError: Error, CustomStringConvertible {
+        public let path: String
+        public let line: Int
+        public let message: String
+        public var description: String { "\(path):\(line): \(message)" }
     }
 
-    let path: String
-    let entries: [Entry]
+    public let path: String
+    public let entries: [Entry]
 
-    init(path: String, text: String, knownKeys: Set<String>) throws(SyntaxError) {
+    public init(path: String, text: String, knownKeys: Set<String>) throws(SyntaxError) {
         self.path = path
         var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -40,10 +39,10 @@ struct ConfigFile {
     }
 
     /// The last value given for `key`.
-    func value(_ key: String) -> Entry? { entries.last { $0.key == key } }
+    public func value(_ key: String) -> Entry? { entries.last { $0.key == key } }
 
     /// Every value given for `key`, comma lists split.
-    func list(_ key: String) -> [String] {
+    public func list(_ key: String) -> [String] {
         entries.filter { $0.key == key }.flatMap { $0.value.split(separator: ",").map { String($0.trimmingBlanks) } }
     }
 }
