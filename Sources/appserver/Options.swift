@@ -67,4 +67,7 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?
+
+    @Option(help: ArgumentHelp("Write the server's process id to this file once it serves, removed at exit (default: none).", valueName: "file"))
+    var pidFile: String?
 }

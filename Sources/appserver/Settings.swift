@@ -9,8 +9,10 @@ struct Settings {
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
-        "user", "workers", "max-connections", "max-per-address", "log-level",
+        "user", "workers", "max-connections", "max-per-address", "log-level", "pid-file",
     ]
+    /// Keys that may repeat (their values add up); any other key may be given once.
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain"]
 
     var services: [String]
     var listen: [IPAddress]
@@ -35,6 +37,7 @@ struct Settings {
     var maxConnections: Int
     var maxPerAddress: Int
     var logLevel: Logger.Level
+    var pidFile: String?
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -87,6 +90,7 @@ struct Settings {
         maxConnections = try number(flags.maxConnections, "max-connections", default: 10_000, range: 1...1_000_000)
         maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 20, range: 1...1_000_000)
         user = pick(flags.user, "user")?.value ?? "nobody"
+        pidFile = pick(flags.pidFile, "pid-file").map { _ in path(flags.pidFile, "pid-file", default: "") }
 
         www = path(flags.www, "www", default: "www")
         dnsPort = try number(flags.dnsPort, "dns-port", default: 53, range: 0...65535)

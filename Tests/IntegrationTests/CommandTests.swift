@@ -13,18 +13,8 @@ struct CommandTests {
 
     @Test func portInUseNamesTheFlag() throws {
         let site = try TemporaryFolder()
-        let blocker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(blocker) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(blocker, address, length) == 0 && listen(blocker, 1) == 0 && getsockname(blocker, address, &length) == 0
-            }
-        }
-        let port = UInt16(bigEndian: sin.sin_port)
+        let blocker = try RawListener()
+        let port = blocker.port
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "\(port)", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr.contains("cannot bind 127.0.0.1:\(port): the port is already in use"))
@@ -94,6 +84,31 @@ struct CommandTests {
         }
     }
 
+    @Test func pidFileNamesThisServerUntilItStops() throws {
+        let folder = try TemporaryFolder()
+        let pidFile = folder.path + "/appserver.pid"
+        // As root the server would drop to nobody, who may not remove a file in this folder.
+        let me = String(cString: getpwuid(getuid()).pointee.pw_name)
+        let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data", "--pid-file", pidFile, "--user", me])
+        _ = try #require(server.listeningPort())
+        let written = try String(contentsOfFile: pidFile, encoding: .utf8)
+        #expect(written == "\(server.process.processIdentifier)\n")
+        let second = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data2", "--pid-file", pidFile])
+        #expect(second.exitStatus() == 1)
+        #expect(second.stderr.contains("which is running: another appserver?"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+        #expect(!FileManager.default.fileExists(atPath: pidFile))
+        try folder.write("appserver.pid", "\(server.process.processIdentifier)\n")
+        let third = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                       "--data", folder.path + "/data", "--pid-file", pidFile, "--user", me])
+        #expect(third.listeningPort() != nil, "a pid file naming a process that is gone is taken over")
+        third.signal(SIGTERM)
+        #expect(third.exitStatus() == 0)
+    }
+
     @Test func serverWideCapSays421() throws {
         let folder = try TemporaryFolder()
         let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
@@ -157,13 +172,94 @@ extension CommandTests {
     func listensOnIPv6AndIPv4Together() throws {
         let site = try TemporaryFolder()
         try site.write("index.html", "both")
-        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1", "--http-port", "0"])
+        let server = try ServerProcess(["--services", "http,dns", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1",
+                                        "--http-port", "0", "--dns-port", "0", "--zones", site.path])
         let port = try #require(server.listeningPort())
-        let deadline = Date().addingTimeInterval(5)
-        while !server.stdout.contains("listening on [::1]:") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let v6 = server.stdout.split(separator: "\n").first { $0.contains("listening on [::1]:") }
-        let v6Port = try #require(v6?.split(separator: "]:").last?.split(separator: " ").first)
+        #expect(server.logged("listening on [::1]:\(port) (http)"), "port 0 is one port on both addresses")
+        #expect(server.stdout.contains(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines()))
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "both")
-        #expect(try Tools.curl(["-g", "http://[::1]:\(v6Port)/"]).text == "both")
+        #expect(try Tools.curl(["-g", "http://[::1]:\(port)/"]).text == "both")
+    }
+
+    /// Everything is checked and bound before the first "listening on": a port clash on the
+    /// last service leaves no such line behind the error.
+    @Test func aLateBindErrorFollowsNoListeningLine() throws {
+        let site = try TemporaryFolder()
+        try site.write("users", "")
+        let blocker = try RawListener()
+        let server = try ServerProcess(["--services", "http,ftp", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0",
+                                        "--ftp-port", "\(blocker.port)", "--ftp-users", site.path + "/users", "--data", site.path + "/data"])
+        #expect(server.exitStatus() == 1)
+        #expect(server.stderr.contains("cannot bind 127.0.0.1:\(blocker.port): the port is already in use"))
+        #expect(!server.stdout.contains("listening on"))
+    }
+}
+
+/// The shipped `conf/`: as it is, and with each commented example line uncommented, it
+/// passes `appserver check`; so does every key the file names.
+@Suite(.enabled(if: ServerProcess.binary != nil, "the appserver binary was not found beside the tests"))
+struct ShippedConfigTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func copyOfShipped() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        for name in ["conf", "www"] {
+            try FileManager.default.copyItem(at: Self.repo.appendingPathComponent(name), to: URL(fileURLWithPath: folder.path + "/" + name))
+        }
+        return folder
+    }
+
+    @Test func asShippedAndWithEachExampleUncommented() throws {
+        let folder = try copyOfShipped()
+        let path = folder.path + "/conf/appserver.conf"
+        let shipped = try String(contentsOfFile: path, encoding: .utf8)
+        let check = try ServerProcess(["check", "--config", path])
+        #expect(check.exitStatus() == 0, "\(check.stderr)")
+        #expect(check.stdout.hasSuffix("ok\n"))
+        let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+        let examples = lines.indices.filter { lines[$0].range(of: #"^# [a-z-]+ = "#, options: .regularExpression) != nil }
+        #expect(examples.count >= 8)
+        var keys = Set<String>()
+        for line in lines where line.range(of: #"^(# )?[a-z-]+ ="#, options: .regularExpression) != nil {
+            keys.insert(String(line.drop { $0 == "#" || $0 == " " }.prefix { $0 != " " }))
+        }
+        for index in examples {
+            var edited = lines
+            edited[index] = edited[index].dropFirst(2)
+            try edited.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try ServerProcess(["check", "--config", path])
+            #expect(result.exitStatus() == 0, "uncommented \(lines[index]): \(result.stderr)")
+        }
+        keys.remove("ftp-anonymous")
+        #expect(keys.isSuperset(of: ["pid-file", "max-per-address", "max-connections", "workers", "ftp-root", "upstream"]))
+    }
+
+    @Test func mistakesInTheFileAreNamed() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("typo.conf", "max-per-adress = 5\n")
+        let typo = try ServerProcess(["check", "--config", folder.path + "/typo.conf"])
+        #expect(typo.exitStatus() == 1)
+        #expect(typo.stderr == "appserver: \(folder.path)/typo.conf:1: unknown key 'max-per-adress'; did you mean 'max-per-address'?\n")
+        try folder.write("twice.conf", "http-port = 8080\n# a comment\nhttp-port = 8081   # again\n")
+        let twice = try ServerProcess(["check", "--config", folder.path + "/twice.conf"])
+        #expect(twice.exitStatus() == 1)
+        #expect(twice.stderr == "appserver: \(folder.path)/twice.conf:3: 'http-port' is already set on line 1; give it once\n")
+        try folder.write("lists.conf", "services = http\nlisten = 127.0.0.1\nlisten = ::1\nwww = .\nhttp-port = 8080 # trailing\n")
+        let lists = try ServerProcess(["check", "--config", folder.path + "/lists.conf"])
+        #expect(lists.exitStatus() == 0, "\(lists.stderr)")
+        #expect(lists.stdout.contains("would listen on 127.0.0.1:8080, [::1]:8080 (http)"))
+    }
+
+    @Test func flagErrorsAreOneLineAndExitOne() throws {
+        let unknown = try ServerProcess(["--no-such-flag"])
+        #expect(unknown.exitStatus() == 1)
+        #expect(unknown.stderr.hasPrefix("appserver: "))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        let version = try ServerProcess(["--version"])
+        #expect(version.exitStatus() == 0)
+        #expect(version.stdout.contains("0."))
+        let help = try ServerProcess(["--help"])
+        #expect(help.exitStatus() == 0)
+        #expect(help.stdout.contains("check") && help.stdout.contains("passwd") && help.stdout.contains("--http-port"))
     }
 }
