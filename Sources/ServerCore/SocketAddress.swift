@@ -119,6 +119,28 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     var family: Int32 { ip.isIPv6 ? AF_INET6 : AF_INET }
 
+    /// The address as a sockaddr_storage, for the C batch calls; `scope` is an IPv6 interface.
+    func storage(scope: UInt32 = 0) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        withSockaddr { address, length in
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length))) }
+        }
+        if ip.isIPv6 {
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: scope, toByteOffset: 24, as: UInt32.self) }
+        }
+        return storage
+    }
+
+    var length: UInt32 { UInt32(ip.isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size) }
+
+    /// 0.0.0.0 or ::, where the kernel does not say which address a datagram came to.
+    var isWildcard: Bool {
+        switch ip {
+        case .v4(let raw): raw == 0
+        case .v6(let hi, let lo): hi == 0 && lo == 0
+        }
+    }
+
     public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch ip {
         case .v4(let raw):
