@@ -5,6 +5,16 @@ import ServerCore
 /// Wires one connection to the parser and the static files: requests are answered one
 /// at a time and in order; output past the high-water mark pauses both reading and
 /// answering until the peer catches up, so a connection's memory stays bounded.
+///
+/// The bound, per connection, whatever a peer pipelines without reading: the output
+/// queue is checked after each answer, so it holds less than `highWater` (or
+/// `Connection.outputIsFull`'s 1 MiB, if lower) plus one answer. An answer keeps in memory
+/// its head and at most one body copy: up to `inlineFileLimit` read for it, a file kept
+/// whole by the open-file cache (`keepInMemory`), a gzip-cache entry (`GzipCache.fileLimit`
+/// before compression) or one compressed chunk; larger files go by sendfile and hold a
+/// descriptor. Unanswered requests wait in the parser: reading stops while output waits,
+/// so it holds at most one read (64 KiB) past `maxHead`. With the defaults: under
+/// 256 KiB + 1 MiB of output and about 100 KiB of input.
 final class HTTPHandler: ConnectionHandler {
     /// Shared by every connection of the service: a handler holds a pointer, not a copy.
     final class Shared: Sendable {
@@ -67,7 +77,7 @@ final class HTTPHandler: ConnectionHandler {
         parser.append(bytes)
         // While a response is still going out, requests queue in the parser; past a bound,
         // stop reading until they have been answered.
-        if (stream != nil || connection.pendingOutputBytes >= shared.config.highWater) && parser.bufferedBytes > shared.config.limits.maxHead {
+        if (stream != nil || outputWaits(connection)) && parser.bufferedBytes > shared.config.limits.maxHead {
             connection.pauseReading()
         }
         serve(connection)
@@ -87,10 +97,15 @@ final class HTTPHandler: ConnectionHandler {
         serve(connection)
     }
 
+    /// Enough output waits for the peer: checked after each answer, never only per read.
+    private func outputWaits(_ connection: Connection) -> Bool {
+        connection.outputIsFull || connection.pendingOutputBytes >= shared.config.highWater
+    }
+
     /// Answers the requests buffered so far, while the peer keeps up.
     private func serve(_ connection: Connection) {
         while connection.isOpen && stream == nil {
-            if connection.pendingOutputBytes >= shared.config.highWater {
+            if outputWaits(connection) {
                 connection.pauseReading()
                 connection.notifyWhenWritable()
                 return
@@ -233,7 +248,7 @@ final class HTTPHandler: ConnectionHandler {
     /// Compresses and queues chunks until the high-water mark, then waits for the peer.
     private func pump(_ connection: Connection) {
         while let current = stream {
-            if connection.pendingOutputBytes >= shared.config.highWater {
+            if outputWaits(connection) {
                 connection.notifyWhenWritable()
                 return
             }
