@@ -20,7 +20,7 @@ public enum AcceptEncoding {
     /// decimals), nil for another parameter. A malformed q is 0, as nginx takes it: the
     /// coding is not sent on a guess. (`Double(_:)` would take `-0`, `1e0` or `nan`.)
     private static func qValue(_ parameter: String) -> Int? {
-        let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingBlanks }
+        let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingBlanks }
         guard pair.count == 2, pair[0] == "q" else { return nil }
         let parts = pair[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let whole = parts.first, whole == "0" || whole == "1" else { return 0 }
