@@ -121,10 +121,12 @@ public struct HTTPRequestParser {
     /// Scans on to the empty line that ends the head: the index just past it, or nil until
     /// it has come. A line's length is its bytes without the CRLF (or LF) that ends it.
     private mutating func scanHead() throws(Refusal) -> Int? {
+        // Below this many bytes scanned no limit can be crossed: the common byte costs two compares.
+        var safe = safeScanned()
         while start + scanned < buffer.count {
             let byte = buffer[start + scanned]
             scanned += 1
-            if scanned > limits.maxHead { throw Refusal(.headersTooLarge, "header section too large") }
+            if scanned > safe { try checkLimits(after: byte) }
             // The method first: a TLS ClientHello or other binary garbage has no line end to wait for.
             if inMethod {
                 if byte == HTTPRequestParser.space {
@@ -135,24 +137,35 @@ public struct HTTPRequestParser {
                 } else if scanned > 32 {
                     throw Refusal(.badRequest, "method too long")
                 }
-            }
-            if byte == HTTPRequestParser.lf {
+            } else if byte == HTTPRequestParser.lf {
                 let length = scanned - 1 - lineStart
                 if lineStart > 0 && (length == 0 || (length == 1 && buffer[start + lineStart] == HTTPRequestParser.cr)) {
                     return start + scanned
                 }
                 lineStart = scanned
-                continue
-            }
-            // A CR may yet be the line's end: it counts once a byte other than LF follows.
-            let length = scanned - lineStart - (byte == HTTPRequestParser.cr ? 1 : 0)
-            if lineStart == 0 {
-                if length > limits.maxRequestLine { throw Refusal(.uriTooLong, "request line too long") }
-            } else if length > limits.maxHeaderLine {
-                throw Refusal(.headersTooLarge, "header line too long")
+                safe = safeScanned()
             }
         }
         return nil
+    }
+
+    /// The most bytes of head that can be scanned before the current line or the head as a
+    /// whole could be over its limit.
+    private func safeScanned() -> Int {
+        min(lineStart + (lineStart == 0 ? limits.maxRequestLine : limits.maxHeaderLine), limits.maxHead)
+    }
+
+    /// The limits, checked at the byte just scanned. A CR may yet be its line's end: it
+    /// counts once a byte other than LF follows.
+    private func checkLimits(after byte: UInt8) throws(Refusal) {
+        if scanned > limits.maxHead { throw Refusal(.headersTooLarge, "header section too large") }
+        guard byte != HTTPRequestParser.lf else { return }
+        let length = scanned - lineStart - (byte == HTTPRequestParser.cr ? 1 : 0)
+        if lineStart == 0 {
+            if length > limits.maxRequestLine { throw Refusal(.uriTooLong, "request line too long") }
+        } else if length > limits.maxHeaderLine {
+            throw Refusal(.headersTooLarge, "header line too long")
+        }
     }
 
     /// Parses a complete head (ending in its empty line) line by line, building nothing
