@@ -37,17 +37,7 @@ public struct HTTPRequestParser {
         case trailers(count: Int)
     }
 
-    /// Why a request was refused; thrown inside the parser, returned as `.error`.
-    private struct Refusal: Error {
-        let status: HTTPStatus
-        let why: String
-        init(_ status: HTTPStatus, _ why: String) {
-            self.status = status
-            self.why = why
-        }
-    }
-
-    private static let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A, space: UInt8 = 0x20
+    static let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A, space: UInt8 = 0x20
 
     private let limits: HTTPParserLimits
     private var buffer: [UInt8] = []
@@ -61,7 +51,7 @@ public struct HTTPRequestParser {
     private var body = Body.none
     private var bodyBytes = 0
     /// An error is final: once found, it is the answer to every later call.
-    private var failure: Refusal?
+    private var failure: HTTPRefusal?
 
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
@@ -87,7 +77,7 @@ public struct HTTPRequestParser {
 
     public mutating func next() -> Event {
         if let failure { return .error(failure.status, failure.why) }
-        do throws(Refusal) {
+        do throws(HTTPRefusal) {
             return try parse()
         } catch {
             failure = error
@@ -95,7 +85,7 @@ public struct HTTPRequestParser {
         }
     }
 
-    private mutating func parse() throws(Refusal) -> Event {
+    private mutating func parse() throws(HTTPRefusal) -> Event {
         while body != .none {
             guard try skipBody() else { return .needMore }
         }
@@ -115,12 +105,20 @@ public struct HTTPRequestParser {
         scanned = 0
         lineStart = 0
         inMethod = true
-        return .request(try parseHead(head))
+        let (request, framing) = try HTTPHeadParser.parse(head, limits: limits)
+        switch framing {
+        case .none: break
+        case .length(let length): body = .fixed(length)
+        case .chunked:
+            body = .chunkSize
+            bodyBytes = 0
+        }
+        return .request(request)
     }
 
     /// Scans on to the empty line that ends the head: the index just past it, or nil until
     /// it has come. A line's length is its bytes without the CRLF (or LF) that ends it.
-    private mutating func scanHead() throws(Refusal) -> Int? {
+    private mutating func scanHead() throws(HTTPRefusal) -> Int? {
         // Below this many bytes scanned no limit can be crossed: the common byte costs two compares.
         var safe = safeScanned()
         while start + scanned < buffer.count {
@@ -130,12 +128,12 @@ public struct HTTPRequestParser {
             // The method first: a TLS ClientHello or other binary garbage has no line end to wait for.
             if inMethod {
                 if byte == HTTPRequestParser.space {
-                    guard scanned > 1 else { throw Refusal(.badRequest, "empty method") }
+                    guard scanned > 1 else { throw HTTPRefusal(.badRequest, "empty method") }
                     inMethod = false
                 } else if !HTTPSyntax.isToken(byte) {
-                    throw Refusal(.badRequest, "invalid byte in method")
+                    throw HTTPRefusal(.badRequest, "invalid byte in method")
                 } else if scanned > 32 {
-                    throw Refusal(.badRequest, "method too long")
+                    throw HTTPRefusal(.badRequest, "method too long")
                 }
             } else if byte == HTTPRequestParser.lf {
                 let length = scanned - 1 - lineStart
@@ -157,98 +155,19 @@ public struct HTTPRequestParser {
 
     /// The limits, checked at the byte just scanned. A CR may yet be its line's end: it
     /// counts once a byte other than LF follows.
-    private func checkLimits(after byte: UInt8) throws(Refusal) {
-        if scanned > limits.maxHead { throw Refusal(.headersTooLarge, "header section too large") }
+    private func checkLimits(after byte: UInt8) throws(HTTPRefusal) {
+        if scanned > limits.maxHead { throw HTTPRefusal(.headersTooLarge, "header section too large") }
         guard byte != HTTPRequestParser.lf else { return }
         let length = scanned - lineStart - (byte == HTTPRequestParser.cr ? 1 : 0)
         if lineStart == 0 {
-            if length > limits.maxRequestLine { throw Refusal(.uriTooLong, "request line too long") }
+            if length > limits.maxRequestLine { throw HTTPRefusal(.uriTooLong, "request line too long") }
         } else if length > limits.maxHeaderLine {
-            throw Refusal(.headersTooLarge, "header line too long")
+            throw HTTPRefusal(.headersTooLarge, "header line too long")
         }
-    }
-
-    /// Parses a complete head (ending in its empty line) line by line, building nothing
-    /// but the request: a small request costs a handful of short strings. Lengths were
-    /// checked by the scan.
-    private mutating func parseHead(_ head: ArraySlice<UInt8>) throws(Refusal) -> HTTPRequestHead {
-        var next = head.startIndex
-        var requestLine: ArraySlice<UInt8>?
-        var headers: [HTTPRequestHead.Header] = []
-        while let newline = head[next...].firstIndex(of: HTTPRequestParser.lf) {
-            var line = head[next..<newline]
-            next = newline + 1
-            if line.last == HTTPRequestParser.cr { line = line.dropLast() }
-            if line.isEmpty { break }
-            if line.contains(HTTPRequestParser.cr) { throw Refusal(.badRequest, "bare CR") }
-            guard requestLine != nil else {
-                requestLine = line
-                continue
-            }
-            guard headers.count < limits.maxHeaders else { throw Refusal(.headersTooLarge, "too many header fields") }
-            if line.first == 0x20 || line.first == 0x09 { throw Refusal(.badRequest, "obsolete line folding") }
-            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
-                  line[..<colon].allSatisfy(HTTPSyntax.isToken) else {
-                throw Refusal(.badRequest, "malformed header field")
-            }
-            var value = line[(colon + 1)...]
-            while value.first == 0x20 || value.first == 0x09 { value = value.dropFirst() }
-            while value.last == 0x20 || value.last == 0x09 { value = value.dropLast() }
-            guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else { throw Refusal(.badRequest, "invalid byte in header value") }
-            headers.append(.init(name: HTTPSyntax.lowercased(line[..<colon]), value: String(decoding: value, as: UTF8.self)))
-        }
-        guard let requestLine else { throw Refusal(.badRequest, "empty request") }
-        let parts = requestLine.split(separator: HTTPRequestParser.space, maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[1].isEmpty else { throw Refusal(.badRequest, "malformed request line") }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw Refusal(.badRequest, "invalid byte in target") }
-        let minor: Int
-        switch HTTPSyntax.version(parts[2]) {
-        case let (major, m)? where major == 1: minor = min(m, 1)
-        case _?: throw Refusal(.versionNotSupported, "unsupported HTTP version")
-        case .none: throw Refusal(.badRequest, "malformed HTTP version")
-        }
-        let request = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self),
-                                      target: String(decoding: parts[1], as: UTF8.self),
-                                      minorVersion: minor, headers: headers)
-        try checkFraming(request)
-        return request
-    }
-
-    /// Host and message framing (RFC 9112 3.2, 6): anything ambiguous is refused, since a
-    /// parser that guesses differently from a proxy in front of it is how requests get smuggled.
-    private mutating func checkFraming(_ request: HTTPRequestHead) throws(Refusal) {
-        var hosts = 0, framed = false
-        for header in request.headers {
-            if header.name == "host" { hosts += 1 }
-            if header.name == "content-length" || header.name == "transfer-encoding" { framed = true }
-        }
-        if hosts > 1 || (request.minorVersion == 1 && hosts == 0) { throw Refusal(.badRequest, "missing or repeated Host") }
-        guard framed else { return }
-        let transferEncoding = request.header("transfer-encoding")
-        // Repeated fields and comma lists alike must all say the same length.
-        let lengths = request.headers.filter { $0.name == "content-length" }
-            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingBlanks) }
-        if let transferEncoding {
-            guard lengths.isEmpty, request.minorVersion == 1 else {
-                throw Refusal(.badRequest, "Transfer-Encoding with Content-Length or HTTP/1.0")
-            }
-            guard transferEncoding.lowercased().split(separator: ",").map(\.trimmingBlanks) == ["chunked"] else {
-                throw Refusal(.notImplemented, "unsupported transfer coding")
-            }
-            body = .chunkSize
-            bodyBytes = 0
-            return
-        }
-        guard let first = lengths.first else { return }
-        guard lengths.allSatisfy({ $0 == first }), let length = StrictNumber.count(first) else {
-            throw Refusal(.badRequest, "invalid or conflicting Content-Length")
-        }
-        if length > limits.maxBody { throw Refusal(.contentTooLarge, "request body too large") }
-        body = length > 0 ? .fixed(length) : .none
     }
 
     /// Consumes body bytes: true when the body state moved on, false to wait for more.
-    private mutating func skipBody() throws(Refusal) -> Bool {
+    private mutating func skipBody() throws(HTTPRefusal) -> Bool {
         let available = buffer.count - start
         switch body {
         case .none:
@@ -272,7 +191,7 @@ public struct HTTPRequestParser {
             } else if byte == HTTPRequestParser.cr && !sawCR {
                 body = .chunkDataEnd(sawCR: true)
             } else {
-                throw Refusal(.badRequest, "chunk not followed by CRLF")
+                throw HTTPRefusal(.badRequest, "chunk not followed by CRLF")
             }
             return true
         case .chunkSize, .trailers:
@@ -284,7 +203,7 @@ public struct HTTPRequestParser {
 
     /// The chunk-size or trailer line being scanned, without its CRLF (or LF); nil until
     /// its end has come. Its length limit is checked byte by byte, as a head line's.
-    private mutating func scanBodyLine() throws(Refusal) -> ArraySlice<UInt8>? {
+    private mutating func scanBodyLine() throws(HTTPRefusal) -> ArraySlice<UInt8>? {
         while start + scanned < buffer.count {
             let byte = buffer[start + scanned]
             scanned += 1
@@ -296,13 +215,13 @@ public struct HTTPRequestParser {
                 return line
             }
             if scanned - (byte == HTTPRequestParser.cr ? 1 : 0) > limits.maxHeaderLine {
-                throw Refusal(.badRequest, "chunk line too long")
+                throw HTTPRefusal(.badRequest, "chunk line too long")
             }
         }
         return nil
     }
 
-    private mutating func chunkLine(_ line: ArraySlice<UInt8>) throws(Refusal) {
+    private mutating func chunkLine(_ line: ArraySlice<UInt8>) throws(HTTPRefusal) {
         switch body {
         case .chunkSize:
             // chunk-size [BWS ";" extension]: hex digits only (`Int(_:radix:)` took a sign,
@@ -311,20 +230,20 @@ public struct HTTPRequestParser {
             var digits = line[..<semicolon]
             while digits.last == 0x20 || digits.last == 0x09 { digits = digits.dropLast() }
             guard let size = StrictNumber.hex(digits, as: UInt64.self, max: UInt64(Int.max)).map({ Int($0) }) else {
-                throw Refusal(.badRequest, "malformed chunk size")
+                throw HTTPRefusal(.badRequest, "malformed chunk size")
             }
             // Extensions are ignored, but a bare CR or other control byte in one is refused.
             guard line[semicolon...].allSatisfy(HTTPSyntax.isFieldValueByte) else {
-                throw Refusal(.badRequest, "invalid byte in chunk extension")
+                throw HTTPRefusal(.badRequest, "invalid byte in chunk extension")
             }
-            if size > limits.maxBody - bodyBytes { throw Refusal(.contentTooLarge, "request body too large") }
+            if size > limits.maxBody - bodyBytes { throw HTTPRefusal(.contentTooLarge, "request body too large") }
             bodyBytes += size
             body = size == 0 ? .trailers(count: 0) : .chunkData(size)
         case .trailers(let count):
             if line.isEmpty {
                 body = .none
             } else if count >= limits.maxHeaders {
-                throw Refusal(.headersTooLarge, "too many trailer fields")
+                throw HTTPRefusal(.headersTooLarge, "too many trailer fields")
             } else {
                 body = .trailers(count: count + 1)
             }
