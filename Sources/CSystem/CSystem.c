@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -72,19 +71,6 @@ int csystem_open_beneath(int dirfd, const char *path, int flags) {
         if (r >= 0 || errno != EAGAIN) break;
     }
     return (int)r;
-}
-
-int64_t csystem_parse_http_date(const char *text) {
-    static const char *const formats[] = {
-        "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y",
-    };
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        struct tm parts;
-        memset(&parts, 0, sizeof parts);
-        const char *end = strptime(text, formats[i], &parts);
-        if (end && *end == 0) return (int64_t)timegm(&parts);
-    }
-    return -1;
 }
 
 int csystem_errno(void) { return errno; }

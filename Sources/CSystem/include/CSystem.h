@@ -40,9 +40,6 @@ ssize_t csystem_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count);
    resolution, symlinks included, that would leave dirfd. Returns -1 with errno. */
 int csystem_open_beneath(int dirfd, const char *path, int flags);
 
-/* Parses an HTTP date in any of RFC 9110's three forms; -1 if it is none of them. */
-int64_t csystem_parse_http_date(const char *text);
-
 int csystem_errno(void);
 
 /// Starts writing a file's range to disk without waiting (sync_file_range, WRITE only):
