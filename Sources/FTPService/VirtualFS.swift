@@ -50,7 +50,7 @@ public final class VirtualFS: Sendable {
     /// Uploads are written under this prefix and renamed when complete; listings hide them.
     static let uploadPrefix = ".appserver-upload-"
 
-    private let root: FileDescriptor
+    let root: FileDescriptor
 
     public struct MissingRoot: Error, CustomStringConvertible {
         public let description: String

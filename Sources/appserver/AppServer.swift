@@ -60,6 +60,7 @@ struct Serve: ParsableCommand {
         var ownedFolders: [String] = []
         if settings.services.contains("smtp") {
             let store = orFail { try MaildirStore(data: settings.data, hostname: Startup.hostname) }
+            store.removeCrashLeftovers(logger: logger)
             ownedFolders += [settings.data, store.root, settings.data + "/spool"]
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
             let service = SMTPConfiguration(policy: policy, store: store, logger: logger,
@@ -78,6 +79,7 @@ struct Serve: ParsableCommand {
                 }
                 return try VirtualFS(root: settings.ftpRoot)
             }
+            root.removeAbandonedUploads(logger: logger)
             ownedFolders.append(settings.ftpRoot)
             let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
