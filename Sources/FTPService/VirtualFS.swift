@@ -150,8 +150,9 @@ public final class VirtualFS: Sendable {
         return .success(entries.sorted { $0.name < $1.name })
     }
 
+    /// The last name in a path; `/` for the root (and for an empty path, which has no name).
     static func name(of path: String) -> String {
-        path == "/" ? "/" : String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+        path.split(separator: "/").last.map(String.init) ?? "/"
     }
 
     /// The directory holding `path`, opened beneath the root, and the last name in it.
