@@ -81,6 +81,8 @@ public final class VirtualFS: Sendable {
     }
 
     private func open(_ path: String, _ flags: Int32) -> Result<FileDescriptor, Failure> {
+        // A NUL would end the C string early and name another file than the one asked for.
+        guard !path.utf8.contains(0) else { return .failure(.notFound) }
         let fd = csystem_open_beneath(root.fd, VirtualFS.relative(path), flags)
         return fd >= 0 ? .success(FileDescriptor(fd)) : .failure(Failure(errno: csystem_errno()))
     }
@@ -159,7 +161,7 @@ public final class VirtualFS: Sendable {
     private func parent(of path: String) -> Result<(FileDescriptor, String), Failure> {
         guard path != "/" else { return .failure(.denied) }
         let name = VirtualFS.name(of: path)
-        guard !name.isEmpty, !name.hasPrefix(VirtualFS.uploadPrefix) else { return .failure(.invalidName) }
+        guard !name.isEmpty, !name.hasPrefix(VirtualFS.uploadPrefix), !name.utf8.contains(0) else { return .failure(.invalidName) }
         let parentPath = VirtualFS.resolve("..", cwd: path)
         return open(parentPath, Int32(CSYSTEM_O_PATH) | O_DIRECTORY).map { ($0, name) }
     }

@@ -105,6 +105,14 @@ import Testing
         #expect(codes("RETR escape/secret.txt", &s) == ["550"])
         #expect(codes("RETR inside.txt", &s) == ["send 0+6"])
         #expect(codes("SIZE /docs/../hello.txt", &s) == ["213"])
+        // A NUL once cut the C string: `hello.txt\0junk` named hello.txt.
+        #expect(codes("SIZE hello.txt\u{0}junk", &s) == ["550"])
+        #expect(codes("MDTM hello.txt\u{0}", &s) == ["550"])
+        #expect(codes("RETR hello.txt\u{0}.bak", &s) == ["550"])
+        #expect(codes("DELE hello.txt\u{0}x", &s) == ["553"])
+        #expect(codes("MKD new\u{0}", &s) == ["553"])
+        #expect(codes("CWD docs\u{0}", &s) == ["550"])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/root/hello.txt"))
     }
 
     @Test func listingsHideWhatLeadsOutside() {
