@@ -20,6 +20,7 @@ public struct PasswordFile: Sendable {
     }()
 
     private let hashes: [String: String]
+    /// Taken here, so that the dummy is made when a file loads, not by the first unknown name.
     private let dummy = PasswordFile.dummy
 
     public init(path: String) throws(Failure) {

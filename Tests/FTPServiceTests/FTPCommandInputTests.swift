@@ -70,6 +70,8 @@ import Testing
         "MDTM hello.txt\r\n", "SIZE \u{0}\r\n", "PORT 192,0,2,7,19,137\r\n", "PORT 1,2,3\r\n", "PORT ,,,,,\r\n", "EPRT |1|192.0.2.7|+5|\r\n",
         "EPRT ||||\r\n", "EPSV x\r\n", "EPSV ALL\r\n", "PASV\r\n", "NLST\r\n", "MLST\r\n", "STAT\r\n", "FEAT\r\n", "HELP\r\n", "RNFR hello.txt\r\n",
         "ABOR\r\n", "BOGUS\r\n", "\u{ff}\u{1}\r\n", "bare LF\n", "\r\n", "NOOP " + String(repeating: "x", count: 600) + "\r\n", "QUIT\r\n",
+        // Lines at the 512-octet limit, counting CRLF: the longest accepted and the shortest refused.
+        "NOOP " + String(repeating: "y", count: 505) + "\r\n", "NOOP " + String(repeating: "y", count: 506) + "\r\n",
     ]
 
     @Test func controlLinesGiveTheSameRepliesHoweverTheyAreSplit() async {

@@ -64,6 +64,8 @@ import Testing
         "RCPT TO:<z@elsewhere.test>\r\n", "DATA\r\n", "Subject: s\r\n\r\n..dot\r\nline\n.\r\n", String(repeating: "b", count: 300) + "\r\n.\r\n",
         "body\r\n.\r\n", "NOOP\r\n", "RSET\r\n", "HELP\r\n", "VRFY x\r\n", "\u{1}\u{ff}garbage\r\n", "NOOP " + String(repeating: "x", count: 600) + "\r\n",
         "bare LF line\n", "\r\n", ".\r\n", "QUIT\r\n",
+        // Lines at the 512-octet limit, counting CRLF: the longest accepted and the shortest refused.
+        "NOOP " + String(repeating: "y", count: 505) + "\r\n", "NOOP " + String(repeating: "y", count: 506) + "\r\n",
     ]
 
     @Test func aStreamGivesTheSameRepliesAndMessagesHoweverItIsSplit() async {
@@ -105,6 +107,11 @@ import Testing
         #expect(conversation.next() == .reply(SMTPReply(451, "4.3.0", "later")))
         #expect(conversation.next() == .reply(.ok))
         #expect(conversation.next() == .needMore)
+    }
+
+    @Test func theLineLimitCountsCRLF() {
+        let transcript = SMTPConversationTests.text("NOOP " + String(repeating: "y", count: 505) + "\r\n", "NOOP " + String(repeating: "y", count: 506) + "\r\n")
+        #expect(String(decoding: transcript.replies, as: UTF8.self) == "250 2.0.0 OK\r\n500 5.5.2 Line too long\r\n")
     }
 
     @Test func afterQuitTheRestIsIgnored() {
