@@ -2,18 +2,20 @@ import Dispatch
 import Glibc
 import ServerCore
 
-/// Wires one control connection to the session: command lines (512 octets at most) are
-/// taken one at a time; while a password is checked or a transfer runs, further lines
-/// wait (but ABOR, which is acted on at once), so replies stay in order.
+/// Wires one control connection to the session: command lines are taken one at a time;
+/// while a password is checked or a transfer runs, further lines wait (but ABOR, which is
+/// acted on at once), so replies stay in order.
 ///
-/// Confined to its connection's queue; password checks and transfers report back through
-/// `connection.async`, hence `@unchecked Sendable`.
+/// Bounds, per answer rather than per read: a line is taken only while the connection's
+/// output is under `Connection.outputIsFull` (1 MiB), checked after each answer, so a client
+/// that pipelines commands and never reads its replies costs at most 1 MiB plus one answer
+/// of output (the longest, STAT of a folder, is one line per entry), and at most 64 KiB plus
+/// one read of unanswered input before reading pauses.
+///
 final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     private let config: FTPConfiguration
     private var session: FTPSession?
-    private var lines = LineFramer(maxLength: 512)
-    /// Lines received and not yet acted on; nil stands for one that was too long.
-    private var queued: [[UInt8]?] = []
+    private var input = FTPCommandInput()
     private var channel: DataChannel?
     private var busy = false
     private var transfer: (what: String, verb: String, started: UInt64)?
@@ -21,6 +23,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     private var draining = false
     /// ABOR arrived during the transfer: its own 226 follows the transfer's 426.
     private var aborting = false
+    static let inputLimit = 64 * 1024
 
     init(_ config: FTPConfiguration) {
         self.config = config
@@ -39,17 +42,11 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
         connection.setIdleTimeout(config.idleTimeout)
-        lines.append(bytes)
-        while true {
-            switch lines.next() {
-            case .needMore:
-                if queued.count > 64 { connection.pauseReading() }
-                return drive(connection)
-            case .tooLong: queued.append(nil)
-            case .line(let line): queued.append(line)
-            }
-        }
+        input.receive(bytes)
+        drive(connection)
     }
+
+    func connectionWritable(_ connection: Connection) { drive(connection) }
 
     func connectionShouldDrain(_ connection: Connection) {
         draining = true
@@ -62,23 +59,27 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         channel = nil
     }
 
-    /// Acts on queued lines until one has to wait.
+    /// Acts on waiting lines until one has to wait: for a password check, a transfer, more
+    /// input, or the peer to read what it has been sent.
     private func drive(_ connection: Connection) {
-        if busy, transfer != nil, let abort = queued.firstIndex(where: { $0.map(FTPCommandLine.init)?.verb == "ABOR" }) {
-            queued.remove(at: abort)
+        if busy, transfer != nil, input.takeAbort() {
             aborting = channel?.abort() == true
             if !aborting { connection.write(FTPReply.noTransfer.bytes) }
         }
-        while !busy, connection.isOpen, !queued.isEmpty, session != nil {
-            let line = queued.removeFirst()
-            guard let line else {
+        while !busy, connection.isOpen, session != nil {
+            if connection.outputIsFull {
+                connection.notifyWhenWritable()
+                break
+            }
+            guard let line = input.next() else { break }
+            guard case .line(let bytes) = line else {
                 connection.write(FTPReply.lineTooLong.bytes)
                 continue
             }
-            let verb = FTPCommandLine(line).verb
-            for action in session?.handle(line) ?? [] { perform(action, verb: verb, on: connection) }
+            let verb = FTPCommandLine(bytes).verb
+            for action in session?.handle(bytes) ?? [] { perform(action, verb: verb, on: connection) }
         }
-        if queued.count <= 64 { connection.resumeReading() }
+        if input.bufferedBytes > FTPHandler.inputLimit { connection.pauseReading() } else { connection.resumeReading() }
     }
 
     private func perform(_ action: FTPSession.Action, verb: String, on connection: Connection) {

@@ -66,6 +66,7 @@ struct Serve: ParsableCommand {
         Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile)
         Startup.reloadOnHangup(plan.reloads, logger: logger)
         (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
+        plan.cleanups.forEach { $0() }
         registry.start()
         dispatchMain()
     }

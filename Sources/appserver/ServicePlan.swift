@@ -26,6 +26,8 @@ struct ServicePlan {
     var ownedFolders: [String] = []
     /// What each service will do, said once serving starts.
     var summary: [String] = []
+    /// Removing what a crash left (spool files, upload temporaries): `serve` runs these, `check` does not.
+    var cleanups: [@Sendable () -> Void] = []
 
     init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
         if settings.services.contains("http") {
@@ -53,6 +55,7 @@ struct ServicePlan {
         }
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
+            cleanups.append { store.removeCrashLeftovers(logger: logger) }
             ownedFolders += [settings.data, store.root, settings.data + "/spool"]
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
             let service = SMTPConfiguration(policy: policy, store: store, logger: logger,
@@ -69,6 +72,7 @@ struct ServicePlan {
                 throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(errorText(error))")
             }
             let root = try VirtualFS(root: settings.ftpRoot)
+            cleanups.append { root.removeAbandonedUploads(logger: logger) }
             ownedFolders.append(settings.ftpRoot)
             let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,

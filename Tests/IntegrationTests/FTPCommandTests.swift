@@ -1,4 +1,5 @@
 import Foundation
+import FTPService
 import Glibc
 import Testing
 
@@ -50,5 +51,36 @@ struct FTPCommandTests {
                                         "--ftp-root", folder.path, "--ftp-users", "/nonexistent/users"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: cannot read the FTP users file /nonexistent/users\n")
+    }
+}
+
+/// The command with a raw control connection, so that it runs wherever the binary does.
+@Suite(.enabled(if: ServerProcess.binary != nil, "needs the built appserver binary"))
+struct FTPReloadTests {
+    /// SIGHUP with a broken users file keeps the users it had: the old password still logs
+    /// in. And what a killed upload left under the root is gone at start.
+    @Test func aFailedReloadKeepsTheOldUsersAndLeftoverUploadsGoAtStart() throws {
+        let folder = try TemporaryFolder("appserver-ftpreload")
+        let hash = try #require(PasswordFile.hash("old-secret"))
+        try folder.write("users", "alice:\(hash)\n")
+        try folder.write("root/docs/.appserver-upload-3k2j", patternBytes(1000))
+        try folder.write("root/docs/keep.txt", "kept\n")
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+                                        "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"])
+        let port = try #require(server.listeningPort())
+        #expect(server.stdout.contains("ftp: removed /docs/.appserver-upload-3k2j, left by an interrupted upload"))
+        #expect(folder.read("root/docs/.appserver-upload-3k2j") == nil)
+        #expect(folder.read("root/docs/keep.txt") == Array("kept\n".utf8))
+
+        try folder.write("users", "alice:\(hash)\nthis line has no colon\n")
+        server.signal(SIGHUP)
+        #expect(server.logged("reloaded ftp users (1 with errors)"), "\(server.stdout)")
+        #expect(server.stdout.contains("users:2: expected 'name:hash' (keeping the previous users)"))
+        let control = try FTPControl(port: port)
+        #expect(control.send("USER alice").hasPrefix("331"))
+        #expect(control.send("PASS old-secret").hasPrefix("230"))
+        #expect(control.send("QUIT").hasPrefix("221"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
     }
 }

@@ -8,6 +8,8 @@ final class TestFTPServer {
     let base: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    /// The most output any control connection had waiting after one of the handler's calls.
+    let outputPeak = OutputPeak()
 
     var root: String { base.path + "/root" }
     var url: String { "ftp://127.0.0.1:\(port)" }
@@ -23,7 +25,7 @@ final class TestFTPServer {
                                       maxConnectionsPerAddress: maxConnectionsPerAddress)
         config.idleTimeout = idleTimeout
         registry = config.registry
-        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
+        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
         registry.start()
     }
 

@@ -2,12 +2,15 @@ import Foundation
 import Logging
 import ServerCore
 import SMTPService
+import Synchronization
 
 /// The SMTP service in this process on 127.0.0.1 and a free port, storing into a temporary folder.
 final class TestSMTPServer {
     let data: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    /// The most output any connection had waiting after one of the handler's calls.
+    let outputPeak = OutputPeak()
 
     init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300) throws {
         data = try TemporaryFolder("appserver-mail")
@@ -17,7 +20,7 @@ final class TestSMTPServer {
                                        maxConnectionsPerAddress: maxConnectionsPerAddress)
         config.idleTimeout = idleTimeout
         registry = try ListenerRegistry(workers: 2)
-        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
+        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
         registry.start()
     }
 
@@ -47,4 +50,53 @@ final class TestSMTPServer {
     }
 
     deinit { registry.shutdown(grace: 0) {} }
+}
+
+/// Whether `condition` holds within `timeout` seconds, asked every 20 ms: for waiting on a
+/// state the server reaches in its own time, instead of sleeping and hoping.
+func pollUntil(within timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return try condition()
+}
+
+/// Records how much output a service's connections hold: wraps each handler and, after
+/// every call into it (before the connection flushes), notes `pendingOutputBytes`.
+final class OutputPeak: Sendable {
+    private let peak = Atomic<Int>(0)
+
+    var bytes: Int { peak.load(ordering: .relaxed) }
+
+    func watching(_ service: TCPService) -> TCPService {
+        TCPService(busyReply: service.busyReply, timeoutReply: service.timeoutReply) { [self] id in
+            Watcher(service.makeHandler(id), peak: self)
+        }
+    }
+
+    func note(_ connection: Connection) {
+        peak.max(connection.pendingOutputBytes, ordering: .relaxed)
+    }
+
+    private final class Watcher: ConnectionHandler {
+        let inner: ConnectionHandler
+        let peak: OutputPeak
+
+        init(_ inner: ConnectionHandler, peak: OutputPeak) {
+            self.inner = inner
+            self.peak = peak
+        }
+
+        func connectionOpened(_ connection: Connection) { inner.connectionOpened(connection); peak.note(connection) }
+        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+            inner.connection(connection, received: bytes)
+            peak.note(connection)
+        }
+        func connectionReceivedEOF(_ connection: Connection) { inner.connectionReceivedEOF(connection); peak.note(connection) }
+        func connectionWritable(_ connection: Connection) { inner.connectionWritable(connection); peak.note(connection) }
+        func connectionShouldDrain(_ connection: Connection) { inner.connectionShouldDrain(connection); peak.note(connection) }
+        func connectionClosed(_ connection: Connection, reason: CloseReason) { inner.connectionClosed(connection, reason: reason) }
+    }
 }
