@@ -61,12 +61,13 @@ struct Serve: ParsableCommand {
         var notes = [config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only"]
         let addresses = ServicePlan.addresses(settings, notes: &notes)
         let listening = plan.bind(addresses)
+        // Before the privilege drop: a crash may have left files only root can remove.
+        plan.cleanups.forEach { $0() }
         if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
         orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, logger: logger) }
         Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile)
         Startup.reloadOnHangup(plan.reloads, logger: logger)
         (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
-        plan.cleanups.forEach { $0() }
         registry.start()
         dispatchMain()
     }
