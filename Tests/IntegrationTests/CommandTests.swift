@@ -109,6 +109,16 @@ struct CommandTests {
         #expect(third.exitStatus() == 0)
     }
 
+    @Test func passwdMakesANewUsersFileReadableByItsOwnerOnly() throws {
+        let folder = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        let made = try Tools.run(binary, ["passwd", "erin", "--ftp-users", folder.path + "/new-users"], stdin: Array("s3cret\n".utf8))
+        #expect(made.status == 0, "\(made.stderr)")
+        var info = stat()
+        #expect(stat(folder.path + "/new-users", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+    }
+
     @Test func serverWideCapSays421() throws {
         let folder = try TemporaryFolder()
         let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
