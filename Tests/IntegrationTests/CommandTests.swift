@@ -205,6 +205,15 @@ extension CommandTests {
     }
 }
 
+extension String {
+    func appendingToFile(_ path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
+    }
+}
+
 /// The shipped `conf/`: as it is, and with each commented example line uncommented, it
 /// passes `appserver check`; so does every key the file names.
 @Suite(.enabled(if: ServerProcess.binary != nil, "the appserver binary was not found beside the tests"))
@@ -242,6 +251,32 @@ struct ShippedConfigTests {
         }
         keys.remove("ftp-anonymous")
         #expect(keys.isSuperset(of: ["pid-file", "max-per-address", "max-connections", "workers", "ftp-root", "upstream"]))
+    }
+
+    /// install.sh into a scratch prefix: the installed binary checks the installed config;
+    /// a second install keeps what the operator edited.
+    @Test func installScriptGivesAWorkingLayout() throws {
+        let prefix = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        func install() throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [Self.repo.path + "/install.sh", prefix.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["APPSERVER_BINARY": binary]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try install() == 0)
+        let config = prefix.path + "/etc/appserver/appserver.conf"
+        let check = try Tools.run(prefix.path + "/bin/appserver", ["check", "--config", config])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.text.contains("http: files from \(prefix.path)/share/appserver/www"))
+        #expect(check.text.contains("into \(prefix.path)/var/lib/appserver/mail"))
+        try "# edited\n".appendingToFile(config)
+        #expect(try install() == 0)
+        #expect(try String(contentsOfFile: config, encoding: .utf8).hasSuffix("# edited\n"))
     }
 
     @Test func mistakesInTheFileAreNamed() throws {
