@@ -33,7 +33,7 @@ done
 [ -e "$etc/ftp-users" ] || install -m 600 conf/ftp-users "$etc/ftp-users"
 if [ ! -e "$etc/appserver.conf" ]; then
   sed -e "s|^www = .*|www = $share/www|" -e "s|^data = .*|data = $data|" \
-      -e "s|^# ftp-root = [^ ]*|# ftp-root = $data/ftp|" -e "s|^# pid-file = [^ ]*|# pid-file = $data/appserver.pid|" \
+      -e "s|^# ftp-root = [^ ]*|# ftp-root = $data/ftp|" -e "s|^# pid-file = [^ ]*|pid-file = $data/appserver.pid|" \
       conf/appserver.conf > "$etc/appserver.conf"
   chmod 644 "$etc/appserver.conf"
 fi

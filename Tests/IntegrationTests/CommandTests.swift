@@ -274,6 +274,7 @@ struct ShippedConfigTests {
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.text.contains("http: files from \(prefix.path)/share/appserver/www"))
         #expect(check.text.contains("into \(prefix.path)/var/lib/appserver/mail"))
+        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("pid-file = \(prefix.path)/var/lib/appserver/appserver.pid"))
         try "# edited\n".appendingToFile(config)
         #expect(try install() == 0)
         #expect(try String(contentsOfFile: config, encoding: .utf8).hasSuffix("# edited\n"))
