@@ -102,7 +102,9 @@ struct RDataParser {
                 out.append(byte)
             }
         }
-        guard out.count <= limit else { throw Failure(message: "text string longer than \(limit) octets") }
+        guard out.count <= limit else {
+            throw Failure(message: "expected a text string of at most \(limit) octets (split longer text into several), got \(out.count)")
+        }
         return out
     }
 
@@ -134,6 +136,7 @@ enum TTLValue {
 
     static func parse(_ text: String) -> UInt32? {
         if let plain = StrictNumber.decimal(text, as: UInt32.self, max: max) { return plain }
+        guard !text.isEmpty else { return nil }
         var total: UInt64 = 0
         var digits: [UInt8] = []
         for byte in text.utf8 {
