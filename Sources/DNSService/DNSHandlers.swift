@@ -58,9 +58,7 @@ final class DNSStreamHandler: ConnectionHandler, @unchecked Sendable {
         if stream.isFinished { return connection.closeAfterFlush() }
         if stream.wantsInput { return connection.resumeReading() }
         connection.pauseReading()
-        // Held back by unsent output (not only by answers in flight, which come back to
-        // `answered`): go on once the peer has read it.
-        if connection.pendingOutputBytes > 0 { connection.notifyWhenWritable() }
+        if stream.waitsForOutput { connection.notifyWhenWritable() }
     }
 
     private func answered(_ bytes: [UInt8]?, on connection: Connection) {

@@ -32,6 +32,10 @@ public struct DNSStream: Sendable {
     /// Whether reading should go on: only when no whole query waits to be taken.
     public var wantsInput: Bool { waitingLength == nil }
 
+    /// Right after `nextQuery` gave nil: a whole query waits, held back by unsent output
+    /// rather than by the answers in flight (which come back to `answered`).
+    public var waitsForOutput: Bool { waitingLength != nil && pending < DNSStream.maxPending }
+
     /// The peer will send nothing more and nothing is left to answer: close once flushed.
     public var isFinished: Bool { peerClosed && pending == 0 && waitingLength == nil }
 
