@@ -199,7 +199,7 @@ struct DNSDigTests {
         let server = try TestDNSServer(zones: zones.path)
         let client = try RawClient(port: server.port)
         // A small receive buffer stops the kernel from absorbing what the server sends.
-        var small: Int32 = 16 * 1024
+        var small: Int32 = 256 * 1024
         setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         let count = 6000
         let stream = Array((1...count).map { tcpFramed(dnsQuery("big.example.test.", .txt, id: UInt16($0))) }.joined())
@@ -209,8 +209,19 @@ struct DNSDigTests {
             sendAll(stream, on: fd)
             sent.signal()
         }
-        // Sending may block once the server stops reading: then the client starts to read.
-        let sentAtOnce = sent.wait(timeout: .now() + 1) == .success
+        // Read nothing until what waits for the client stops growing: the server has stopped.
+        var peek = [UInt8](repeating: 0, count: 1024 * 1024)
+        var waiting = 0
+        var steadySince = Date()
+        let deadline = Date().addingTimeInterval(30)
+        while Date().timeIntervalSince(steadySince) < 0.5 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            let now = peek.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+            if now != waiting || now <= 0 { steadySince = Date() }
+            waiting = now
+        }
+        #expect(waiting > 0, "answers came, then stopped coming")
+        let sentAtOnce = sent.wait(timeout: .now()) == .success
         let replies = readTCPMessages(client, count: count)
         #expect(replies.count == count)
         #expect(Set(replies.map(\.id)).count == count && replies.allSatisfy { $0.answers.count == 8 })
