@@ -36,7 +36,7 @@ public final class DNSResponder: Sendable {
     public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
                         reply: @escaping @Sendable ([UInt8]?) -> Void) {
         let started = DispatchTime.now().uptimeNanoseconds
-        guard let header = DNSMessage.header(of: bytes), header.flags & 0x8000 == 0 else {
+        guard let header = DNSMessage.header(of: bytes), !header.isResponse else {
             logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
             return reply(nil)
         }
@@ -53,9 +53,16 @@ public final class DNSResponder: Sendable {
         var response = DNSMessage()
         response.id = header.id
         response.isResponse = true
-        response.opcode = UInt8((header.flags >> 11) & 0xF)
+        response.opcode = header.opcode
         response.recursionDesired = header.flags & 0x0100 != 0
 
+        if let refusal = DNSResponder.refusal(for: header) {
+            // Answered from the header, echoing at most the first question (as NSD does): the
+            // rest is never decoded, so a crafted body can neither cost much nor be echoed.
+            response.rcode = refusal.rawValue
+            response.questions = DNSMessage.firstQuestion(of: bytes).map { [$0] } ?? []
+            return send(response, for: nil, to: client, over: transport, started: started, reuse: nil, reply: reply)
+        }
         let query: DNSMessage
         do {
             query = try DNSMessage.decode(bytes)
@@ -106,10 +113,17 @@ public final class DNSResponder: Sendable {
         forwarder.resolve(question) { answer in forwarded(answer, nil) }
     }
 
-    /// Why a well-formed query is not looked up at all, checked in this order; nil to go on.
+    /// Why a message is not decoded at all: an opcode other than QUERY, or not the shape of
+    /// a query (one question, RFC 9619; no answer or authority records; in the additional
+    /// section at most an OPT and a TSIG, as NSD requires).
+    static func refusal(for header: DNSMessage.Header) -> RCode? {
+        if header.opcode != 0 { return .notImp }
+        guard header.counts[0] == 1, header.counts[1] == 0, header.counts[2] == 0, header.counts[3] <= 2 else { return .formErr }
+        return nil
+    }
+
+    /// Why a well-formed query is not looked up, checked in this order; nil to go on.
     static func refusal(for query: DNSMessage) -> RCode? {
-        if query.opcode != 0 { return .notImp }
-        guard query.questions.count == 1 else { return .formErr }
         if let edns = query.edns, edns.version > 0 { return .badVers }
         let question = query.questions[0]
         guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
