@@ -32,6 +32,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     func connectionOpened(_ connection: Connection) {
         guard config.perAddress.acquire(connection.id.remote.ip) else {
+            config.logger.notice("ftp \(connection.logName) refused: too many connections from this address")
             connection.write(FTPReply.tooManyConnections.bytes)
             return connection.closeAfterFlush()
         }
@@ -74,6 +75,8 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
             }
             guard let line = input.next() else { break }
             guard case .line(let bytes) = line else {
+                // Its bytes were not kept: `-` stands for the command.
+                config.logger.info("ftp \(connection.logName) \(loggedUser) \"-\" \(FTPReply.lineTooLong.code)")
                 connection.write(FTPReply.lineTooLong.bytes)
                 continue
             }

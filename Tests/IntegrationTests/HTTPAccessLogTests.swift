@@ -12,6 +12,15 @@ import Testing
         #expect(!line.contains("\n") && !line.contains("\r"))
     }
 
+    /// The target is decoded as UTF-8 (a byte that is not becomes U+FFFD) before it is logged.
+    @Test func aByteThatIsNotUTF8IsEscapedToo() throws {
+        let server = try TestHTTPServer()
+        let client = try RawClient(port: server.port)
+        client.send(Array("GET /x".utf8) + [0xFF, 0x22] + Array(" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".utf8))
+        #expect(RawResponse.parseAll(client.readAll()).first?.status == 404)
+        #expect(server.log.line(containing: "\"GET /x\\xEF\\xBF\\xBD\\x22\" 404") != nil, "\(server.log.all)")
+    }
+
     @Test func aTargetWithQuoteAndNewlineIsOneLine() throws {
         let server = try TestHTTPServer()
         // The LF ends the request line early: a 400, logged as one line that forges nothing.
