@@ -1,6 +1,7 @@
 import CSystem
 import Glibc
 import Logging
+import ServerCore
 
 extension VirtualFS {
     /// Removes the temporary files of uploads that a killed process left (each up to a whole
@@ -28,7 +29,8 @@ extension VirtualFS {
                 if info.st_mode & S_IFMT == S_IFDIR {
                     folders.append(child)
                 } else if info.st_mode & S_IFMT == S_IFREG, name.hasPrefix(VirtualFS.uploadPrefix), unlinkat(fd, name, 0) == 0 {
-                    logger.notice("ftp: removed \(child), left by an interrupted upload")
+                    // Folder names came from MKD: escaped like wire text.
+                    logger.notice("ftp: removed \(LogEscape.escaped(child)), left by an interrupted upload")
                     removed.append(child)
                 }
             }

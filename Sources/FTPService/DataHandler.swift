@@ -18,6 +18,8 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     /// The last byte sent in ASCII mode, so a CRLF split across chunks is not doubled.
     private var lastSent: UInt8 = 0
     private var reported = false
+    /// Bytes given to the connection (a send) or received from it (an upload), for the log.
+    private var moved: Int64 = 0
 
     static let chunk = 64 * 1024
 
@@ -36,6 +38,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         switch transfer {
         case .listing(let bytes):
             sending = true
+            moved = Int64(bytes.count)
             connection.write(bytes)
             connection.closeAfterFlush()
         case .send(let file, let offset, let count, let ascii):
@@ -44,6 +47,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
                 asciiSource = (file, offset, offset + count)
                 pump(connection)
             } else {
+                moved = count
                 connection.write(file: file, offset: offset, count: count)
                 connection.closeAfterFlush()
             }
@@ -59,6 +63,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
         // An upload that keeps coming is not idle, however long it takes.
         connection.setIdleTimeout(channel?.timeout)
+        moved += Int64(bytes.count)
         guard upload != nil else {
             early.append(contentsOf: bytes)
             if early.count > 256 * 1024 { connection.pauseReading() }
@@ -91,10 +96,11 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// A send that did not complete moved an unknown part of what was queued: nil.
     private func report(_ outcome: DataChannel.Outcome) {
         guard !reported, let channel else { return }
         reported = true
-        channel.finish(outcome)
+        channel.finish(outcome, bytes: sending && outcome != .complete ? nil : moved)
     }
 
     /// ASCII downloads: LF becomes CRLF, a chunk at a time, while the peer keeps up.
@@ -119,6 +125,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
                 lastSent = byte
             }
             connection.write(converted)
+            moved += Int64(converted.count)
             asciiSource = (source.file, source.offset + Int64(n), source.end)
         }
     }

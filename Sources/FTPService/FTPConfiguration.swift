@@ -10,6 +10,9 @@ public struct FTPConfiguration: Sendable {
     public var registry: ListenerRegistry
     /// Ports for passive data connections; nil: any free port.
     public var passivePorts: ClosedRange<UInt16>?
+    /// The IPv4 address PASV announces (vsftpd's `pasv_address`, for a server behind NAT);
+    /// nil: the control connection's local address. Listeners still open on that one.
+    public var passiveAddress: IPAddress?
     public var logger: Logger
     public var idleTimeout: Double = 300
     /// How long a data connection may take to arrive, or sit idle.

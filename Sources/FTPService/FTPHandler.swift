@@ -18,7 +18,8 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     private var input = FTPCommandInput()
     private var channel: DataChannel?
     private var busy = false
-    private var transfer: (what: String, verb: String, started: UInt64)?
+    /// The transfer under way: its command as logged, and when it began.
+    private var transfer: (command: String, started: UInt64)?
     private var admitted = false
     private var draining = false
     /// ABOR arrived during the transfer: its own 226 follows the transfer's 426.
@@ -31,6 +32,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     func connectionOpened(_ connection: Connection) {
         guard config.perAddress.acquire(connection.id.remote.ip) else {
+            config.logger.notice("ftp \(connection.logName) refused: too many connections from this address")
             connection.write(FTPReply.tooManyConnections.bytes)
             return connection.closeAfterFlush()
         }
@@ -73,16 +75,41 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
             }
             guard let line = input.next() else { break }
             guard case .line(let bytes) = line else {
+                // Its bytes were not kept: `-` stands for the command.
+                config.logger.info("ftp \(connection.logName) \(loggedUser) \"-\" \(FTPReply.lineTooLong.code)")
                 connection.write(FTPReply.lineTooLong.bytes)
                 continue
             }
             let verb = FTPCommandLine(bytes).verb
-            for action in session?.handle(bytes) ?? [] { perform(action, verb: verb, on: connection) }
+            let actions = session?.handle(bytes) ?? []
+            logCommand(bytes, verb: verb, actions, on: connection)
+            for action in actions { perform(action, command: FTPHandler.loggable(bytes, verb: verb), on: connection) }
         }
         if input.bufferedBytes > FTPHandler.inputLimit { connection.pauseReading() } else { connection.resumeReading() }
     }
 
-    private func perform(_ action: FTPSession.Action, verb: String, on connection: Connection) {
+    /// One line for each refused command (4xx or 5xx: a failed MKD, an anonymous USER, a
+    /// STOR to a missing folder) and for each change to the files (DELE, MKD, RMD, RNFR,
+    /// RNTO, SITE) whatever its outcome; the password check and transfers log their own.
+    private func logCommand(_ line: [UInt8], verb: String, _ actions: [FTPSession.Action], on connection: Connection) {
+        guard case .reply(let reply) = actions.first else { return }
+        let changesFiles = FTPVerb.table[verb]?.writes == true
+        if verb == "PASS" && reply.code == 230 {
+            return config.logger.info("ftp \(connection.logName) login anonymous ok")
+        }
+        guard reply.code >= 400 || changesFiles else { return }
+        config.logger.info("ftp \(connection.logName) \(loggedUser) \"\(FTPHandler.loggable(line, verb: verb))\" \(reply.code)")
+    }
+
+    private var loggedUser: String { session?.user.map { LogEscape.escaped($0) } ?? "-" }
+
+    /// A command line as logged: escaped; PASS without its argument, the password.
+    static func loggable(_ line: [UInt8], verb: String) -> String {
+        verb == "PASS" ? "PASS" : LogEscape.escaped(bytes: line)
+    }
+
+    /// `command`: the line as logged, worked out only for a transfer.
+    private func perform(_ action: FTPSession.Action, command: @autoclosure () -> String, on connection: Connection) {
         switch action {
         case .reply(let reply):
             connection.write(reply.bytes)
@@ -97,10 +124,10 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
                 if success { throttle.succeeded(ip) }
                 DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
                     connection.async { connection in
-                        self.config.logger.info("ftp \(connection.logName) login \(user) \(success ? "ok" : "failed")")
+                        self.config.logger.info("ftp \(connection.logName) login \(LogEscape.escaped(user)) \(success ? "ok" : "failed")")
                         self.busy = false
                         for action in self.session?.passwordChecked(user: user, success: success) ?? [] {
-                            self.perform(action, verb: "PASS", on: connection)
+                            self.perform(action, command: "PASS", on: connection)
                         }
                         self.drive(connection)
                     }
@@ -116,13 +143,14 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         case .transfer(let job, let what):
             guard let channel else {
                 if case .receive(let upload, _) = job { upload.abandon() }
+                config.logger.info("ftp \(connection.logName) \(loggedUser) \"\(command())\" \(FTPReply.needDataChannel.code)")
                 return connection.write(FTPReply.needDataChannel.bytes)
             }
             busy = true
-            transfer = (what, verb, DispatchTime.now().uptimeNanoseconds)
+            transfer = (command(), DispatchTime.now().uptimeNanoseconds)
             connection.write(FTPReply(150, "Opening data connection for \(what)").bytes)
-            channel.run(job) { [self] outcome in
-                connection.async { connection in self.transferEnded(outcome, on: connection) }
+            channel.run(job) { [self] outcome, bytes in
+                connection.async { connection in self.transferEnded(outcome, bytes: bytes, on: connection) }
             }
         case .abort:
             if let channel, channel.abort() { return }
@@ -134,8 +162,9 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     private func enterPassive(extended: Bool, on connection: Connection) {
         let local = connection.id.local.ip
-        // PASV can only name an IPv4 address; IPv6 clients use EPSV.
-        let v4 = DataAddress.ipv4(local)
+        // PASV can only name an IPv4 address; IPv6 clients use EPSV. Behind NAT it names the
+        // configured public address instead of ours (EPSV names no address at all).
+        let v4 = DataAddress.ipv4(local).map { config.passiveAddress.flatMap(DataAddress.ipv4) ?? $0 }
         guard extended || v4 != nil else { return connection.write(FTPReply(425, "Use EPSV with IPv6").bytes) }
         guard let (opened, address) = DataChannel.passive(registry: config.registry, local: local, ports: config.passivePorts,
                                                           peer: connection.id.remote.ip, timeout: config.dataTimeout) else {
@@ -150,7 +179,9 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    private func transferEnded(_ outcome: DataChannel.Outcome, on connection: Connection) {
+    /// `bytes`: moved over the data connection, nil when a send broke off (how much of the
+    /// queued data reached the peer is not known then).
+    private func transferEnded(_ outcome: DataChannel.Outcome, bytes: Int64?, on connection: Connection) {
         let reply: FTPReply
         switch outcome {
         case .complete: reply = .transferComplete
@@ -161,7 +192,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         connection.write(reply.bytes)
         if let transfer {
             let micros = (DispatchTime.now().uptimeNanoseconds - transfer.started) / 1000
-            config.logger.info("ftp \(connection.logName) \(session?.user ?? "-") \"\(transfer.verb) \(transfer.what)\" \(reply.code) \(micros / 1000).\(micros % 1000 / 100)ms")
+            config.logger.info("ftp \(connection.logName) \(loggedUser) \"\(transfer.command)\" \(reply.code) \(bytes.map(String.init) ?? "-") \(micros / 1000).\(micros % 1000 / 100)ms")
         }
         // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
         if aborting { connection.write(FTPReply.abortOK.bytes) }

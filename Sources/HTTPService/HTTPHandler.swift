@@ -57,13 +57,18 @@ final class HTTPHandler: ConnectionHandler {
         var status = HTTPStatus.ok
         var bytes: Int64 = 0
 
-        /// `GET /x` for the access line; `-` for what did not parse.
-        var requestLine: String { target.isEmpty ? method : method + " " + target }
+        /// `GET /x` for the access line, escaped (`LogEscape`); `-` for what did not parse.
+        var requestLine: String {
+            target.isEmpty ? LogEscape.escaped(method) : LogEscape.escaped(method) + " " + LogEscape.escaped(target)
+        }
 
         func head(_ status: HTTPStatus, _ headers: [(String, String)]) -> [UInt8] {
             HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: http10)
         }
     }
+
+    /// RFC 9110's methods, and PATCH (RFC 5789).
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
     init(_ shared: Shared) {
         self.shared = shared
@@ -142,6 +147,9 @@ final class HTTPHandler: ConnectionHandler {
                                 isHead: isHead, http10: request.minorVersion == 0)
         exchange.clientCloses = !request.keepAlive
         guard request.method == "GET" || isHead else {
+            // RFC 9110 15.5.6 and 15.6.2: 405 (with Allow) for a method it defines that the
+            // files do not take, 501 for one the server does not know (methods are case-sensitive).
+            guard HTTPHandler.knownMethods.contains(request.method) else { return sendError(.notImplemented, &exchange, on: connection) }
             return sendError(.methodNotAllowed, extra: [("Allow", "GET, HEAD")], &exchange, on: connection)
         }
         guard let path = request.path else { return sendError(.badRequest, &exchange, on: connection) }
@@ -159,7 +167,7 @@ final class HTTPHandler: ConnectionHandler {
             case .forbidden:
                 sendError(.forbidden, &exchange, on: connection)
             case .failed(let errno):
-                shared.config.logger.error("http \(connection.logName) cannot open \(path): \(errorText(errno))")
+                shared.config.logger.error("http \(connection.logName) cannot open \(LogEscape.escaped(path)): \(errorText(errno))")
                 sendError(.internalServerError, &exchange, on: connection)
             case .file(let file, let metadata, let relativePath, let contents, let plainHeaders):
                 if let plainHeaders, request.isPlain {
@@ -268,7 +276,7 @@ final class HTTPHandler: ConnectionHandler {
                 serve(connection)
             case .failed:
                 stream = nil
-                shared.config.logger.error("http \(connection.logName) read failed while compressing \(current.exchange.target)")
+                shared.config.logger.error("http \(connection.logName) read failed while compressing \(LogEscape.escaped(current.exchange.target))")
                 connection.close()
             }
         }

@@ -18,6 +18,9 @@ public struct SMTPConversation: Sendable {
         /// The message is complete but over the limit: throw it away (552 follows).
         case discardMessage(SMTPSession.Envelope?, size: Int)
         case close
+        /// The command line (empty if it was too long to keep) is refused with `reply`, the
+        /// next event: for the operator's log.
+        case refused(command: [UInt8], reply: SMTPReply)
         /// Nothing more until more bytes arrive (or, after `.deliver`, until `delivered`).
         case needMore
     }
@@ -30,7 +33,7 @@ public struct SMTPConversation: Sendable {
     private var awaitingDelivery = false
     private var closed = false
     /// Events of one command, handed out one at a time (at most three: a reply, 354 and
-    /// start, or a reply and close).
+    /// start, or a refusal, a reply and close).
     private var pending: [Event] = []
 
     public init(policy: SMTPSession.Policy) {
@@ -84,13 +87,14 @@ public struct SMTPConversation: Sendable {
             }
             switch lines.next() {
             case .needMore: return .needMore
-            case .tooLong: take(session.lineTooLong())
-            case .line(let line): take(session.handle(line))
+            case .tooLong: take(session.lineTooLong(), command: [])
+            case .line(let line): take(session.handle(line), command: line)
             }
         }
     }
 
-    private mutating func take(_ actions: [SMTPSession.Action]) {
+    private mutating func take(_ actions: [SMTPSession.Action], command: [UInt8]) {
+        if case .reply(let reply) = actions.first, reply.code >= 400 { pending.append(.refused(command: command, reply: reply)) }
         for action in actions {
             switch action {
             case .reply(let reply):

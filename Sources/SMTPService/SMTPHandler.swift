@@ -91,6 +91,8 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
             }
         case .close:
             connection.closeAfterFlush()
+        case .refused(let command, let reply):
+            config.logger.info("smtp \(connection.logName) refused \"\(SMTPHandler.loggable(command))\" from=\(session.envelope.map { "<" + LogEscape.escaped($0.sender) + ">" } ?? "-") \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")")
         case .startMessage:
             do {
                 message = (try config.store.spool(), DispatchTime.now().uptimeNanoseconds)
@@ -152,9 +154,19 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
         config.logger.info("smtp \(connection.logName) \(SMTPHandler.describe(envelope)) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 
+    /// Addresses come off the wire (a quoted local part may hold `"` or `\`): escaped.
     private static func describe(_ envelope: SMTPSession.Envelope?) -> String {
         guard let envelope else { return "from=<> to=" }
-        return "from=<\(envelope.sender)> to=" + envelope.recipients.map { "<\($0)>" }.joined(separator: ",")
+        return "from=<\(LogEscape.escaped(envelope.sender))> to=" + envelope.recipients.map { "<\(LogEscape.escaped($0.description))>" }.joined(separator: ",")
+    }
+
+    /// A refused command line as logged: escaped; `-` when it was too long to keep; AUTH
+    /// without its argument, which may be a password.
+    static func loggable(_ command: [UInt8]) -> String {
+        guard !command.isEmpty else { return "-" }
+        let verb = command.prefix { $0 != 0x20 }
+        if verb.count == 4 && String(decoding: verb, as: UTF8.self).uppercased() == "AUTH" { return LogEscape.escaped(bytes: verb) }
+        return LogEscape.escaped(bytes: command)
     }
 
     private func sayGoodbye(_ connection: Connection) {

@@ -53,6 +53,9 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Ports for passive data connections, MIN-MAX (default: any free port).", valueName: "range"))
     var ftpPassivePorts: String?
 
+    @Option(help: ArgumentHelp("IPv4 address PASV announces, for a server behind NAT (default: the control connection's local address).", valueName: "addr"))
+    var ftpPassiveAddress: String?
+
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?
 

@@ -74,9 +74,10 @@ struct ServicePlan {
             let root = try VirtualFS(root: settings.ftpRoot)
             cleanups.append { root.removeAbandonedUploads(logger: logger) }
             ownedFolders.append(settings.ftpRoot)
-            let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
+            var ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
                                        maxConnectionsPerAddress: settings.maxPerAddress)
+            ftp.passiveAddress = settings.ftpPassiveAddress
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             let service = ftp.service
             ports.append(Port(name: "ftp", port: settings.ftpPort, flag: "--ftp-port", datagrams: false) { (address) throws(SocketError) in

@@ -9,6 +9,7 @@ struct Settings {
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
+        "ftp-passive-address",
         "user", "workers", "max-connections", "max-per-address", "log-level", "pid-file",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
@@ -32,6 +33,7 @@ struct Settings {
     var ftpUsers: String
     var ftpAnonymous: Bool
     var ftpPassivePorts: ClosedRange<UInt16>?
+    var ftpPassiveAddress: IPAddress?
     var user: String
     var workers: Int
     var maxConnections: Int
@@ -132,6 +134,15 @@ struct Settings {
             ftpPassivePorts = low...high
         } else {
             ftpPassivePorts = nil
+        }
+        if let (text, origin) = pick(flags.ftpPassiveAddress, "ftp-passive-address") {
+            // PASV's reply can only carry IPv4 (EPSV carries no address).
+            guard let ip = IPAddress(text), !ip.isIPv6 else {
+                throw Invalid(description: "\(origin): expected an IPv4 address, got '\(text)'")
+            }
+            ftpPassiveAddress = ip
+        } else {
+            ftpPassiveAddress = nil
         }
 
         let levelText = pick(flags.logLevel, "log-level")

@@ -83,4 +83,29 @@ struct FTPReloadTests {
         server.signal(SIGTERM)
         #expect(server.exitStatus() == 0)
     }
+
+    /// `--ftp-passive-address` (or `ftp-passive-address` in the config file) is what PASV
+    /// announces; an address PASV cannot carry is a startup error.
+    @Test func passiveAddressFromTheFlagAndTheConfigFile() throws {
+        let folder = try TemporaryFolder("appserver-ftppasv")
+        try folder.write("users", "# none\n")
+        try folder.write("appserver.conf", "ftp-passive-address = 127.0.0.3\n")
+        let common = ["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--ftp-anonymous",
+                      "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"]
+        for (arguments, announced) in [(["--ftp-passive-address", "127.0.0.2"], [127, 0, 0, 2]),
+                                       (["--config", folder.path + "/appserver.conf"], [127, 0, 0, 3])] {
+            let server = try ServerProcess(common + arguments)
+            let port = try #require(server.listeningPort(), "\(server.stderr)")
+            let control = try FTPControl(port: port)
+            control.send("USER anonymous")
+            control.send("PASS guest@example.test")
+            let reply = control.send("PASV")
+            #expect(FTPLogTests.pasv(reply)?.address == announced, "\(arguments): \(reply)")
+            server.signal(SIGTERM)
+            _ = server.exitStatus()
+        }
+        let v6 = try ServerProcess(common + ["--ftp-passive-address", "::1"])
+        #expect(v6.exitStatus() == 1)
+        #expect(v6.stderr.contains("--ftp-passive-address: expected an IPv4 address, got '::1'"), "\(v6.stderr)")
+    }
 }

@@ -87,6 +87,10 @@ import Testing
         #expect(first.send("RETR \u{0}").hasPrefix("550"))
         #expect(first.send("LIST").hasPrefix("425"))
         #expect(first.send("QUIT").hasPrefix("221"))
+        #expect(server.log.line(containing: "- \"-\" 500") != nil, "the long line: \(server.log.all)")
+        #expect(server.log.line(containing: "refused: too many connections from this address") != nil, "\(server.log.all)")
+        #expect(server.log.line(containing: "- \"RETR x\" 530") != nil, "\(server.log.all)")
+        #expect(server.log.line(containing: "alice \"LIST\" 425") != nil, "\(server.log.all)")
     }
 
     @Test func wrongPasswordsAreSlowedDown() throws {

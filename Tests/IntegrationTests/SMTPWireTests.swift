@@ -96,6 +96,7 @@ import Testing
         #expect(String(decoding: second.read(atLeast: 5), as: UTF8.self).hasPrefix("220"))
         let third = try RawClient(port: server.port)
         #expect(String(decoding: third.readAll(), as: UTF8.self).hasPrefix("421 4.3.2"))
+        #expect(server.log.line(containing: "refused: too many connections from this address") != nil, "\(server.log.all)")
         first.hangUp()
         #expect(try pollUntil { try server.converse("QUIT\r\n").hasPrefix("221") })
     }

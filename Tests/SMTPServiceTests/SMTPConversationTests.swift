@@ -35,6 +35,7 @@ import Testing
                     transcript.messages.append("discarded \(size)")
                     continue
                 case .close: transcript.closed = true; continue
+                case .refused: continue
                 }
                 break
             }
@@ -118,5 +119,24 @@ import Testing
         let transcript = SMTPConversationTests.text("QUIT\r\nNOOP\r\n", "NOOP\r\n")
         #expect(transcript.replies == Array("221 2.0.0 Bye\r\n".utf8))
         #expect(transcript.closed)
+    }
+}
+
+@Suite struct SMTPRefusalEventTests {
+    @Test func aRefusedCommandIsNamedBeforeItsReply() {
+        var conversation = SMTPConversation(policy: SMTPConversationTests.policy)
+        conversation.receive(Array("HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<x@elsewhere.test>\r\nRCPT TO:<x@example.test>\r\n".utf8))
+        var events: [SMTPConversation.Event] = []
+        while case let event = conversation.next(), event != .needMore { events.append(event) }
+        #expect(events == [.reply(.helo("mx.example.test")), .reply(.senderOK),
+                           .refused(command: Array("RCPT TO:<x@elsewhere.test>".utf8), reply: .relayDenied), .reply(.relayDenied),
+                           .reply(.recipientOK)])
+    }
+
+    @Test func aLineTooLongIsRefusedWithoutItsBytes() {
+        var conversation = SMTPConversation(policy: SMTPConversationTests.policy)
+        conversation.receive(Array((String(repeating: "x", count: 600) + "\r\n").utf8))
+        #expect(conversation.next() == .refused(command: [], reply: .lineTooLong))
+        #expect(conversation.next() == .reply(.lineTooLong))
     }
 }

@@ -9,14 +9,18 @@ final class TestSMTPServer {
     let data: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    /// What the service logged.
+    let log: CapturedLog
     /// The most output any connection had waiting after one of the handler's calls.
     let outputPeak = OutputPeak()
 
     init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300) throws {
+        let log = CapturedLog()
+        self.log = log
         data = try TemporaryFolder("appserver-mail")
         let store = try MaildirStore(data: data.path, hostname: "mx.example.test")
         let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
-        var config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+        var config = SMTPConfiguration(policy: policy, store: store, logger: log.logger,
                                        maxConnectionsPerAddress: maxConnectionsPerAddress)
         config.idleTimeout = idleTimeout
         registry = try ListenerRegistry(workers: 2)
@@ -50,6 +54,40 @@ final class TestSMTPServer {
     }
 
     deinit { registry.shutdown(grace: 0) {} }
+}
+
+/// The lines a service logged, kept in memory: for tests that look for an access line.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
+    var all: [String] { lines.withLock { $0 } }
+
+    /// The first line containing `text`, once one is logged (within `timeout`).
+    func line(containing text: String, within timeout: Double = 5) -> String? {
+        var found: String?
+        _ = pollUntil(within: timeout) {
+            found = all.first { $0.contains(text) }
+            return found != nil
+        }
+        return found
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var logLevel = Logger.Level.info
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let text = event.message.description
+            log.lines.withLock { $0.append(text) }
+        }
+    }
 }
 
 /// Whether `condition` holds within `timeout` seconds, asked every 20 ms: for waiting on a
