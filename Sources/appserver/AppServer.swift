@@ -44,6 +44,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: Options
 
     func run() throws {
+        Startup.holdSignals()
         let config = orFail { try loadConfig(options.config) }
         let settings = orFail { try Settings(flags: options, file: config) }
         LoggingSystem.bootstrap { _ in LineLogHandler(level: settings.logLevel) }

@@ -61,6 +61,19 @@ enum Startup {
         logger.notice("running as \(user)")
     }
 
+    static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Blocks the signals the server handles, before any thread starts (every thread inherits
+    /// the mask): one that arrives before libdispatch has registered its source, which it
+    /// does later on its own thread, then waits as pending instead of being ignored, and
+    /// libdispatch's signalfd reads it once registered.
+    static func holdSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        handledSignals.forEach { sigaddset(&set, $0) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
     /// SIGINT and SIGTERM: stop accepting, give open connections a few seconds, exit 0.
     static func handleSignals(registry: ListenerRegistry, logger: Logger, pidFile: String?) {
         for number in [SIGINT, SIGTERM] {
