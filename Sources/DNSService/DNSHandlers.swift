@@ -26,29 +26,29 @@ final class DNSStreamHandler: ConnectionHandler, @unchecked Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         connection.setIdleTimeout(idleTimeout)
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         stream.received(bytes)
         connection.setIdleTimeout(idleTimeout)
         takeQueries(connection)
     }
 
-    func connectionReceivedEOF(_ connection: Connection) {
+    func connectionReceivedEOF(_ connection: any ConnectionContext) {
         stream.receivedEOF()
         if stream.isFinished { connection.closeAfterFlush() }
     }
 
     /// The output a peer left unread has gone: the queries kept waiting can start.
-    func connectionWritable(_ connection: Connection) {
+    func connectionWritable(_ connection: any ConnectionContext) {
         takeQueries(connection)
     }
 
     /// Starts what the bounds allow, checked again after every answer (`answered` comes
     /// back here); reads on only when no whole query waits.
-    private func takeQueries(_ connection: Connection) {
+    private func takeQueries(_ connection: any ConnectionContext) {
         while let query = stream.nextQuery(queuedOutput: connection.pendingOutputBytes) {
             responder.respond(to: query, from: connection.id, over: .tcp) { [self] bytes in
                 // Forwarded answers complete on another queue: hop back to the connection's.
@@ -61,7 +61,7 @@ final class DNSStreamHandler: ConnectionHandler, @unchecked Sendable {
         if stream.waitsForOutput { connection.notifyWhenWritable() }
     }
 
-    private func answered(_ bytes: [UInt8]?, on connection: Connection) {
+    private func answered(_ bytes: [UInt8]?, on connection: any ConnectionContext) {
         if let framed = stream.answered(bytes) { connection.write(framed) }
         takeQueries(connection)
     }

@@ -11,7 +11,7 @@ final class DataChannel: Sendable {
 
     private struct State {
         var listener: ListenerHandle?
-        var connection: Connection?
+        var connection: (any ConnectionContext)?
         var handler: DataHandler?
         var pending: Transfer?
         var done: (@Sendable (Outcome, Int64?) -> Void)?
@@ -56,7 +56,7 @@ final class DataChannel: Sendable {
     }
 
     /// The data connection has opened (on its own queue).
-    func attach(_ connection: Connection, _ handler: DataHandler) {
+    func attach(_ connection: any ConnectionContext, _ handler: DataHandler) {
         let (accepted, listener, transfer) = state.withLock { state -> (Bool, ListenerHandle?, Transfer?) in
             guard state.connection == nil, !state.finished else { return (false, nil, nil) }
             state.connection = connection
@@ -73,7 +73,7 @@ final class DataChannel: Sendable {
     /// Runs `transfer` once the data connection is there; `done` hears how it ended and how
     /// many bytes it moved (nil if not known).
     func run(_ transfer: Transfer, done: @escaping @Sendable (Outcome, Int64?) -> Void) {
-        let ready = state.withLock { state -> (Connection, DataHandler, Transfer)? in
+        let ready = state.withLock { state -> (any ConnectionContext, DataHandler, Transfer)? in
             state.pending = transfer
             state.done = done
             guard let connection = state.connection, let handler = state.handler, let transfer = takeStart(&state) else { return nil }
@@ -115,7 +115,7 @@ final class DataChannel: Sendable {
 
     /// ABOR: true when a transfer was under way (its end is then reported as broken).
     func abort() -> Bool {
-        let (running, connection) = state.withLock { state -> (Bool, Connection?) in
+        let (running, connection) = state.withLock { state -> (Bool, (any ConnectionContext)?) in
             state.aborted = true
             return (state.done != nil && !state.finished, state.connection)
         }

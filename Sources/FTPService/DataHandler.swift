@@ -28,13 +28,13 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         self.channel = channel
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         guard let channel else { return connection.close() }
         connection.setIdleTimeout(channel.timeout)
         channel.attach(connection, self)
     }
 
-    func start(_ transfer: Transfer, on connection: Connection) {
+    func start(_ transfer: Transfer, on connection: any ConnectionContext) {
         switch transfer {
         case .listing(let bytes):
             sending = true
@@ -60,7 +60,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         // An upload that keeps coming is not idle, however long it takes.
         connection.setIdleTimeout(channel?.timeout)
         moved += Int64(bytes.count)
@@ -72,7 +72,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         store(bytes, on: connection)
     }
 
-    func connectionReceivedEOF(_ connection: Connection) {
+    func connectionReceivedEOF(_ connection: any ConnectionContext) {
         guard let upload else { return connection.closeAfterFlush() }
         if pendingCR { _ = [UInt8(0x0D)].withUnsafeBytes { upload.file.write($0) } }
         self.upload = nil
@@ -80,9 +80,9 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         connection.close()
     }
 
-    func connectionWritable(_ connection: Connection) { pump(connection) }
+    func connectionWritable(_ connection: any ConnectionContext) { pump(connection) }
 
-    func connectionClosed(_ connection: Connection, reason: CloseReason) {
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
         if let upload {
             upload.file.abandon()
             self.upload = nil
@@ -104,7 +104,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     /// ASCII downloads: LF becomes CRLF, a chunk at a time, while the peer keeps up.
-    private func pump(_ connection: Connection) {
+    private func pump(_ connection: any ConnectionContext) {
         while let source = asciiSource {
             if connection.pendingOutputBytes >= 4 * DataHandler.chunk {
                 connection.notifyWhenWritable()
@@ -131,7 +131,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Uploads: CRLF becomes LF in ASCII mode; a failed write ends the transfer.
-    private func store(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+    private func store(_ bytes: UnsafeRawBufferPointer, on connection: any ConnectionContext) {
         guard let upload else { return }
         let written: Bool
         if upload.ascii {

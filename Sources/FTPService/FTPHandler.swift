@@ -30,7 +30,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         self.config = config
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         guard config.perAddress.acquire(connection.id.remote.ip) else {
             config.logger.notice("ftp \(connection.logName) refused: too many connections from this address")
             connection.write(FTPReply.tooManyConnections.bytes)
@@ -42,20 +42,20 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         connection.write(FTPReply.greeting.bytes)
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         connection.setIdleTimeout(config.idleTimeout)
         input.receive(bytes)
         drive(connection)
     }
 
-    func connectionWritable(_ connection: Connection) { drive(connection) }
+    func connectionWritable(_ connection: any ConnectionContext) { drive(connection) }
 
-    func connectionShouldDrain(_ connection: Connection) {
+    func connectionShouldDrain(_ connection: any ConnectionContext) {
         draining = true
         if !busy { sayGoodbye(connection) }
     }
 
-    func connectionClosed(_ connection: Connection, reason: CloseReason) {
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
         if admitted { config.perAddress.release(connection.id.remote.ip) }
         channel?.close()
         channel = nil
@@ -63,7 +63,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     /// Acts on waiting lines until one has to wait: for a password check, a transfer, more
     /// input, or the peer to read what it has been sent.
-    private func drive(_ connection: Connection) {
+    private func drive(_ connection: any ConnectionContext) {
         if busy, transfer != nil, input.takeAbort() {
             aborting = channel?.abort() == true
             if !aborting { connection.write(FTPReply.noTransfer.bytes) }
@@ -91,7 +91,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     /// One line for each refused command (4xx or 5xx: a failed MKD, an anonymous USER, a
     /// STOR to a missing folder) and for each change to the files (DELE, MKD, RMD, RNFR,
     /// RNTO, SITE) whatever its outcome; the password check and transfers log their own.
-    private func logCommand(_ line: [UInt8], verb: String, _ actions: [FTPSession.Action], on connection: Connection) {
+    private func logCommand(_ line: [UInt8], verb: String, _ actions: [FTPSession.Action], on connection: any ConnectionContext) {
         guard case .reply(let reply) = actions.first else { return }
         let changesFiles = FTPVerb.table[verb]?.writes == true
         if verb == "PASS" && reply.code == 230 {
@@ -109,7 +109,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     /// `command`: the line as logged, worked out only for a transfer.
-    private func perform(_ action: FTPSession.Action, command: @autoclosure () -> String, on connection: Connection) {
+    private func perform(_ action: FTPSession.Action, command: @autoclosure () -> String, on connection: any ConnectionContext) {
         switch action {
         case .reply(let reply):
             connection.write(reply.bytes)
@@ -160,7 +160,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    private func enterPassive(extended: Bool, on connection: Connection) {
+    private func enterPassive(extended: Bool, on connection: any ConnectionContext) {
         let local = connection.id.local.ip
         // PASV can only name an IPv4 address; IPv6 clients use EPSV. Behind NAT it names the
         // configured public address instead of ours (EPSV names no address at all).
@@ -181,7 +181,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
 
     /// `bytes`: moved over the data connection, nil when a send broke off (how much of the
     /// queued data reached the peer is not known then).
-    private func transferEnded(_ outcome: DataChannel.Outcome, bytes: Int64?, on connection: Connection) {
+    private func transferEnded(_ outcome: DataChannel.Outcome, bytes: Int64?, on connection: any ConnectionContext) {
         let reply: FTPReply
         switch outcome {
         case .complete: reply = .transferComplete
@@ -205,7 +205,7 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
         drive(connection)
     }
 
-    private func sayGoodbye(_ connection: Connection) {
+    private func sayGoodbye(_ connection: any ConnectionContext) {
         connection.write(FTPReply.shuttingDown.bytes)
         connection.closeAfterFlush()
     }

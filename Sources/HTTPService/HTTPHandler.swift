@@ -75,12 +75,12 @@ final class HTTPHandler: ConnectionHandler {
         parser = HTTPRequestParser(limits: shared.config.limits)
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         connection.setIdleTimeout(shared.config.headerTimeout)
         headerDeadlineSet = true
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         parser.append(bytes)
         // While a response is still going out, requests queue in the parser; past a bound,
         // stop reading until they have been answered.
@@ -90,27 +90,27 @@ final class HTTPHandler: ConnectionHandler {
         serve(connection)
     }
 
-    func connectionReceivedEOF(_ connection: Connection) {
+    func connectionReceivedEOF(_ connection: any ConnectionContext) {
         peerClosed = true
         serve(connection)
     }
 
-    func connectionWritable(_ connection: Connection) {
+    func connectionWritable(_ connection: any ConnectionContext) {
         if stream != nil { pump(connection) } else { serve(connection) }
     }
 
-    func connectionShouldDrain(_ connection: Connection) {
+    func connectionShouldDrain(_ connection: any ConnectionContext) {
         draining = true
         serve(connection)
     }
 
     /// Enough output waits for the peer: checked after each answer, never only per read.
-    private func outputWaits(_ connection: Connection) -> Bool {
+    private func outputWaits(_ connection: any ConnectionContext) -> Bool {
         connection.outputIsFull || connection.pendingOutputBytes >= shared.config.highWater
     }
 
     /// Answers the requests buffered so far, while the peer keeps up.
-    private func serve(_ connection: Connection) {
+    private func serve(_ connection: any ConnectionContext) {
         while connection.isOpen && stream == nil {
             if outputWaits(connection) {
                 connection.pauseReading()
@@ -141,7 +141,7 @@ final class HTTPHandler: ConnectionHandler {
         }
     }
 
-    private func respond(to request: HTTPRequestHead, on connection: Connection) {
+    private func respond(to request: HTTPRequestHead, on connection: any ConnectionContext) {
         let isHead = request.method == "HEAD"
         var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
                                 isHead: isHead, http10: request.minorVersion == 0)
@@ -183,7 +183,7 @@ final class HTTPHandler: ConnectionHandler {
     }
 
     private func sendFile(_ file: FileDescriptor, _ metadata: FileMetadata, _ relativePath: String, contents: [UInt8]?,
-                          for request: HTTPRequestHead, _ exchange: Exchange, on connection: Connection) {
+                          for request: HTTPRequestHead, _ exchange: Exchange, on connection: any ConnectionContext) {
         var exchange = exchange
         let type = MIMETypes.lookup(relativePath)
         let gzipped = gzipEncoding(of: file, metadata, relativePath, type: type, for: request)
@@ -214,7 +214,7 @@ final class HTTPHandler: ConnectionHandler {
     /// Sends `head` and then `length` bytes from `offset` of the body: from memory when the
     /// whole body is there, read into the same write when small, else by sendfile.
     private func sendBody(_ head: [UInt8], from source: FileDescriptor?, _ contents: [UInt8]?, offset: Int64, length: Int64,
-                          _ exchange: inout Exchange, on connection: Connection) {
+                          _ exchange: inout Exchange, on connection: any ConnectionContext) {
         var bytes = head
         if exchange.isHead {
             connection.write(bytes)
@@ -256,7 +256,7 @@ final class HTTPHandler: ConnectionHandler {
     }
 
     /// Compresses and queues chunks until the high-water mark, then waits for the peer.
-    private func pump(_ connection: Connection) {
+    private func pump(_ connection: any ConnectionContext) {
         while let current = stream {
             if outputWaits(connection) {
                 connection.notifyWhenWritable()
@@ -282,7 +282,7 @@ final class HTTPHandler: ConnectionHandler {
         }
     }
 
-    private func sendError(_ status: HTTPStatus, extra: [(String, String)] = [], _ exchange: inout Exchange, on connection: Connection) {
+    private func sendError(_ status: HTTPStatus, extra: [(String, String)] = [], _ exchange: inout Exchange, on connection: any ConnectionContext) {
         let body = HTTPResponseHead.errorPage(status)
         var bytes = exchange.head(status, extra + [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", String(body.count))])
         if !exchange.isHead {
@@ -294,7 +294,7 @@ final class HTTPHandler: ConnectionHandler {
         finish(exchange, on: connection)
     }
 
-    private func finish(_ exchange: Exchange, on connection: Connection) {
+    private func finish(_ exchange: Exchange, on connection: any ConnectionContext) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
         shared.config.logger.info("http \(connection.logName) \"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes) \(micros / 1000).\(micros % 1000 / 100)ms")
         if !exchange.keepAlive {

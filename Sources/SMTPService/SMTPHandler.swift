@@ -32,7 +32,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
 
     private var session: SMTPSession { conversation.session }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         guard config.perAddress.acquire(connection.id.remote.ip) else {
             config.logger.notice("smtp \(connection.logName) refused: too many connections from this address")
             connection.write(SMTPReply.busy.bytes)
@@ -43,20 +43,20 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
         connection.write(conversation.greeting.bytes)
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         connection.setIdleTimeout(config.idleTimeout)
         conversation.receive(bytes)
         advance(connection)
     }
 
-    func connectionWritable(_ connection: Connection) { advance(connection) }
+    func connectionWritable(_ connection: any ConnectionContext) { advance(connection) }
 
-    func connectionShouldDrain(_ connection: Connection) {
+    func connectionShouldDrain(_ connection: any ConnectionContext) {
         draining = true
         if message == nil && !delivering { sayGoodbye(connection) }
     }
 
-    func connectionClosed(_ connection: Connection, reason: CloseReason) {
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
         if admitted { config.perAddress.release(connection.id.remote.ip) }
         // A client gone mid-DATA: nothing of its message is kept.
         if let message {
@@ -68,7 +68,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
 
     /// Acts on events until one has to wait: for input, for a delivery, or for the peer to
     /// read what it has been sent.
-    private func advance(_ connection: Connection) {
+    private func advance(_ connection: any ConnectionContext) {
         while connection.isOpen && !delivering {
             if connection.outputIsFull {
                 connection.notifyWhenWritable()
@@ -81,7 +81,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
         if conversation.bufferedBytes > SMTPHandler.inputLimit { connection.pauseReading() } else { connection.resumeReading() }
     }
 
-    private func perform(_ event: SMTPConversation.Event, on connection: Connection) {
+    private func perform(_ event: SMTPConversation.Event, on connection: any ConnectionContext) {
         switch event {
         case .reply(let reply):
             connection.write(reply.bytes)
@@ -120,7 +120,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     private func finish(_ message: (spool: MaildirStore.Spool, started: UInt64), envelope: SMTPSession.Envelope, size: Int,
-                        on connection: Connection) {
+                        on connection: any ConnectionContext) {
         delivering = true
         let id = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let client = (name: session.clientName ?? "unknown", ip: connection.id.remote.ip.description, extended: session.extended)
@@ -149,7 +149,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Logs the end of a message (its reply is the conversation's next event).
-    private func logTransaction(_ reply: SMTPReply, envelope: SMTPSession.Envelope?, size: Int, started: UInt64, on connection: Connection) {
+    private func logTransaction(_ reply: SMTPReply, envelope: SMTPSession.Envelope?, size: Int, started: UInt64, on connection: any ConnectionContext) {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         config.logger.info("smtp \(connection.logName) \(SMTPHandler.describe(envelope)) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
     }
@@ -169,7 +169,7 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
         return LogEscape.escaped(bytes: command)
     }
 
-    private func sayGoodbye(_ connection: Connection) {
+    private func sayGoodbye(_ connection: any ConnectionContext) {
         connection.write(SMTPReply.shuttingDown.bytes)
         connection.closeAfterFlush()
     }

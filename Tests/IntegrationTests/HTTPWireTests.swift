@@ -211,7 +211,7 @@ import Testing
     final class OutputPeak: Sendable {
         private let peak = Mutex(0)
         var value: Int { peak.withLock { $0 } }
-        func record(_ connection: Connection) { peak.withLock { $0 = max($0, connection.pendingOutputBytes) } }
+        func record(_ connection: any ConnectionContext) { peak.withLock { $0 = max($0, connection.pendingOutputBytes) } }
     }
 
     /// The HTTP handler, with the output queue measured after each of its calls (before the
@@ -225,32 +225,32 @@ import Testing
             self.peak = peak
         }
 
-        func connectionOpened(_ connection: Connection) {
+        func connectionOpened(_ connection: any ConnectionContext) {
             inner.connectionOpened(connection)
             peak.record(connection)
         }
 
-        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
             inner.connection(connection, received: bytes)
             peak.record(connection)
         }
 
-        func connectionReceivedEOF(_ connection: Connection) {
+        func connectionReceivedEOF(_ connection: any ConnectionContext) {
             inner.connectionReceivedEOF(connection)
             peak.record(connection)
         }
 
-        func connectionWritable(_ connection: Connection) {
+        func connectionWritable(_ connection: any ConnectionContext) {
             inner.connectionWritable(connection)
             peak.record(connection)
         }
 
-        func connectionShouldDrain(_ connection: Connection) {
+        func connectionShouldDrain(_ connection: any ConnectionContext) {
             inner.connectionShouldDrain(connection)
             peak.record(connection)
         }
 
-        func connectionClosed(_ connection: Connection, reason: CloseReason) {
+        func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
             inner.connectionClosed(connection, reason: reason)
         }
     }

@@ -7,12 +7,12 @@ import Testing
 @Suite struct RegistryTests {
     /// Echoes lines back, upper-cased, and reports its 4-tuple first.
     final class EchoHandler: ConnectionHandler {
-        func connectionOpened(_ connection: Connection) {
+        func connectionOpened(_ connection: any ConnectionContext) {
             connection.write(Array("hello \(connection.id)\n".utf8))
             connection.setIdleTimeout(5)
         }
 
-        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
             connection.write(bytes.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 32 : $0 })
         }
     }
@@ -146,14 +146,14 @@ import Testing
         let done = DispatchSemaphore(value: 0)
         var outcome = ""
 
-        func connectionOpened(_ connection: Connection) { connection.write(Array("ping".utf8)) }
+        func connectionOpened(_ connection: any ConnectionContext) { connection.write(Array("ping".utf8)) }
 
-        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
             outcome += String(decoding: bytes, as: UTF8.self)
             if outcome.hasSuffix("PING") { connection.close() }
         }
 
-        func connectionClosed(_ connection: Connection, reason: CloseReason) {
+        func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
             if reason != .closedByServer { outcome = reason.rawValue }
             done.signal()
         }

@@ -114,7 +114,7 @@ final class OutputPeak: Sendable {
         }
     }
 
-    func note(_ connection: Connection) {
+    func note(_ connection: any ConnectionContext) {
         peak.max(connection.pendingOutputBytes, ordering: .relaxed)
     }
 
@@ -127,14 +127,14 @@ final class OutputPeak: Sendable {
             self.peak = peak
         }
 
-        func connectionOpened(_ connection: Connection) { inner.connectionOpened(connection); peak.note(connection) }
-        func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        func connectionOpened(_ connection: any ConnectionContext) { inner.connectionOpened(connection); peak.note(connection) }
+        func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
             inner.connection(connection, received: bytes)
             peak.note(connection)
         }
-        func connectionReceivedEOF(_ connection: Connection) { inner.connectionReceivedEOF(connection); peak.note(connection) }
-        func connectionWritable(_ connection: Connection) { inner.connectionWritable(connection); peak.note(connection) }
-        func connectionShouldDrain(_ connection: Connection) { inner.connectionShouldDrain(connection); peak.note(connection) }
-        func connectionClosed(_ connection: Connection, reason: CloseReason) { inner.connectionClosed(connection, reason: reason) }
+        func connectionReceivedEOF(_ connection: any ConnectionContext) { inner.connectionReceivedEOF(connection); peak.note(connection) }
+        func connectionWritable(_ connection: any ConnectionContext) { inner.connectionWritable(connection); peak.note(connection) }
+        func connectionShouldDrain(_ connection: any ConnectionContext) { inner.connectionShouldDrain(connection); peak.note(connection) }
+        func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) { inner.connectionClosed(connection, reason: reason) }
     }
 }
