@@ -20,7 +20,6 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     private var busy = false
     /// The transfer under way: its command as logged, and when it began.
     private var transfer: (command: String, started: UInt64)?
-    private var admitted = false
     private var draining = false
     /// ABOR arrived during the transfer: its own 226 follows the transfer's 426.
     private var aborting = false
@@ -31,12 +30,6 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionOpened(_ connection: any ConnectionContext) {
-        guard config.perAddress.acquire(connection.id.remote.ip) else {
-            config.logger.notice("ftp \(connection.logName) refused: too many connections from this address")
-            connection.write(FTPReply.tooManyConnections.bytes)
-            return connection.closeAfterFlush()
-        }
-        admitted = true
         session = FTPSession(fs: config.fs, anonymousAllowed: config.anonymous, peer: connection.id.remote.ip)
         connection.setIdleTimeout(config.idleTimeout)
         connection.write(FTPReply.greeting.bytes)
@@ -56,7 +49,6 @@ final class FTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
-        if admitted { config.perAddress.release(connection.id.remote.ip) }
         channel?.close()
         channel = nil
     }

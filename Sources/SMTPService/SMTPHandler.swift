@@ -19,7 +19,6 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     private var conversation: SMTPConversation
     private var message: (spool: MaildirStore.Spool, started: UInt64)?
     private var delivering = false
-    private var admitted = false
     private var draining = false
     /// A message has ended and its reply is the next one: a draining server says goodbye after it.
     private var answeringMessage = false
@@ -33,12 +32,6 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     private var session: SMTPSession { conversation.session }
 
     func connectionOpened(_ connection: any ConnectionContext) {
-        guard config.perAddress.acquire(connection.id.remote.ip) else {
-            config.logger.notice("smtp \(connection.logName) refused: too many connections from this address")
-            connection.write(SMTPReply.busy.bytes)
-            return connection.closeAfterFlush()
-        }
-        admitted = true
         connection.setIdleTimeout(config.idleTimeout)
         connection.write(conversation.greeting.bytes)
     }
@@ -57,7 +50,6 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
-        if admitted { config.perAddress.release(connection.id.remote.ip) }
         // A client gone mid-DATA: nothing of its message is kept.
         if let message {
             message.spool.discard()

@@ -16,6 +16,8 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     var handler: (any ConnectionHandler)?
     /// The service's word before an idle timeout closes the connection.
     var timeoutReply: [UInt8] = []
+    /// The per-address count this connection holds a place in, given back when it closes.
+    var admission: AddressLimit?
 
     private enum OutputItem {
         case bytes([UInt8], sent: Int)

@@ -36,12 +36,21 @@ public struct TCPService: Sendable {
     /// Sent (best effort) to an idle connection closed by its idle timeout, as Postfix and
     /// vsftpd say 421 before they hang up; empty for none.
     public let timeoutReply: [UInt8]
+    /// The cap on connections from one client address (nil: none), and what a connection
+    /// over it is told before it is closed; `refused` hears of each one, for the log.
+    public let perAddress: AddressLimit?
+    public let perAddressReply: [UInt8]
+    public let refused: (@Sendable (ConnectionID, String) -> Void)?
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
 
-    public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [],
+    public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [], perAddress: AddressLimit? = nil,
+                perAddressReply: [UInt8]? = nil, refused: (@Sendable (ConnectionID, String) -> Void)? = nil,
                 makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
         self.busyReply = busyReply
         self.timeoutReply = timeoutReply
+        self.perAddress = perAddress
+        self.perAddressReply = perAddressReply ?? busyReply
+        self.refused = refused
         self.makeHandler = makeHandler
     }
 }

@@ -32,6 +32,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(address.description)/\(prefixLength)" }
 
     /// Loopback and private ranges: who may use a resolver by default.
+    public static let loopback: [IPNetwork] = ["127.0.0.0/8", "::1/128"].compactMap(IPNetwork.init)
+
     public static let localAndPrivate: [IPNetwork] = [
         "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10",
     ].compactMap(IPNetwork.init)

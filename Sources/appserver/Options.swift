@@ -65,8 +65,11 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Open connections at most; more are turned away busy (default: 10000).", valueName: "n"))
     var maxConnections: String?
 
-    @Option(help: ArgumentHelp("SMTP or FTP connections from one address at most (default: 20).", valueName: "n"))
+    @Option(help: ArgumentHelp("Connections from one client address to one service at most; more get the busy reply (default: 50).", valueName: "n"))
     var maxPerAddress: String?
+
+    @Option(help: ArgumentHelp("Client addresses the per-address cap leaves alone, as CIDR; repeat for several, or none (default: loopback).", valueName: "cidr"))
+    var perAddressExempt: [String] = []
 
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?

@@ -32,7 +32,9 @@ struct ServicePlan {
     init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
         if settings.services.contains("http") {
             let files = try StaticFiles(root: settings.www)
-            let service = HTTPConfiguration(files: files, logger: logger).service
+            var http = HTTPConfiguration(files: files, logger: logger)
+            http.perAddress = settings.addressLimit()
+            let service = http.service
             summary.append("http: files from \(settings.www)")
             ports.append(Port(name: "http", port: settings.httpPort, flag: "--http-port", datagrams: false) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
@@ -45,8 +47,9 @@ struct ServicePlan {
                 + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
-            let dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
+            var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion, logger: logger))
+            dns.perAddress = settings.addressLimit()
             let stream = dns.service, datagrams = dns.datagramHandler
             ports.append(Port(name: "dns, tcp and udp", port: settings.dnsPort, flag: "--dns-port", datagrams: true) { (address) throws(SocketError) in
                 let bound = try registry.addTCP(address, service: stream)
@@ -58,8 +61,7 @@ struct ServicePlan {
             cleanups.append { store.removeCrashLeftovers(logger: logger) }
             ownedFolders += [settings.data, store.root, settings.data + "/spool"]
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger,
-                                            maxConnectionsPerAddress: settings.maxPerAddress).service
+            let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
             summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
             ports.append(Port(name: "smtp", port: settings.smtpPort, flag: "--smtp-port", datagrams: false) { (address) throws(SocketError) in
                 try registry.addTCP(address, service: service)
@@ -76,7 +78,7 @@ struct ServicePlan {
             ownedFolders.append(settings.ftpRoot)
             var ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
-                                       maxConnectionsPerAddress: settings.maxPerAddress)
+                                       perAddress: settings.addressLimit())
             ftp.passiveAddress = settings.ftpPassiveAddress
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             let service = ftp.service

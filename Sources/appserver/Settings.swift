@@ -10,10 +10,10 @@ struct Settings {
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
-        "user", "workers", "max-connections", "max-per-address", "log-level", "pid-file",
+        "user", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
-    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain"]
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
 
     var services: [String]
     var listen: [IPAddress]
@@ -38,6 +38,7 @@ struct Settings {
     var workers: Int
     var maxConnections: Int
     var maxPerAddress: Int
+    var perAddressExempt: [IPNetwork]
     var logLevel: Logger.Level
     var pidFile: String?
 
@@ -90,7 +91,13 @@ struct Settings {
         httpPort = try number(flags.httpPort, "http-port", default: 80, range: 0...65535)
         workers = try number(flags.workers, "workers", default: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), range: 1...256)
         maxConnections = try number(flags.maxConnections, "max-connections", default: 10_000, range: 1...1_000_000)
-        maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 20, range: 1...1_000_000)
+        maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 50, range: 1...1_000_000)
+        if let texts = list(flags.perAddressExempt, "per-address-exempt") {
+            perAddressExempt = texts == ["none"] ? []
+                : try parse(texts, "per-address-exempt", as: "an address or CIDR prefix, or none") { IPNetwork($0) }
+        } else {
+            perAddressExempt = IPNetwork.loopback
+        }
         user = pick(flags.user, "user")?.value ?? "nobody"
         pidFile = pick(flags.pidFile, "pid-file").map { _ in path(flags.pidFile, "pid-file", default: "") }
 
@@ -155,6 +162,9 @@ struct Settings {
             logLevel = .info
         }
     }
+
+    /// A service's own per-address count, under the one cap.
+    func addressLimit() -> AddressLimit { AddressLimit(maxPerAddress: maxPerAddress, exempt: perAddressExempt) }
 
     /// Paths in the config file are relative to the file's own folder.
     static func resolve(_ path: String, against base: String?) -> String {

@@ -132,10 +132,33 @@ struct CommandTests {
         #expect(server.exitStatus() == 0)
     }
 
+    /// One cap for every TCP service, loopback exempt by default (as Postfix exempts mynetworks).
+    @Test func thePerAddressCapCoversHTTPAndSparesLoopback() throws {
+        let site = try TemporaryFolder()
+        try site.write("index.html", "hi")
+        let capped = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "0", "--listen", "127.0.0.1",
+                                        "--max-per-address", "1", "--per-address-exempt", "none"])
+        let port = try #require(capped.listeningPort())
+        let first = try RawClient(port: port)
+        first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(RawResponse.parseAll(first.read(atLeast: 60)).first?.status == 200)
+        let second = try RawClient(port: port)
+        #expect(String(decoding: second.readAll(), as: UTF8.self).hasPrefix("HTTP/1.1 503 "))
+        #expect(capped.logged("refused: too many connections from this address"))
+        let spared = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "0", "--listen", "127.0.0.1",
+                                        "--max-per-address", "1"])
+        let sparedPort = try #require(spared.listeningPort())
+        let clients = try (0..<3).map { _ in try RawClient(port: sparedPort) }
+        for client in clients {
+            client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(RawResponse.parseAll(client.read(atLeast: 60)).first?.status == 200)
+        }
+    }
+
     @Test func maxPerAddressTurnsTheNextConnectionAway() throws {
         let folder = try TemporaryFolder()
         let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
-                                        "--data", folder.path + "/data", "--max-per-address", "1"])
+                                        "--data", folder.path + "/data", "--max-per-address", "1", "--per-address-exempt", "none"])
         let port = try #require(server.listeningPort())
         let first = try RawClient(port: port)
         #expect(String(decoding: first.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))

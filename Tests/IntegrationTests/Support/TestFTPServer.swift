@@ -26,7 +26,7 @@ final class TestFTPServer {
         var config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
                                       anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: passivePorts,
                                       logger: log.logger,
-                                      maxConnectionsPerAddress: maxConnectionsPerAddress)
+                                      perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
         config.passiveAddress = passiveAddress.flatMap(IPAddress.init)
         registry = config.registry

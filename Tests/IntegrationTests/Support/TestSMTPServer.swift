@@ -20,8 +20,9 @@ final class TestSMTPServer {
         data = try TemporaryFolder("appserver-mail")
         let store = try MaildirStore(data: data.path, hostname: "mx.example.test")
         let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
+        // Loopback is not exempt here: the tests' clients are all on it.
         var config = SMTPConfiguration(policy: policy, store: store, logger: log.logger,
-                                       maxConnectionsPerAddress: maxConnectionsPerAddress)
+                                       perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
         registry = try ListenerRegistry(workers: 2)
         port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
@@ -109,7 +110,8 @@ final class OutputPeak: Sendable {
     var bytes: Int { peak.load(ordering: .relaxed) }
 
     func watching(_ service: TCPService) -> TCPService {
-        TCPService(busyReply: service.busyReply, timeoutReply: service.timeoutReply) { [self] id in
+        TCPService(busyReply: service.busyReply, timeoutReply: service.timeoutReply, perAddress: service.perAddress,
+                   perAddressReply: service.perAddressReply, refused: service.refused) { [self] id in
             Watcher(service.makeHandler(id), peak: self)
         }
     }
