@@ -32,7 +32,11 @@ public final class DNSResponder: Sendable {
     }
 
     /// Answers `bytes`: `reply` is called exactly once, with the response, or with nil when
-    /// the message deserves none (it is itself a response, or too short to have an ID).
+    /// the message deserves none (it is itself a response, or too short to have an ID). It
+    /// is called before this returns unless the query goes upstream, so a caller without a
+    /// socket (a test, a fuzz target) gets answers from the zones at once. The response
+    /// keeps to the transport's limit: the client's EDNS size (512 to 1232) or 512 over
+    /// UDP, 65535 over TCP.
     public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
                         reply: @escaping @Sendable ([UInt8]?) -> Void) {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -135,7 +139,7 @@ public final class DNSResponder: Sendable {
                       started: UInt64, reuse: Reuse?, reply: @Sendable ([UInt8]?) -> Void) {
         let limit: Int
         switch transport {
-        case .tcp: limit = 65535
+        case .tcp: limit = DNSMessage.maxSize
         case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
         }
         let bytes = response.encode(maxSize: limit)

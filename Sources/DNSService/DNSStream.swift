@@ -56,6 +56,11 @@ public struct DNSStream: Sendable {
               let length = waitingLength else { return nil }
         let query = Array(input[(start + 2)..<(start + 2 + length)])
         start += 2 + length
+        if start == input.count {
+            // An idle connection keeps no input buffer (up to 128 KiB each, across thousands).
+            input = []
+            start = 0
+        }
         pending += 1
         return query
     }
