@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -73,26 +73,75 @@ int csystem_open_beneath(int dirfd, const char *path, int flags) {
     return (int)r;
 }
 
-int64_t csystem_parse_http_date(const char *text) {
-    static const char *const formats[] = {
-        "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y",
-    };
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        struct tm parts;
-        memset(&parts, 0, sizeof parts);
-        const char *end = strptime(text, formats[i], &parts);
-        if (end && *end == 0) return (int64_t)timegm(&parts);
-    }
-    return -1;
-}
-
 int csystem_errno(void) { return errno; }
 
+int csystem_want_destination(int fd, int ipv6) {
+    int one = 1;
+    return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one)
+                : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+}
+
+/* Room for one IPv4 or IPv6 packet-info control message. */
+#define CONTROL_SIZE CMSG_SPACE(sizeof(struct in6_pktinfo) > sizeof(struct in_pktinfo) ? sizeof(struct in6_pktinfo) : sizeof(struct in_pktinfo))
+
+static void read_destination(struct msghdr *header, struct sockaddr_storage *local) {
+    memset(local, 0, sizeof *local);
+    local->ss_family = AF_UNSPEC;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(header); c != NULL; c = CMSG_NXTHDR(header, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            struct sockaddr_in *sin = (struct sockaddr_in *)local;
+            sin->sin_family = AF_INET;
+            sin->sin_addr = info.ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_addr = info.ipi6_addr;
+            sin6->sin6_scope_id = info.ipi6_ifindex;
+        }
+    }
+}
+
+/* Sets the source of an outgoing datagram to `local` (no control message for AF_UNSPEC). */
+static void write_source(struct msghdr *header, unsigned char *control, const struct sockaddr_storage *local) {
+    header->msg_control = NULL;
+    header->msg_controllen = 0;
+    if (local->ss_family == AF_INET) {
+        struct in_pktinfo info;
+        memset(&info, 0, sizeof info);
+        info.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+        header->msg_control = control;
+        header->msg_controllen = CMSG_SPACE(sizeof info);
+        struct cmsghdr *c = CMSG_FIRSTHDR(header);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+    } else if (local->ss_family == AF_INET6) {
+        struct in6_pktinfo info;
+        memset(&info, 0, sizeof info);
+        info.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
+        info.ipi6_ifindex = ((const struct sockaddr_in6 *)local)->sin6_scope_id;
+        header->msg_control = control;
+        header->msg_controllen = CMSG_SPACE(sizeof info);
+        struct cmsghdr *c = CMSG_FIRSTHDR(header);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+}
+
 int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsigned count,
-                          void *sender_storage, long *lengths) {
+                          void *sender_storage, void *local_storage, long *lengths) {
     struct sockaddr_storage *senders = sender_storage;
+    struct sockaddr_storage *locals = local_storage;
     struct mmsghdr messages[CSYSTEM_BATCH];
     struct iovec vectors[CSYSTEM_BATCH];
+    unsigned char controls[CSYSTEM_BATCH][CONTROL_SIZE] __attribute__((aligned(8)));
     if (count > CSYSTEM_BATCH) count = CSYSTEM_BATCH;
     memset(messages, 0, sizeof messages);
     for (unsigned i = 0; i < count; i++) {
@@ -102,21 +151,28 @@ int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsign
         messages[i].msg_hdr.msg_iovlen = 1;
         messages[i].msg_hdr.msg_name = &senders[i];
         messages[i].msg_hdr.msg_namelen = sizeof senders[i];
+        messages[i].msg_hdr.msg_control = controls[i];
+        messages[i].msg_hdr.msg_controllen = CONTROL_SIZE;
     }
     int n = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {
         lengths[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (long)messages[i].msg_len;
+        read_destination(&messages[i].msg_hdr, &locals[i]);
     }
     return n;
 }
 
 int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets, const size_t *lengths,
-                       const void *receiver_storage, const uint32_t *receiver_lengths, unsigned count) {
+                       const void *receiver_storage, const uint32_t *receiver_lengths, const void *local_storage,
+                       unsigned count) {
     const struct sockaddr_storage *receivers = receiver_storage;
+    const struct sockaddr_storage *locals = local_storage;
     struct mmsghdr messages[CSYSTEM_BATCH];
     struct iovec vectors[CSYSTEM_BATCH];
+    unsigned char controls[CSYSTEM_BATCH][CONTROL_SIZE] __attribute__((aligned(8)));
     if (count > CSYSTEM_BATCH) count = CSYSTEM_BATCH;
     memset(messages, 0, sizeof messages);
+    memset(controls, 0, sizeof controls);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = (void *)(data + offsets[i]);
         vectors[i].iov_len = lengths[i];
@@ -124,6 +180,7 @@ int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets,
         messages[i].msg_hdr.msg_iovlen = 1;
         messages[i].msg_hdr.msg_name = (void *)&receivers[i];
         messages[i].msg_hdr.msg_namelen = receiver_lengths[i];
+        write_source(&messages[i].msg_hdr, controls[i], &locals[i]);
     }
     unsigned done = 0, sent = 0;
     while (done < count) {

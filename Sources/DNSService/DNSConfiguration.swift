@@ -6,6 +6,8 @@ public struct DNSConfiguration: Sendable {
     public var responder: DNSResponder
     /// Idle time allowed on a TCP connection between queries (RFC 7766 6.2.3).
     public var tcpIdleTimeout: Double = 10
+    /// The registry's per-address cap for TCP (nil: none).
+    public var perAddress: AddressLimit?
 
     public init(responder: DNSResponder) {
         self.responder = responder
@@ -15,6 +17,6 @@ public struct DNSConfiguration: Sendable {
 
     public var service: TCPService {
         let responder = responder, idle = tcpIdleTimeout
-        return TCPService { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
+        return TCPService(perAddress: perAddress) { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
     }
 }

@@ -11,60 +11,58 @@ struct DNSDatagramHandler: DatagramHandler {
     }
 }
 
-/// DNS over TCP (RFC 7766): two-byte length framing, several queries in flight on one
-/// connection, each answered when ready, possibly out of order.
+/// DNS over TCP (RFC 7766): several queries in flight on one connection, each answered
+/// when ready, possibly out of order. The framing and the bounds are `DNSStream`'s.
 ///
 /// Confined to its connection's queue like the connection itself: answers that complete
 /// elsewhere reach it only through `connection.async`, hence `@unchecked Sendable`.
 final class DNSStreamHandler: ConnectionHandler, @unchecked Sendable {
     private let responder: DNSResponder
     private let idleTimeout: Double
-    private var buffer: [UInt8] = []
-    private var pending = 0
-    private var peerClosed = false
-
-    /// Queries answered at once per connection; past it, reading waits.
-    static let maxPending = 32
+    private var stream = DNSStream()
 
     init(responder: DNSResponder, idleTimeout: Double) {
         self.responder = responder
         self.idleTimeout = idleTimeout
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         connection.setIdleTimeout(idleTimeout)
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        buffer.append(contentsOf: bytes)
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
+        stream.received(bytes)
         connection.setIdleTimeout(idleTimeout)
         takeQueries(connection)
     }
 
-    func connectionReceivedEOF(_ connection: Connection) {
-        peerClosed = true
-        if pending == 0 { connection.closeAfterFlush() }
+    func connectionReceivedEOF(_ connection: any ConnectionContext) {
+        stream.receivedEOF()
+        if stream.isFinished { connection.closeAfterFlush() }
     }
 
-    private func takeQueries(_ connection: Connection) {
-        while buffer.count >= 2 && pending < DNSStreamHandler.maxPending {
-            let length = Int(buffer[0]) << 8 | Int(buffer[1])
-            guard buffer.count >= 2 + length else { break }
-            let query = Array(buffer[2..<(2 + length)])
-            buffer.removeFirst(2 + length)
-            pending += 1
+    /// The output a peer left unread has gone: the queries kept waiting can start.
+    func connectionWritable(_ connection: any ConnectionContext) {
+        takeQueries(connection)
+    }
+
+    /// Starts what the bounds allow, checked again after every answer (`answered` comes
+    /// back here); reads on only when no whole query waits.
+    private func takeQueries(_ connection: any ConnectionContext) {
+        while let query = stream.nextQuery(queuedOutput: connection.pendingOutputBytes) {
             responder.respond(to: query, from: connection.id, over: .tcp) { [self] bytes in
                 // Forwarded answers complete on another queue: hop back to the connection's.
                 connection.async { connection in self.answered(bytes, on: connection) }
             }
         }
-        if pending >= DNSStreamHandler.maxPending { connection.pauseReading() } else { connection.resumeReading() }
+        if stream.isFinished { return connection.closeAfterFlush() }
+        if stream.wantsInput { return connection.resumeReading() }
+        connection.pauseReading()
+        if stream.waitsForOutput { connection.notifyWhenWritable() }
     }
 
-    private func answered(_ bytes: [UInt8]?, on connection: Connection) {
-        if let bytes { connection.write([UInt8(bytes.count >> 8), UInt8(truncatingIfNeeded: bytes.count)] + bytes) }
-        pending -= 1
-        if peerClosed && pending == 0 && buffer.count < 2 { return connection.closeAfterFlush() }
+    private func answered(_ bytes: [UInt8]?, on connection: any ConnectionContext) {
+        if let framed = stream.answered(bytes) { connection.write(framed) }
         takeQueries(connection)
     }
 }

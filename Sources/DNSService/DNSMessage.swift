@@ -43,10 +43,31 @@ public struct DNSMessage: Sendable, Equatable {
     static let headerLength = 12
     static let optLength = 11
 
-    /// The ID and flags of a message whose body may be unreadable, to answer FORMERR.
-    public static func header(of bytes: [UInt8]) -> (id: UInt16, flags: UInt16)? {
+    /// The fixed header of a message whose body may be unreadable or not worth reading.
+    public struct Header: Sendable {
+        public let id: UInt16
+        public let flags: UInt16
+        /// QDCOUNT, ANCOUNT, NSCOUNT and ARCOUNT.
+        public let counts: [Int]
+
+        public var isResponse: Bool { flags & 0x8000 != 0 }
+        public var opcode: UInt8 { UInt8((flags >> 11) & 0xF) }
+    }
+
+    public static func header(of bytes: [UInt8]) -> Header? {
         guard bytes.count >= headerLength else { return nil }
-        return (UInt16(bytes[0]) << 8 | UInt16(bytes[1]), UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+        func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) }
+        return Header(id: u16(0), flags: u16(2), counts: [4, 6, 8, 10].map { Int(u16($0)) })
+    }
+
+    /// The first question alone, if the header says there is one and it can be read: all
+    /// that an error reply echoes.
+    public static func firstQuestion(of bytes: [UInt8]) -> Question? {
+        guard let header = header(of: bytes), header.counts[0] > 0 else { return nil }
+        var reader = WireReader(bytes)
+        reader.position = headerLength
+        guard let name = try? reader.name(), let type = try? reader.u16(), let qclass = try? reader.u16() else { return nil }
+        return Question(name: name, type: RRType(rawValue: type), qclass: qclass)
     }
 
     public static func decode(_ bytes: [UInt8]) throws(DNSWireError) -> DNSMessage {
@@ -84,32 +105,59 @@ public struct DNSMessage: Sendable, Equatable {
         return message
     }
 
-    /// The wire form in at most `maxSize` bytes. What does not fit is left out whole
-    /// RRset by RRset: past the answer or authority section that sets TC; the additional
-    /// section is filled as far as it goes (RFC 2181 9). The OPT record always fits.
-    public func encode(maxSize: Int = 65535) -> [UInt8] {
+    /// The largest message: what TCP's two-byte length prefix can carry (RFC 1035 4.2.2).
+    public static let maxSize = 65535
+
+    /// The wire form in at most `maxSize` bytes (taken as 512 to 65535). What does not fit,
+    /// or cannot be encoded at all, is left out: a question and everything after it, or an
+    /// answer or authority RRset and everything after it, and TC is set; the additional
+    /// section is filled as far as it goes (RFC 2181 9). The OPT record always fits; its
+    /// options only if they do (else TC).
+    public func encode(maxSize: Int = DNSMessage.maxSize) -> [UInt8] {
+        let limit = min(max(maxSize, 512), DNSMessage.maxSize)
         var writer = WireWriter()
         writer.u16(id)
-        writer.u16(0)
-        for _ in 0..<4 { writer.u16(0) }
-        for question in questions {
-            writer.name(question.name)
-            writer.u16(question.type.rawValue)
-            writer.u16(question.qclass)
+        for _ in 0..<5 { writer.u16(0) }
+        var cutShort = false
+        var options = edns?.options ?? []
+        if edns != nil && DNSMessage.headerLength + DNSMessage.optLength + options.count > limit {
+            options = []
+            cutShort = true
         }
-        let budget = maxSize - (edns == nil ? 0 : DNSMessage.optLength)
-        var truncated = self.truncated
-        var counts = [UInt16(questions.count), 0, 0, 0]
-        for (index, section) in [answers, authority, additional].enumerated() where !truncated {
+        let budget = limit - (edns == nil ? 0 : DNSMessage.optLength + options.count)
+        /// Writes `body`, or undoes it when it cannot be encoded or passes the budget.
+        func fits(_ body: (inout WireWriter) throws(DNSWireError) -> Void) -> Bool {
+            let before = writer.count
+            do {
+                try body(&writer)
+                if writer.count <= budget { return true }
+            } catch {}
+            writer.truncate(to: before)
+            return false
+        }
+        // Every entry takes at least 5 octets (a question) or 11 (a record) of at most
+        // 65535: no count can pass 65535.
+        var counts = [0, 0, 0, 0]
+        for question in questions {
+            guard fits({ writer throws(DNSWireError) in
+                try writer.name(question.name)
+                writer.u16(question.type.rawValue)
+                writer.u16(question.qclass)
+            }) else {
+                cutShort = true
+                break
+            }
+            counts[0] += 1
+        }
+        for (index, section) in [answers, authority, additional].enumerated() where !cutShort {
             for rrset in DNSMessage.rrsets(section) {
-                let before = writer.count
-                for record in rrset { record.encode(into: &writer) }
-                if writer.count > budget {
-                    writer.truncate(to: before)
-                    if index < 2 { truncated = true }
+                guard fits({ writer throws(DNSWireError) in
+                    for record in rrset { try record.encode(into: &writer) }
+                }) else {
+                    if index < 2 { cutShort = true }
                     break
                 }
-                counts[index + 1] += UInt16(rrset.count)
+                counts[index + 1] += rrset.count
             }
         }
         if let edns {
@@ -119,20 +167,20 @@ public struct DNSMessage: Sendable, Equatable {
             writer.u8(UInt8(truncatingIfNeeded: rcode >> 4))
             writer.u8(edns.version)
             writer.u16(edns.dnssecOK ? 0x8000 : 0)
-            writer.u16(UInt16(edns.options.count))
-            writer.append(edns.options)
+            writer.u16(UInt16(options.count))  // at most `limit` less the header and OPT, checked above
+            writer.append(options)
             counts[3] += 1
         }
         var flags = UInt16(opcode & 0xF) << 11 | (rcode & 0xF)
         if isResponse { flags |= 0x8000 }
         if authoritative { flags |= 0x0400 }
-        if truncated { flags |= 0x0200 }
+        if truncated || cutShort { flags |= 0x0200 }
         if recursionDesired { flags |= 0x0100 }
         if recursionAvailable { flags |= 0x0080 }
         if authenticData { flags |= 0x0020 }
         if checkingDisabled { flags |= 0x0010 }
         writer.set(flags, at: 2)
-        for (index, count) in counts.enumerated() { writer.set(count, at: 4 + index * 2) }
+        for (index, count) in counts.enumerated() { writer.set(UInt16(count), at: 4 + index * 2) }
         return writer.bytes
     }
 

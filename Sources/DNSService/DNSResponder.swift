@@ -32,11 +32,15 @@ public final class DNSResponder: Sendable {
     }
 
     /// Answers `bytes`: `reply` is called exactly once, with the response, or with nil when
-    /// the message deserves none (it is itself a response, or too short to have an ID).
+    /// the message deserves none (it is itself a response, or too short to have an ID). It
+    /// is called before this returns unless the query goes upstream, so a caller without a
+    /// socket (a test, a fuzz target) gets answers from the zones at once. The response
+    /// keeps to the transport's limit: the client's EDNS size (512 to 1232) or 512 over
+    /// UDP, 65535 over TCP.
     public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
                         reply: @escaping @Sendable ([UInt8]?) -> Void) {
         let started = DispatchTime.now().uptimeNanoseconds
-        guard let header = DNSMessage.header(of: bytes), header.flags & 0x8000 == 0 else {
+        guard let header = DNSMessage.header(of: bytes), !header.isResponse else {
             logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
             return reply(nil)
         }
@@ -53,9 +57,16 @@ public final class DNSResponder: Sendable {
         var response = DNSMessage()
         response.id = header.id
         response.isResponse = true
-        response.opcode = UInt8((header.flags >> 11) & 0xF)
+        response.opcode = header.opcode
         response.recursionDesired = header.flags & 0x0100 != 0
 
+        if let refusal = DNSResponder.refusal(for: header) {
+            // Answered from the header, echoing at most the first question (as NSD does): the
+            // rest is never decoded, so a crafted body can neither cost much nor be echoed.
+            response.rcode = refusal.rawValue
+            response.questions = DNSMessage.firstQuestion(of: bytes).map { [$0] } ?? []
+            return send(response, for: nil, to: client, over: transport, started: started, reuse: nil, reply: reply)
+        }
         let query: DNSMessage
         do {
             query = try DNSMessage.decode(bytes)
@@ -106,10 +117,17 @@ public final class DNSResponder: Sendable {
         forwarder.resolve(question) { answer in forwarded(answer, nil) }
     }
 
-    /// Why a well-formed query is not looked up at all, checked in this order; nil to go on.
+    /// Why a message is not decoded at all: an opcode other than QUERY, or not the shape of
+    /// a query (one question, RFC 9619; no answer or authority records; in the additional
+    /// section at most an OPT and a TSIG, as NSD requires).
+    static func refusal(for header: DNSMessage.Header) -> RCode? {
+        if header.opcode != 0 { return .notImp }
+        guard header.counts[0] == 1, header.counts[1] == 0, header.counts[2] == 0, header.counts[3] <= 2 else { return .formErr }
+        return nil
+    }
+
+    /// Why a well-formed query is not looked up, checked in this order; nil to go on.
     static func refusal(for query: DNSMessage) -> RCode? {
-        if query.opcode != 0 { return .notImp }
-        guard query.questions.count == 1 else { return .formErr }
         if let edns = query.edns, edns.version > 0 { return .badVers }
         let question = query.questions[0]
         guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
@@ -121,7 +139,7 @@ public final class DNSResponder: Sendable {
                       started: UInt64, reuse: Reuse?, reply: @Sendable ([UInt8]?) -> Void) {
         let limit: Int
         switch transport {
-        case .tcp: limit = 65535
+        case .tcp: limit = DNSMessage.maxSize
         case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
         }
         let bytes = response.encode(maxSize: limit)

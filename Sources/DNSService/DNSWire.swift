@@ -78,12 +78,19 @@ struct WireReader {
     }
 }
 
-/// Writes a message, compressing names against those already written.
+/// Writes a message, compressing names against those already written. What the wire
+/// cannot carry (a label past 63 octets, a name past 255, a length past its field) throws
+/// before any `UInt8(...)`/`UInt16(...)` conversion could trap.
 struct WireWriter {
     private(set) var bytes: [UInt8] = []
     private var offsets: [DNSName: Int] = [:]
+    private let compressing: Bool
 
-    init() {
+    /// A pointer has 14 bits of offset: a name written past this cannot be pointed at.
+    static let maxPointerOffset = 0x3FFF
+
+    init(compressing: Bool = true) {
+        self.compressing = compressing
         bytes.reserveCapacity(512)
     }
 
@@ -103,20 +110,29 @@ struct WireWriter {
 
     mutating func append(_ data: [UInt8]) { bytes.append(contentsOf: data) }
 
+    /// A <character-string>: one length octet, then at most 255 octets.
+    mutating func characterString(_ data: [UInt8], of type: RRType) throws(DNSWireError) {
+        guard let length = UInt8(exactly: data.count) else { throw .badRData(type) }
+        u8(length)
+        append(data)
+    }
+
     mutating func set(_ value: UInt16, at offset: Int) {
         bytes[offset] = UInt8(value >> 8)
         bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
     }
 
-    mutating func name(_ name: DNSName, compress: Bool = true) {
+    mutating func name(_ name: DNSName, compress: Bool = true) throws(DNSWireError) {
+        guard name.labels.allSatisfy({ (1...63).contains($0.count) }) else { throw .badLabel }
+        guard name.wireLength <= DNSName.maxWireLength else { throw .nameTooLong }
         var labels = name.labels[...]
         while !labels.isEmpty {
             let suffix = DNSName(labels: Array(labels))
-            if compress, let offset = offsets[suffix] {
+            if compress && compressing, let offset = offsets[suffix] {
                 u16(0xC000 | UInt16(offset))
                 return
             }
-            if bytes.count < 0x4000 && offsets[suffix] == nil { offsets[suffix] = bytes.count }
+            if bytes.count <= WireWriter.maxPointerOffset && offsets[suffix] == nil { offsets[suffix] = bytes.count }
             let label = labels.removeFirst()
             u8(UInt8(label.count))
             append(label)
@@ -126,6 +142,7 @@ struct WireWriter {
 
     /// Undoes everything written after `count`, forgetting names written there.
     mutating func truncate(to count: Int) {
+        guard count < bytes.count else { return }
         bytes.removeSubrange(count...)
         offsets = offsets.filter { $0.value < count }
     }

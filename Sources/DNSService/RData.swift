@@ -31,35 +31,49 @@ public enum RData: Hashable, Sendable {
         }
     }
 
-    func encode(into writer: inout WireWriter) {
+    /// Writes the data; throws for what its type cannot carry (what `decode` would refuse).
+    func encode(into writer: inout WireWriter, as type: RRType) throws(DNSWireError) {
         switch self {
-        case .a(let bytes), .aaaa(let bytes), .unknown(let bytes):
+        case .a(let bytes):
+            guard bytes.count == 4 else { throw .badRData(type) }
+            writer.append(bytes)
+        case .aaaa(let bytes):
+            guard bytes.count == 16 else { throw .badRData(type) }
+            writer.append(bytes)
+        case .unknown(let bytes):
             writer.append(bytes)
         case .ns(let name), .cname(let name), .ptr(let name):
-            writer.name(name)
+            try writer.name(name)
         case .mx(let preference, let exchange):
             writer.u16(preference)
-            writer.name(exchange)
+            try writer.name(exchange)
         case .txt(let strings):
-            for string in strings {
-                writer.u8(UInt8(string.count))
-                writer.append(string)
-            }
+            guard !strings.isEmpty else { throw .badRData(type) }
+            for string in strings { try writer.characterString(string, of: type) }
         case .soa(let soa):
-            writer.name(soa.mname)
-            writer.name(soa.rname)
+            try writer.name(soa.mname)
+            try writer.name(soa.rname)
             for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] { writer.u32(value) }
         case .srv(let priority, let weight, let port, let target):
             writer.u16(priority)
             writer.u16(weight)
             writer.u16(port)
-            writer.name(target, compress: false)  // RFC 2782
+            try writer.name(target, compress: false)  // RFC 2782
         case .caa(let flags, let tag, let value):
+            guard !tag.isEmpty else { throw .badRData(type) }
             writer.u8(flags)
-            writer.u8(UInt8(tag.count))
-            writer.append(tag)
+            try writer.characterString(tag, of: type)
             writer.append(value)
         }
+    }
+
+    /// The RDATA's length without compression (the most it can take in a message; past
+    /// 65535 it cannot be sent at all), or why it cannot be encoded. A zone checks it
+    /// when it loads, so that no query ever meets a record that cannot be written.
+    func uncompressedLength(as type: RRType) throws(DNSWireError) -> Int {
+        var writer = WireWriter(compressing: false)
+        try encode(into: &writer, as: type)
+        return writer.count
     }
 
     /// Decodes `length` bytes of RDATA of `type` at the reader's position.
@@ -120,15 +134,16 @@ public struct ResourceRecord: Hashable, Sendable {
         self.data = data
     }
 
-    func encode(into writer: inout WireWriter) {
-        writer.name(name)
+    func encode(into writer: inout WireWriter) throws(DNSWireError) {
+        try writer.name(name)
         writer.u16(type.rawValue)
         writer.u16(rclass)
         writer.u32(ttl)
         let lengthAt = writer.count
         writer.u16(0)
-        data.encode(into: &writer)
-        writer.set(UInt16(writer.count - lengthAt - 2), at: lengthAt)
+        try data.encode(into: &writer, as: type)
+        guard let length = UInt16(exactly: writer.count - lengthAt - 2) else { throw .badRData(type) }
+        writer.set(length, at: lengthAt)
     }
 
     static func decode(from reader: inout WireReader) throws(DNSWireError) -> ResourceRecord {

@@ -68,9 +68,11 @@ struct RDataParser {
         return name
     }
 
-    private mutating func number<T: FixedWidthInteger>(_ what: String) throws(Failure) -> T {
+    private mutating func number<T: FixedWidthInteger & UnsignedInteger>(_ what: String, max: T = T.max) throws(Failure) -> T {
         let token = try next(what)
-        guard let value = T(token.string) else { throw Failure(message: "expected \(what) (0 to \(T.max)), got '\(token.string)'") }
+        guard let value = StrictNumber.decimal(token.text, as: T.self, max: max) else {
+            throw Failure(message: "expected \(what) (0 to \(max)), got '\(token.string)'")
+        }
         return value
     }
 
@@ -100,16 +102,18 @@ struct RDataParser {
                 out.append(byte)
             }
         }
-        guard out.count <= limit else { throw Failure(message: "text string longer than \(limit) octets") }
+        guard out.count <= limit else {
+            throw Failure(message: "expected a text string of at most \(limit) octets (split longer text into several), got \(out.count)")
+        }
         return out
     }
 
     /// RFC 3597: `\# LENGTH HEX...`; data of a known type must also read as that type.
     private mutating func generic(_ type: RRType) throws(Failure) -> RData {
-        let length: Int = try number("an RDATA length")
+        let length = Int(try number("an RDATA length", max: UInt16.max))
         var hex: [UInt8] = []
         while let token = tokens.popFirst() { hex += token.text }
-        guard hex.count == length * 2, length <= 65535 else { throw Failure(message: "expected \(length) octets of hex data") }
+        guard hex.count == length * 2 else { throw Failure(message: "expected \(length) octets of hex data") }
         var bytes: [UInt8] = []
         var iterator = hex.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
@@ -125,33 +129,37 @@ struct RDataParser {
     }
 }
 
-/// TTLs as a number of seconds or with BIND's units: `3600`, `1h`, `1h30m`, `2d`, `1w`.
+/// TTLs as a number of seconds or with BIND's units: `3600`, `1h`, `1h30m`, `2d`, `1w`; at
+/// most 2^31 - 1 seconds (RFC 2181 8).
 enum TTLValue {
+    static let max = UInt32(Int32.max)
+
     static func parse(_ text: String) -> UInt32? {
+        if let plain = StrictNumber.decimal(text, as: UInt32.self, max: max) { return plain }
         guard !text.isEmpty else { return nil }
-        if let plain = UInt32(text) { return plain }
         var total: UInt64 = 0
-        var digits = ""
-        for character in text.lowercased() {
-            if character.isASCII && character.isNumber {
-                digits.append(character)
+        var digits: [UInt8] = []
+        for byte in text.utf8 {
+            if (0x30...0x39).contains(byte) {
+                digits.append(byte)
                 continue
             }
             let unit: UInt64
-            switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86400
-            case "w": unit = 604_800
+            switch byte | 0x20 {
+            case UInt8(ascii: "s"): unit = 1
+            case UInt8(ascii: "m"): unit = 60
+            case UInt8(ascii: "h"): unit = 3600
+            case UInt8(ascii: "d"): unit = 86400
+            case UInt8(ascii: "w"): unit = 604_800
             default: return nil
             }
-            guard digits.count <= 10, let value = UInt64(digits) else { return nil }
+            // Each term at most `max` before its unit: the products and the sum stay far inside 64 bits.
+            guard let value = StrictNumber.decimal(digits, as: UInt64.self, max: UInt64(max)) else { return nil }
             total += value * unit
-            digits = ""
-            guard total <= UInt64(Int32.max) else { return nil }
+            digits = []
+            guard total <= UInt64(max) else { return nil }
         }
-        guard digits.isEmpty else { return nil }
-        return UInt32(total)
+        guard digits.isEmpty, let seconds = UInt32(exactly: total) else { return nil }
+        return seconds
     }
 }

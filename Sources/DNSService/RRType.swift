@@ -1,3 +1,5 @@
+import ServerCore
+
 /// A resource record type (RFC 1035 3.2.2 and later), with its mnemonic.
 public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
@@ -29,7 +31,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
         let upper = mnemonic.uppercased()
         if let known = RRType.names.first(where: { $0.value == upper }) {
             self.init(rawValue: known.key)
-        } else if upper.hasPrefix("TYPE"), let value = UInt16(upper.dropFirst(4)) {
+        } else if upper.hasPrefix("TYPE"), let value = StrictNumber.decimal(upper.dropFirst(4), as: UInt16.self) {
             self.init(rawValue: value)
         } else {
             return nil

@@ -153,6 +153,9 @@ public struct ZoneFileParser {
         } catch {
             throw fail(error.message)
         }
+        // Refused here rather than met by the first query for it.
+        guard let length = try? data.uncompressedLength(as: type) else { throw fail("expected \(type) data that can be encoded") }
+        guard length <= DNSMessage.maxSize else { throw fail("expected at most \(DNSMessage.maxSize) octets of \(type) data, got \(length)") }
         // RFC 2308: $TTL; before it, BIND falls back to the last TTL given, then the SOA minimum.
         var resolvedTTL = ttl ?? defaultTTL ?? lastTTL
         if resolvedTTL == nil, case .soa(let soa) = data { resolvedTTL = soa.minimum }

@@ -21,6 +21,13 @@ public final class ZoneStore: Sendable {
         state = Mutex((zones, Authority(zones: Array(zones.values)), 0))
     }
 
+    /// Zones given whole rather than read from a folder (tests, fuzzing): a reload keeps them.
+    public init(zones: [Zone]) {
+        folder = ""
+        let byFile = Dictionary(uniqueKeysWithValues: zones.enumerated().map { ("\($0.offset)", $0.element) })
+        state = Mutex((byFile, Authority(zones: zones), 0))
+    }
+
     public var authority: Authority { state.withLock { $0.authority } }
 
     /// The lookups over the zones, and how many reloads made them.

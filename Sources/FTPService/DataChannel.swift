@@ -11,10 +11,10 @@ final class DataChannel: Sendable {
 
     private struct State {
         var listener: ListenerHandle?
-        var connection: Connection?
+        var connection: (any ConnectionContext)?
         var handler: DataHandler?
         var pending: Transfer?
-        var done: (@Sendable (Outcome) -> Void)?
+        var done: (@Sendable (Outcome, Int64?) -> Void)?
         var started = false
         var aborted = false
         var finished = false
@@ -56,7 +56,7 @@ final class DataChannel: Sendable {
     }
 
     /// The data connection has opened (on its own queue).
-    func attach(_ connection: Connection, _ handler: DataHandler) {
+    func attach(_ connection: any ConnectionContext, _ handler: DataHandler) {
         let (accepted, listener, transfer) = state.withLock { state -> (Bool, ListenerHandle?, Transfer?) in
             guard state.connection == nil, !state.finished else { return (false, nil, nil) }
             state.connection = connection
@@ -70,9 +70,10 @@ final class DataChannel: Sendable {
         if let transfer { handler.start(transfer, on: connection) }
     }
 
-    /// Runs `transfer` once the data connection is there; `done` hears how it ended.
-    func run(_ transfer: Transfer, done: @escaping @Sendable (Outcome) -> Void) {
-        let ready = state.withLock { state -> (Connection, DataHandler, Transfer)? in
+    /// Runs `transfer` once the data connection is there; `done` hears how it ended and how
+    /// many bytes it moved (nil if not known).
+    func run(_ transfer: Transfer, done: @escaping @Sendable (Outcome, Int64?) -> Void) {
+        let ready = state.withLock { state -> (any ConnectionContext, DataHandler, Transfer)? in
             state.pending = transfer
             state.done = done
             guard let connection = state.connection, let handler = state.handler, let transfer = takeStart(&state) else { return nil }
@@ -85,7 +86,7 @@ final class DataChannel: Sendable {
                                     service: TCPService { [self] _ in DataHandler(self) }, timeout: timeout)
         } else {
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
-                if state.withLock({ $0.connection == nil }) { finish(.noConnection) }
+                if state.withLock({ $0.connection == nil }) { finish(.noConnection, bytes: 0) }
             }
         }
     }
@@ -98,8 +99,8 @@ final class DataChannel: Sendable {
     }
 
     /// Ends the transfer (once); an aborted one is reported broken whatever happened.
-    func finish(_ outcome: Outcome) {
-        let (done, aborted, listener) = state.withLock { state -> ((@Sendable (Outcome) -> Void)?, Bool, ListenerHandle?) in
+    func finish(_ outcome: Outcome, bytes: Int64?) {
+        let (done, aborted, listener) = state.withLock { state -> ((@Sendable (Outcome, Int64?) -> Void)?, Bool, ListenerHandle?) in
             guard !state.finished else { return (nil, false, nil) }
             state.finished = true
             // The handler and the channel hold each other until here.
@@ -109,17 +110,17 @@ final class DataChannel: Sendable {
             return (state.done, state.aborted, state.listener)
         }
         listener?.stop()
-        done?(aborted ? .broken : outcome)
+        done?(aborted ? .broken : outcome, bytes)
     }
 
     /// ABOR: true when a transfer was under way (its end is then reported as broken).
     func abort() -> Bool {
-        let (running, connection) = state.withLock { state -> (Bool, Connection?) in
+        let (running, connection) = state.withLock { state -> (Bool, (any ConnectionContext)?) in
             state.aborted = true
             return (state.done != nil && !state.finished, state.connection)
         }
         if let connection { connection.async { $0.close() } }
-        if running && connection == nil { finish(.broken) }
+        if running && connection == nil { finish(.broken, bytes: 0) }
         return running
     }
 

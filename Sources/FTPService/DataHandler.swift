@@ -18,6 +18,8 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
     /// The last byte sent in ASCII mode, so a CRLF split across chunks is not doubled.
     private var lastSent: UInt8 = 0
     private var reported = false
+    /// Bytes given to the connection (a send) or received from it (an upload), for the log.
+    private var moved: Int64 = 0
 
     static let chunk = 64 * 1024
 
@@ -26,16 +28,17 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         self.channel = channel
     }
 
-    func connectionOpened(_ connection: Connection) {
+    func connectionOpened(_ connection: any ConnectionContext) {
         guard let channel else { return connection.close() }
         connection.setIdleTimeout(channel.timeout)
         channel.attach(connection, self)
     }
 
-    func start(_ transfer: Transfer, on connection: Connection) {
+    func start(_ transfer: Transfer, on connection: any ConnectionContext) {
         switch transfer {
         case .listing(let bytes):
             sending = true
+            moved = Int64(bytes.count)
             connection.write(bytes)
             connection.closeAfterFlush()
         case .send(let file, let offset, let count, let ascii):
@@ -44,6 +47,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
                 asciiSource = (file, offset, offset + count)
                 pump(connection)
             } else {
+                moved = count
                 connection.write(file: file, offset: offset, count: count)
                 connection.closeAfterFlush()
             }
@@ -56,9 +60,10 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         // An upload that keeps coming is not idle, however long it takes.
         connection.setIdleTimeout(channel?.timeout)
+        moved += Int64(bytes.count)
         guard upload != nil else {
             early.append(contentsOf: bytes)
             if early.count > 256 * 1024 { connection.pauseReading() }
@@ -67,7 +72,7 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         store(bytes, on: connection)
     }
 
-    func connectionReceivedEOF(_ connection: Connection) {
+    func connectionReceivedEOF(_ connection: any ConnectionContext) {
         guard let upload else { return connection.closeAfterFlush() }
         if pendingCR { _ = [UInt8(0x0D)].withUnsafeBytes { upload.file.write($0) } }
         self.upload = nil
@@ -75,9 +80,9 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         connection.close()
     }
 
-    func connectionWritable(_ connection: Connection) { pump(connection) }
+    func connectionWritable(_ connection: any ConnectionContext) { pump(connection) }
 
-    func connectionClosed(_ connection: Connection, reason: CloseReason) {
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
         if let upload {
             upload.file.abandon()
             self.upload = nil
@@ -91,14 +96,15 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// A send that did not complete moved an unknown part of what was queued: nil.
     private func report(_ outcome: DataChannel.Outcome) {
         guard !reported, let channel else { return }
         reported = true
-        channel.finish(outcome)
+        channel.finish(outcome, bytes: sending && outcome != .complete ? nil : moved)
     }
 
     /// ASCII downloads: LF becomes CRLF, a chunk at a time, while the peer keeps up.
-    private func pump(_ connection: Connection) {
+    private func pump(_ connection: any ConnectionContext) {
         while let source = asciiSource {
             if connection.pendingOutputBytes >= 4 * DataHandler.chunk {
                 connection.notifyWhenWritable()
@@ -119,12 +125,13 @@ final class DataHandler: ConnectionHandler, @unchecked Sendable {
                 lastSent = byte
             }
             connection.write(converted)
+            moved += Int64(converted.count)
             asciiSource = (source.file, source.offset + Int64(n), source.end)
         }
     }
 
     /// Uploads: CRLF becomes LF in ASCII mode; a failed write ends the transfer.
-    private func store(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+    private func store(_ bytes: UnsafeRawBufferPointer, on connection: any ConnectionContext) {
         guard let upload else { return }
         let written: Bool
         if upload.ascii {

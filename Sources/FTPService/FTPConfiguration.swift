@@ -10,26 +10,31 @@ public struct FTPConfiguration: Sendable {
     public var registry: ListenerRegistry
     /// Ports for passive data connections; nil: any free port.
     public var passivePorts: ClosedRange<UInt16>?
+    /// The IPv4 address PASV announces (vsftpd's `pasv_address`, for a server behind NAT);
+    /// nil: the control connection's local address. Listeners still open on that one.
+    public var passiveAddress: IPAddress?
     public var logger: Logger
     public var idleTimeout: Double = 300
     /// How long a data connection may take to arrive, or sit idle.
     public var dataTimeout: Double = 30
-    public let perAddress: AddressLimit
+    /// The registry's per-address cap for this service (nil: none).
+    public var perAddress: AddressLimit?
     public let throttle = LoginThrottle()
 
     public init(fs: VirtualFS, users: FTPUsers, anonymous: Bool, registry: ListenerRegistry, passivePorts: ClosedRange<UInt16>?,
-                logger: Logger, maxConnectionsPerAddress: Int = 10) {
+                logger: Logger, perAddress: AddressLimit? = nil) {
         self.fs = fs
         self.users = users
         self.anonymous = anonymous
         self.registry = registry
         self.passivePorts = passivePorts
         self.logger = logger
-        perAddress = AddressLimit(maxPerAddress: maxConnectionsPerAddress)
+        self.perAddress = perAddress
     }
 
     public var service: TCPService {
-        let configuration = self
-        return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes) { _ in FTPHandler(configuration) }
+        let configuration = self, logger = logger
+        return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
+                          refused: { id, why in logger.notice("ftp \(id) \(why)") }) { _ in FTPHandler(configuration) }
     }
 }

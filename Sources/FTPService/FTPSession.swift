@@ -126,10 +126,10 @@ public struct FTPSession: Sendable {
         case "STRU": return [.reply(argument.uppercased() == "F" ? .ok : .parameterNotImplemented)]
         case "PASV": return [.enterPassive(extended: false)]
         case "EPSV":
-            switch argument.uppercased() {
-            case "", "1", "2": return [.enterPassive(extended: true)]
-            case "ALL": return [.reply(FTPReply(200, "EPSV ALL ok"))]
-            default: return [.reply(.protocolNotSupported)]
+            switch DataAddress.epsv(argument) {
+            case .any, .ipv4, .ipv6: return [.enterPassive(extended: true)]
+            case .all: return [.reply(FTPReply(200, "EPSV ALL ok"))]
+            case nil: return [.reply(.protocolNotSupported)]
             }
         case "PORT", "EPRT":
             guard let target = verb == "PORT" ? DataAddress.port(argument) : DataAddress.eprt(argument) else {
@@ -166,7 +166,9 @@ public struct FTPSession: Sendable {
             case .success(let upload): return [.transfer(.receive(upload, ascii: ascii), what: VirtualFS.name(of: path(argument)))]
             }
         case "REST":
-            guard let offset = Int64(argument), offset >= 0 else { return [.reply(.syntax)] }
+            guard let offset = StrictNumber.decimal(argument, as: UInt64.self, max: UInt64(Int64.max)).map(Int64.init) else {
+                return [.reply(.syntax)]
+            }
             restart = offset
             return [.reply(FTPReply(350, "Restarting at \(offset). Send STOR or RETR"))]
         case "SIZE", "MDTM":

@@ -17,13 +17,15 @@ public final class LoginThrottle: Sendable {
 
     /// Records a failure; returns how long to wait before saying so.
     public func failed(_ address: IPAddress) -> Double {
-        let now = clock()
         return failures.withLock { table in
+            // Read under the lock, and never subtracted: a time read before it could be older
+            // than an entry another thread has just written, and `now - last` would trap.
+            let now = clock()
             var entry = table[address] ?? (0, now)
-            if now - entry.last > LoginThrottle.forget { entry.count = 0 }
+            if now > entry.last + LoginThrottle.forget { entry.count = 0 }
             entry = (entry.count + 1, now)
             table[address] = entry
-            if table.count > 10_000 { table = table.filter { now - $0.value.last <= LoginThrottle.forget } }
+            if table.count > 10_000 { table = table.filter { now <= $0.value.last + LoginThrottle.forget } }
             return Double(1 << min(entry.count - 1, 4))
         }
     }

@@ -10,11 +10,18 @@ public struct PasswordFile: Sendable {
         public let description: String
     }
 
-    private let hashes: [String: String]
+    /// What an unknown name is checked against: one hash of a random password, made once
+    /// (at the first load) in the library's default method, the one `appserver passwd`
+    /// writes. Every unknown name then costs one hash of that kind, whatever the file holds:
+    /// checking against one of the file's own (mixed) hashes would let the time tell names.
+    static let dummy: String = {
+        let secret = (0..<32).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        return hash(secret) ?? "$6$appserverdummy$"
+    }()
 
-    /// Checked against when the file has no users at all, so that a wrong name costs what
-    /// a wrong password does. (With users, an unknown name is checked against one of theirs.)
-    static let decoy = "$6$appserverdecoy$3kV3gHc6UtF4l7WCNsq8e7.kT5xQZbP8qv1mOQyqS5yqJg3N0aS5v1dYBGmI8lTzEoMQm8Eu3x1mH0bQXx3Qn."
+    private let hashes: [String: String]
+    /// Taken here, so that the dummy is made when a file loads, not by the first unknown name.
+    private let dummy = PasswordFile.dummy
 
     public init(path: String) throws(Failure) {
         guard let data = LocalFiles.read(path) else { throw Failure(description: "cannot read the FTP users file \(path)") }
@@ -40,9 +47,14 @@ public struct PasswordFile: Sendable {
     public var users: [String] { hashes.keys.sorted() }
 
     public func verify(user: String, password: String) -> Bool {
-        let stored = hashes[user] ?? hashes.values.min() ?? PasswordFile.decoy
-        guard let computed = PasswordFile.crypt(password, setting: stored) else { return false }
-        return PasswordFile.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) && hashes[user] != nil
+        let known = hashes[user]
+        let stored = known ?? dummy
+        guard let computed = PasswordFile.crypt(password, setting: stored) else {
+            // A locked or malformed entry (`!`, `*`) costs a hash as well.
+            _ = PasswordFile.crypt(password, setting: dummy)
+            return false
+        }
+        return PasswordFile.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) && known != nil
     }
 
     /// A new entry's hash, with a fresh salt, in the library's preferred method (yescrypt on Debian).

@@ -50,7 +50,7 @@ public final class VirtualFS: Sendable {
     /// Uploads are written under this prefix and renamed when complete; listings hide them.
     static let uploadPrefix = ".appserver-upload-"
 
-    private let root: FileDescriptor
+    let root: FileDescriptor
 
     public struct MissingRoot: Error, CustomStringConvertible {
         public let description: String
@@ -81,6 +81,8 @@ public final class VirtualFS: Sendable {
     }
 
     private func open(_ path: String, _ flags: Int32) -> Result<FileDescriptor, Failure> {
+        // A NUL would end the C string early and name another file than the one asked for.
+        guard !path.utf8.contains(0) else { return .failure(.notFound) }
         let fd = csystem_open_beneath(root.fd, VirtualFS.relative(path), flags)
         return fd >= 0 ? .success(FileDescriptor(fd)) : .failure(Failure(errno: csystem_errno()))
     }
@@ -150,15 +152,16 @@ public final class VirtualFS: Sendable {
         return .success(entries.sorted { $0.name < $1.name })
     }
 
+    /// The last name in a path; `/` for the root (and for an empty path, which has no name).
     static func name(of path: String) -> String {
-        path == "/" ? "/" : String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+        path.split(separator: "/").last.map(String.init) ?? "/"
     }
 
     /// The directory holding `path`, opened beneath the root, and the last name in it.
     private func parent(of path: String) -> Result<(FileDescriptor, String), Failure> {
         guard path != "/" else { return .failure(.denied) }
         let name = VirtualFS.name(of: path)
-        guard !name.isEmpty, !name.hasPrefix(VirtualFS.uploadPrefix) else { return .failure(.invalidName) }
+        guard !name.isEmpty, !name.hasPrefix(VirtualFS.uploadPrefix), !name.utf8.contains(0) else { return .failure(.invalidName) }
         let parentPath = VirtualFS.resolve("..", cwd: path)
         return open(parentPath, Int32(CSYSTEM_O_PATH) | O_DIRECTORY).map { ($0, name) }
     }

@@ -60,24 +60,25 @@ public enum ByteRange: Equatable, Sendable {
     }
 
     private static func parse(_ spec: Substring, length: Int64) -> Spec {
-        guard let dash = spec.firstIndex(of: "-") else { return .malformed }
-        let first = spec[..<dash], last = spec[spec.index(after: dash)...]
-        guard first.allSatisfy(\.isASCIIDigit), last.allSatisfy(\.isASCIIDigit), first.count <= 18, last.count <= 18 else {
-            return .malformed
-        }
+        guard let dash = spec.utf8.firstIndex(of: 0x2D) else { return .malformed }
+        let first = spec.utf8[..<dash], last = spec.utf8[spec.utf8.index(after: dash)...]
         if first.isEmpty {
-            guard let suffix = Int64(last) else { return .malformed }
+            guard let suffix = position(last) else { return .malformed }
             guard suffix > 0, length > 0 else { return .outside }
             return .inside(max(0, length - suffix)...(length - 1))
         }
-        guard let start = Int64(first) else { return .malformed }
-        let end = last.isEmpty ? length - 1 : Int64(last) ?? -1
-        if !last.isEmpty && end < start { return .malformed }
+        guard let start = position(first) else { return .malformed }
+        var end = length - 1
+        if !last.isEmpty {
+            guard let given = position(last), given >= start else { return .malformed }
+            end = min(given, end)
+        }
         guard start < length else { return .outside }
-        return .inside(start...min(end, length - 1))
+        return .inside(start...end)
     }
-}
 
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    /// A byte position: digits only (`Int64(_:)` would take a sign), at most Int64.max.
+    private static func position(_ digits: Substring.UTF8View.SubSequence) -> Int64? {
+        StrictNumber.decimal(digits, as: UInt64.self, max: UInt64(Int64.max)).map { Int64($0) }
+    }
 }

@@ -19,6 +19,8 @@ public struct HTTPConfiguration: Sendable {
     public var inlineFileLimit: Int64 = 32 * 1024
     /// Output queued past this waits for the peer before more is produced.
     public var highWater = 256 * 1024
+    /// The registry's per-address cap (nil: none).
+    public var perAddress: AddressLimit?
 
     public init(files: StaticFiles, logger: Logger) {
         self.files = files
@@ -28,8 +30,10 @@ public struct HTTPConfiguration: Sendable {
     /// The registry's view of the service.
     public var service: TCPService {
         let shared = HTTPHandler.Shared(self)
+        let logger = logger
         return TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
+            perAddress: perAddress, refused: { id, why in logger.notice("http \(id) \(why)") },
             makeHandler: { _ in HTTPHandler(shared) }
         )
     }

@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import ServerCore
 import Synchronization
@@ -9,9 +8,31 @@ public enum HTTPDate {
         UTCTime.format(seconds, "%a, %d %b %Y %H:%M:%S GMT")
     }
 
+    /// Seconds since the epoch, or nil unless `text` is exactly one of the three forms with
+    /// every field a digit in its range (strptime skips blanks and takes one-digit days).
     public static func parse(_ text: String) -> Int? {
-        let seconds = csystem_parse_http_date(text)
-        return seconds < 0 ? nil : Int(seconds)
+        parse(text, now: nil)
+    }
+
+    /// `now` (seconds, the clock's if nil) only places an RFC 850 two-digit year.
+    static func parse(_ text: String, now: Int?) -> Int? {
+        var scanner = DateScanner(Array(text.utf8))
+        let fields: DateFields?
+        if let comma = scanner.bytes.firstIndex(of: 0x2C) {
+            let name = scanner.bytes[..<comma]
+            scanner.position = comma + 1
+            if DateScanner.shortDays.contains(where: { name.elementsEqual($0.utf8) }) {
+                fields = scanner.imfFixdate()
+            } else if DateScanner.longDays.contains(where: { name.elementsEqual($0.utf8) }) {
+                fields = scanner.rfc850(currentYear: DateFields.year(of: now ?? time(nil)))
+            } else {
+                fields = nil
+            }
+        } else {
+            fields = scanner.asctime()
+        }
+        guard let fields, scanner.atEnd else { return nil }
+        return fields.seconds
     }
 
     private static let cache = Mutex<(Int, String)>((0, ""))

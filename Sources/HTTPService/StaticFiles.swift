@@ -45,6 +45,9 @@ public final class StaticFiles: Sendable {
         case .failure(let error):
             return Self.classify(error.errno)
         case .success(let found) where !found.isDirectory:
+            // `/plain.txt/` is not a second URL for the file (nginx and Apache answer 404):
+            // relative links in it would resolve below a folder that does not exist.
+            guard !directorySyntax else { return .notFound }
             return .file(found.file, found.metadata, relativePath: relative, contents: found.contents, plainHeaders: found.plainHeaders)
         case .success:
             guard directorySyntax else { return .redirect(RequestPath.encode(relative) + "/") }

@@ -5,14 +5,15 @@ import Synchronization
 /// Delivers messages into Maildirs under `root`: `root/<domain>/<mailbox>/{tmp,new,cur}`.
 /// Each copy is written to `tmp/` under a unique name (time, pid, sequence, host),
 /// fsync'ed, then renamed into `new/` (as OpenSMTPD does), so a crash never leaves part
-/// of a message in `new/`. A message being received is spooled to a file first, so
+/// of a message in `new/`; what a crash leaves elsewhere is removed at start
+/// (`removeCrashLeftovers`). A message being received is spooled to a file first, so
 /// memory stays constant whatever its size.
 public final class MaildirStore: Sendable {
     public let root: String
-    private let spoolFolder: String
+    let spoolFolder: String
     private let hostname: String
     private let sequence = Atomic<Int>(0)
-    private let clock: @Sendable () -> timespec
+    let clock: @Sendable () -> timespec
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -81,30 +82,49 @@ public final class MaildirStore: Sendable {
     }
 
     /// Delivers the spooled body to each mailbox, after the header lines `header` gives for
-    /// it; returns the name of each copy. Stops at the first failure, which it reports.
+    /// it; returns the name of each copy. All or nothing: every copy is written to its
+    /// `tmp/` and fsync'ed before any is renamed into `new/`, and on any failure the copies
+    /// are removed again, so a client that retries after the 451 never duplicates one.
     public func deliver(_ spool: Spool, to recipients: [MailAddress], header: (MailAddress) -> [UInt8]) throws(Failure) -> [String] {
         guard !spool.failed else { throw Failure(description: "writing the spool file \(spool.path) failed") }
-        var names: [String] = []
-        for recipient in recipients {
-            guard let mailbox = recipient.mailboxName else { throw Failure(description: "unsafe mailbox \(recipient)") }
-            let folder = root + "/" + recipient.domain.lowercased() + "/" + mailbox
-            for sub in ["tmp", "new", "cur"] {
-                try MaildirStore.createFolder(folder + "/" + sub)
+        var copies: [(folder: String, name: String)] = []
+        do {
+            for recipient in recipients {
+                copies.append(try writeCopy(of: spool, for: recipient, header: header(recipient)))
             }
-            let name = uniqueName()
-            let temporary = folder + "/tmp/" + name
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText(errno))") }
-            let written = MaildirStore.writeAll(fd, header(recipient)) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
-            close(fd)
-            guard written, rename(temporary, folder + "/new/" + name) == 0 else {
-                unlink(temporary)
-                throw Failure(description: "cannot deliver to \(folder): \(errorText(errno))")
-            }
-            MaildirStore.syncFolder(folder + "/new")
-            names.append(name)
+        } catch {
+            for copy in copies { unlink(copy.folder + "/tmp/" + copy.name) }
+            throw error
         }
-        return names
+        for (index, copy) in copies.enumerated() where rename(copy.folder + "/tmp/" + copy.name, copy.folder + "/new/" + copy.name) != 0 {
+            let failure = Failure(description: "cannot deliver to \(copy.folder): \(errorText(errno))")
+            for moved in copies[..<index] { unlink(moved.folder + "/new/" + moved.name) }
+            for waiting in copies[index...] { unlink(waiting.folder + "/tmp/" + waiting.name) }
+            throw failure
+        }
+        for copy in copies { MaildirStore.syncFolder(copy.folder + "/new") }
+        return copies.map(\.name)
+    }
+
+    /// One recipient's copy, written and fsync'ed in its Maildir's `tmp/`.
+    private func writeCopy(of spool: Spool, for recipient: MailAddress, header: [UInt8]) throws(Failure) -> (folder: String, name: String) {
+        guard let mailbox = recipient.mailboxName else { throw Failure(description: "unsafe mailbox \(recipient)") }
+        let folder = root + "/" + recipient.domain.lowercased() + "/" + mailbox
+        for sub in ["tmp", "new", "cur"] {
+            try MaildirStore.createFolder(folder + "/" + sub)
+        }
+        let name = uniqueName()
+        let temporary = folder + "/tmp/" + name
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText(errno))") }
+        let written = MaildirStore.writeAll(fd, header) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
+        let error = errno
+        close(fd)
+        guard written else {
+            unlink(temporary)
+            throw Failure(description: "cannot write \(temporary): \(errorText(error))")
+        }
+        return (folder, name)
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

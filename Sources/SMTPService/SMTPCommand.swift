@@ -40,7 +40,9 @@ public enum SMTPCommand: Equatable, Sendable {
             self = verb == "EHLO" ? .ehlo(name) : .helo(name)
         case "MAIL", "RCPT":
             let prefix = verb == "MAIL" ? "FROM:" : "TO:"
-            guard argument.uppercased().hasPrefix(prefix) else {
+            // Compared character for character: upper-casing the whole argument could change
+            // its length ("ß" becomes "SS") and move the cut.
+            guard argument.prefix(prefix.count).uppercased() == prefix else {
                 self = .syntaxError
                 return
             }
@@ -51,11 +53,7 @@ public enum SMTPCommand: Equatable, Sendable {
                 return
             }
             let path = rest[...close]
-            var parameters: [(String, String?)] = []
-            for word in rest[rest.index(after: close)...].split(separator: " ") {
-                let pair = word.split(separator: "=", maxSplits: 1)
-                parameters.append((pair[0].uppercased(), pair.count == 2 ? String(pair[1]) : nil))
-            }
+            let parameters = rest[rest.index(after: close)...].split(separator: " ").map(SMTPCommand.parameter)
             self = verb == "MAIL" ? .mail(path: path, parameters: parameters) : .rcpt(path: path, parameters: parameters)
         case "DATA": self = .data(argument: !argument.isEmpty)
         case "RSET": self = .rset
@@ -65,5 +63,12 @@ public enum SMTPCommand: Equatable, Sendable {
         case "HELP": self = .help
         default: self = SMTPCommand.unimplemented.contains(verb) ? .notImplemented : .unrecognized
         }
+    }
+
+    /// `KEY=value` or `KEY` (RFC 5321 4.1.2 esmtp-param), cut at the first `=`: the key is
+    /// upper-cased and may come out empty (a bare `=`), which the session refuses as unknown.
+    static func parameter(_ word: Substring) -> (String, String?) {
+        guard let equals = word.firstIndex(of: "=") else { return (word.uppercased(), nil) }
+        return (word[..<equals].uppercased(), String(word[word.index(after: equals)...]))
     }
 }

@@ -8,17 +8,19 @@ public struct SMTPConfiguration: Sendable {
     public var logger: Logger
     /// RFC 5321 4.5.3.2 asks for 5 minutes between commands.
     public var idleTimeout: Double = 300
-    public let perAddress: AddressLimit
+    /// The registry's per-address cap for this service (nil: none).
+    public var perAddress: AddressLimit?
 
-    public init(policy: SMTPSession.Policy, store: MaildirStore, logger: Logger, maxConnectionsPerAddress: Int = 20) {
+    public init(policy: SMTPSession.Policy, store: MaildirStore, logger: Logger, perAddress: AddressLimit? = nil) {
         self.policy = policy
         self.store = store
         self.logger = logger
-        perAddress = AddressLimit(maxPerAddress: maxConnectionsPerAddress)
+        self.perAddress = perAddress
     }
 
     public var service: TCPService {
-        let configuration = self
-        return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes) { _ in SMTPHandler(configuration) }
+        let configuration = self, logger = logger
+        return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
+                          refused: { id, why in logger.notice("smtp \(id) \(why)") }) { _ in SMTPHandler(configuration) }
     }
 }

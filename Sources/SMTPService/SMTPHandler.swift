@@ -2,129 +2,117 @@ import Dispatch
 import Glibc
 import ServerCore
 
-/// Wires one connection to the session: command lines (512 octets at most) go to the
-/// state machine in order, however they were pipelined; after DATA the bytes go through
-/// the data reader into a spool file; delivery runs off the connection's queue, and
-/// input that arrives meanwhile waits, so replies stay in order.
+/// Wires one connection to the conversation: bytes go in as they arrive, events come out
+/// in order and are acted on; the body goes into a spool file; delivery runs off the
+/// connection's queue, and input that arrives meanwhile waits, so replies stay in order.
+///
+/// Bounds, per answer rather than per read: events are taken only while the connection's
+/// output is under `Connection.outputIsFull` (1 MiB), checked after each reply, so a client
+/// that pipelines commands and never reads its replies costs at most 1 MiB plus one reply
+/// (the longest, HELP or EHLO, is under 300 bytes) of output, and at most 64 KiB plus one
+/// read of unanswered input before reading pauses.
 ///
 /// Confined to its connection's queue; the delivery's completion comes back through
 /// `connection.async`, hence `@unchecked Sendable`.
 final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
     private let config: SMTPConfiguration
-    private var session: SMTPSession
-    private var lines = LineFramer(maxLength: 512)
-    private var message: (reader: DataReader, spool: MaildirStore.Spool, started: UInt64)?
+    private var conversation: SMTPConversation
+    private var message: (spool: MaildirStore.Spool, started: UInt64)?
     private var delivering = false
-    private var held: [UInt8] = []
-    private var admitted = false
     private var draining = false
+    /// A message has ended and its reply is the next one: a draining server says goodbye after it.
+    private var answeringMessage = false
+    static let inputLimit = 64 * 1024
 
     init(_ config: SMTPConfiguration) {
         self.config = config
-        session = SMTPSession(policy: config.policy)
+        conversation = SMTPConversation(policy: config.policy)
     }
 
-    func connectionOpened(_ connection: Connection) {
-        guard config.perAddress.acquire(connection.id.remote.ip) else {
-            config.logger.notice("smtp \(connection.logName) refused: too many connections from this address")
-            connection.write(SMTPReply.busy.bytes)
-            return connection.closeAfterFlush()
-        }
-        admitted = true
+    private var session: SMTPSession { conversation.session }
+
+    func connectionOpened(_ connection: any ConnectionContext) {
         connection.setIdleTimeout(config.idleTimeout)
-        connection.write(session.greeting.bytes)
+        connection.write(conversation.greeting.bytes)
     }
 
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         connection.setIdleTimeout(config.idleTimeout)
-        if delivering {
-            held.append(contentsOf: bytes)
-            if held.count > 64 * 1024 { connection.pauseReading() }
-            return
-        }
-        consume(bytes, on: connection)
+        conversation.receive(bytes)
+        advance(connection)
     }
 
-    func connectionShouldDrain(_ connection: Connection) {
+    func connectionWritable(_ connection: any ConnectionContext) { advance(connection) }
+
+    func connectionShouldDrain(_ connection: any ConnectionContext) {
         draining = true
         if message == nil && !delivering { sayGoodbye(connection) }
     }
 
-    func connectionClosed(_ connection: Connection, reason: CloseReason) {
-        if admitted { config.perAddress.release(connection.id.remote.ip) }
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
         // A client gone mid-DATA: nothing of its message is kept.
         if let message {
             message.spool.discard()
             self.message = nil
-            config.logger.info("smtp \(connection.logName) \(envelopeText) size=\(message.reader.size) aborted: \(reason.rawValue)")
+            config.logger.info("smtp \(connection.logName) \(SMTPHandler.describe(session.envelope)) size=\(conversation.messageSize ?? 0) aborted: \(reason.rawValue)")
         }
     }
 
-    private func consume(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
-        if message != nil {
-            guard let end = readMessage(bytes, on: connection) else { return }
-            lines.append(UnsafeRawBufferPointer(rebasing: bytes[end...]))
-        } else {
-            lines.append(bytes)
-        }
-        takeCommands(connection)
-    }
-
-    private func takeCommands(_ connection: Connection) {
-        while connection.isOpen && message == nil && !delivering {
-            let actions: [SMTPSession.Action]
-            switch lines.next() {
-            case .needMore: return
-            case .tooLong: actions = session.lineTooLong()
-            case .line(let line): actions = session.handle(line)
+    /// Acts on events until one has to wait: for input, for a delivery, or for the peer to
+    /// read what it has been sent.
+    private func advance(_ connection: any ConnectionContext) {
+        while connection.isOpen && !delivering {
+            if connection.outputIsFull {
+                connection.notifyWhenWritable()
+                break
             }
-            for action in actions { perform(action, on: connection) }
+            let event = conversation.next()
+            if case .needMore = event { break }
+            perform(event, on: connection)
         }
+        if conversation.bufferedBytes > SMTPHandler.inputLimit { connection.pauseReading() } else { connection.resumeReading() }
     }
 
-    private func perform(_ action: SMTPSession.Action, on connection: Connection) {
-        switch action {
+    private func perform(_ event: SMTPConversation.Event, on connection: any ConnectionContext) {
+        switch event {
         case .reply(let reply):
             connection.write(reply.bytes)
+            if answeringMessage {
+                answeringMessage = false
+                if draining { sayGoodbye(connection) }
+            }
         case .close:
             connection.closeAfterFlush()
-        case .receiveData:
+        case .refused(let command, let reply):
+            config.logger.info("smtp \(connection.logName) refused \"\(SMTPHandler.loggable(command))\" from=\(session.envelope.map { "<" + LogEscape.escaped($0.sender) + ">" } ?? "-") \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")")
+        case .startMessage:
             do {
-                message = (DataReader(limit: config.policy.maxMessageSize), try config.store.spool(), DispatchTime.now().uptimeNanoseconds)
+                message = (try config.store.spool(), DispatchTime.now().uptimeNanoseconds)
             } catch {
                 config.logger.error("smtp \(connection.logName) \(error)")
                 connection.write(SMTPReply.deliveryFailed.bytes)
-                return connection.closeAfterFlush()
+                connection.closeAfterFlush()
             }
-            // What followed DATA in the same packet is the message itself.
-            let rest = lines.takeRemaining()
-            rest.withUnsafeBytes { raw in
-                if let end = readMessage(raw, on: connection) { lines.append(UnsafeRawBufferPointer(rebasing: raw[end...])) }
-            }
-        }
-    }
-
-    /// Feeds message bytes to the reader and the spool; at the end, starts delivery and
-    /// returns how much of `bytes` was message.
-    private func readMessage(_ bytes: UnsafeRawBufferPointer, on connection: Connection) -> Int? {
-        guard var current = message else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        let end = current.reader.read(bytes, into: &output)
-        current.spool.write(output)
-        message = current
-        guard let end else { return nil }
-        message = nil
-        finish(current, on: connection)
-        return end
-    }
-
-    private func finish(_ message: (reader: DataReader, spool: MaildirStore.Spool, started: UInt64), on connection: Connection) {
-        guard let envelope = session.envelope else { return message.spool.discard() }
-        if message.reader.oversized {
+        case .body(let bytes):
+            message?.spool.write(bytes)
+        case .discardMessage(let envelope, let size):
+            guard let message else { return }
+            self.message = nil
+            answeringMessage = true
             message.spool.discard()
-            return concluded(.tooBig, size: message.reader.size, started: message.started, on: connection)
+            logTransaction(.tooBig, envelope: envelope, size: size, started: message.started, on: connection)
+        case .deliver(let envelope, let size):
+            guard let message else { return }
+            self.message = nil
+            answeringMessage = true
+            finish(message, envelope: envelope, size: size, on: connection)
+        case .needMore:
+            break
         }
+    }
+
+    private func finish(_ message: (spool: MaildirStore.Spool, started: UInt64), envelope: SMTPSession.Envelope, size: Int,
+                        on connection: any ConnectionContext) {
         delivering = true
         let id = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let client = (name: session.clientName ?? "unknown", ip: connection.id.remote.ip.description, extended: session.extended)
@@ -145,30 +133,35 @@ final class SMTPHandler: ConnectionHandler, @unchecked Sendable {
             message.spool.discard()
             connection.async { connection in
                 self.delivering = false
-                self.concluded(reply, size: message.reader.size, started: message.started, on: connection)
-                let waiting = self.held
-                self.held = []
-                connection.resumeReading()
-                waiting.withUnsafeBytes { self.consume($0, on: connection) }
+                self.logTransaction(reply, envelope: envelope, size: size, started: message.started, on: connection)
+                self.conversation.delivered(reply)
+                self.advance(connection)
             }
         }
     }
 
-    /// Replies to the end of a message and logs the transaction.
-    private func concluded(_ reply: SMTPReply, size: Int, started: UInt64, on connection: Connection) {
-        connection.write(reply.bytes)
+    /// Logs the end of a message (its reply is the conversation's next event).
+    private func logTransaction(_ reply: SMTPReply, envelope: SMTPSession.Envelope?, size: Int, started: UInt64, on connection: any ConnectionContext) {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        config.logger.info("smtp \(connection.logName) \(envelopeText) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
-        session.transactionEnded()
-        if draining { sayGoodbye(connection) }
+        config.logger.info("smtp \(connection.logName) \(SMTPHandler.describe(envelope)) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "") \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 
-    private var envelopeText: String {
-        guard let envelope = session.envelope else { return "from=<> to=" }
-        return "from=<\(envelope.sender)> to=" + envelope.recipients.map { "<\($0)>" }.joined(separator: ",")
+    /// Addresses come off the wire (a quoted local part may hold `"` or `\`): escaped.
+    private static func describe(_ envelope: SMTPSession.Envelope?) -> String {
+        guard let envelope else { return "from=<> to=" }
+        return "from=<\(LogEscape.escaped(envelope.sender))> to=" + envelope.recipients.map { "<\(LogEscape.escaped($0.description))>" }.joined(separator: ",")
     }
 
-    private func sayGoodbye(_ connection: Connection) {
+    /// A refused command line as logged: escaped; `-` when it was too long to keep; AUTH
+    /// without its argument, which may be a password.
+    static func loggable(_ command: [UInt8]) -> String {
+        guard !command.isEmpty else { return "-" }
+        let verb = command.prefix { $0 != 0x20 }
+        if verb.count == 4 && String(decoding: verb, as: UTF8.self).uppercased() == "AUTH" { return LogEscape.escaped(bytes: verb) }
+        return LogEscape.escaped(bytes: command)
+    }
+
+    private func sayGoodbye(_ connection: any ConnectionContext) {
         connection.write(SMTPReply.shuttingDown.bytes)
         connection.closeAfterFlush()
     }

@@ -45,6 +45,7 @@ public struct SMTPReply: Equatable, Sendable {
     static let notImplemented = SMTPReply(502, "5.5.1", "Command not implemented")
     static let syntax = SMTPReply(501, "5.5.4", "Syntax error in parameters or arguments")
     static let ehloNeedsDomain = SMTPReply(501, "5.5.4", "EHLO and HELO need a domain or address literal")
+    static let badSize = SMTPReply(501, "5.5.4", "Bad message size syntax")
     static let badParameter = SMTPReply(555, "5.5.4", "Unsupported MAIL or RCPT parameter")
     static let needHelo = SMTPReply(503, "5.5.1", "Send EHLO or HELO first")
     static let needMail = SMTPReply(503, "5.5.1", "Need MAIL command")

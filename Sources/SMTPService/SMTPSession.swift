@@ -1,3 +1,5 @@
+import ServerCore
+
 /// The SMTP conversation as a state machine, sans I/O: each command line goes in, the
 /// replies and what to do come out. Sequence is checked before arguments (as aiosmtpd
 /// does), and relaying is refused at RCPT, recipient by recipient.
@@ -129,7 +131,8 @@ public struct SMTPSession: Sendable {
         for (key, value) in parameters {
             switch (key, value) {
             case ("SIZE", let size?):
-                guard let declared = Int(size) else { return .syntax }
+                // Digits only, as Postfix: no sign or blank; a number past Int.max is a syntax error too.
+                guard let declared = StrictNumber.count(size) else { return .badSize }
                 if declared > policy.maxMessageSize { return .tooBig }
             case ("BODY", let body?) where ["7BIT", "8BITMIME"].contains(body.uppercased()):
                 continue

@@ -7,16 +7,17 @@ import Glibc
 /// there, which is why `@unchecked Sendable` is sound. Output is queued and sent when the
 /// handler's call returns (so a head and a body leave together); what the socket will not
 /// take yet waits for EPOLLOUT, and `pendingOutputBytes` lets the handler apply backpressure.
-public final class Connection: @unchecked Sendable {
+public final class Connection: ConnectionContext, @unchecked Sendable {
     public let id: ConnectionID
     /// `remote -> local`, for log lines (formatted when asked: an idle connection keeps no copy).
-    public var logName: String { id.description }
     let fd: Int32
     let key: UInt64
     unowned let worker: Worker
     var handler: (any ConnectionHandler)?
     /// The service's word before an idle timeout closes the connection.
     var timeoutReply: [UInt8] = []
+    /// The per-address count this connection holds a place in, given back when it closes.
+    var admission: AddressLimit?
 
     private enum OutputItem {
         case bytes([UInt8], sent: Int)
@@ -31,6 +32,8 @@ public final class Connection: @unchecked Sendable {
     /// handler that answers several requests from one read stops here, keeps the rest of its
     /// input and asks `notifyWhenWritable`, so the bound holds per answer, not per read.
     public var outputIsFull: Bool { pendingOutputBytes >= Connection.readingOutputLimit }
+
+    public func closeAfterFlush() { closeAfterFlush(lingering: true) }
     private var phase = Phase.open
     private var readPaused = false
     private var lingers = true
@@ -102,7 +105,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` on the connection's queue, unless the connection has closed by then, and
     /// sends what it wrote: for replies that complete elsewhere (an upstream's answer).
-    public func async(_ body: @escaping @Sendable (Connection) -> Void) {
+    public func async(_ body: @escaping @Sendable (any ConnectionContext) -> Void) {
         worker.queue.async { [self] in
             guard phase != .closed else { return }
             body(self)
@@ -117,7 +120,7 @@ public final class Connection: @unchecked Sendable {
     /// dropped for a moment so that the peer sees the reply rather than a reset; without it
     /// (the peer said it will send nothing more, and nothing is pending) the socket is
     /// closed at once, as nginx does, saving a shutdown and a round trip per connection.
-    public func closeAfterFlush(lingering: Bool = true) {
+    public func closeAfterFlush(lingering: Bool) {
         guard phase == .open else { return }
         phase = .closingAfterFlush
         lingers = lingering

@@ -2,23 +2,23 @@
 /// Every call arrives on the connection's worker queue; the handler may call the
 /// connection's methods only from inside these calls.
 public protocol ConnectionHandler: AnyObject {
-    func connectionOpened(_ connection: Connection)
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
+    func connectionOpened(_ connection: any ConnectionContext)
+    func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer)
     /// The peer closed its sending side; replies can still be written.
-    func connectionReceivedEOF(_ connection: Connection)
+    func connectionReceivedEOF(_ connection: any ConnectionContext)
     /// Queued output that had to wait for the peer has all been sent.
-    func connectionWritable(_ connection: Connection)
+    func connectionWritable(_ connection: any ConnectionContext)
     /// The server is shutting down: finish what is in flight, then close.
-    func connectionShouldDrain(_ connection: Connection)
-    func connectionClosed(_ connection: Connection, reason: CloseReason)
+    func connectionShouldDrain(_ connection: any ConnectionContext)
+    func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason)
 }
 
 extension ConnectionHandler {
-    public func connectionOpened(_ connection: Connection) {}
-    public func connectionReceivedEOF(_ connection: Connection) { connection.closeAfterFlush() }
-    public func connectionWritable(_ connection: Connection) {}
-    public func connectionShouldDrain(_ connection: Connection) { connection.closeAfterFlush() }
-    public func connectionClosed(_ connection: Connection, reason: CloseReason) {}
+    public func connectionOpened(_ connection: any ConnectionContext) {}
+    public func connectionReceivedEOF(_ connection: any ConnectionContext) { connection.closeAfterFlush() }
+    public func connectionWritable(_ connection: any ConnectionContext) {}
+    public func connectionShouldDrain(_ connection: any ConnectionContext) { connection.closeAfterFlush() }
+    public func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {}
 }
 
 public enum CloseReason: String, Sendable {
@@ -36,12 +36,21 @@ public struct TCPService: Sendable {
     /// Sent (best effort) to an idle connection closed by its idle timeout, as Postfix and
     /// vsftpd say 421 before they hang up; empty for none.
     public let timeoutReply: [UInt8]
+    /// The cap on connections from one client address (nil: none), and what a connection
+    /// over it is told before it is closed; `refused` hears of each one, for the log.
+    public let perAddress: AddressLimit?
+    public let perAddressReply: [UInt8]
+    public let refused: (@Sendable (ConnectionID, String) -> Void)?
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
 
-    public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [],
+    public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [], perAddress: AddressLimit? = nil,
+                perAddressReply: [UInt8]? = nil, refused: (@Sendable (ConnectionID, String) -> Void)? = nil,
                 makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
         self.busyReply = busyReply
         self.timeoutReply = timeoutReply
+        self.perAddress = perAddress
+        self.perAddressReply = perAddressReply ?? busyReply
+        self.refused = refused
         self.makeHandler = makeHandler
     }
 }

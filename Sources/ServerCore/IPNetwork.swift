@@ -9,7 +9,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         guard let first = parts.first, let address = IPAddress(String(first)) else { return nil }
         let bits = address.isIPv6 ? 128 : 32
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            guard let length = StrictNumber.count(parts[1], max: bits) else { return nil }
             prefixLength = length
         } else {
             prefixLength = bits
@@ -32,6 +32,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(address.description)/\(prefixLength)" }
 
     /// Loopback and private ranges: who may use a resolver by default.
+    public static let loopback: [IPNetwork] = ["127.0.0.0/8", "::1/128"].compactMap(IPNetwork.init)
+
     public static let localAndPrivate: [IPNetwork] = [
         "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10",
     ].compactMap(IPNetwork.init)

@@ -128,17 +128,26 @@ public final class ListenerRegistry: Sendable {
         }
     }
 
-    /// Counts an accepted connection in, or turns it away with the service's busy reply.
+    /// Counts an accepted connection in, or turns it away: the service's busy reply over the
+    /// server-wide cap, its per-address reply over the per-address one.
     private func admit(fd: Int32, id: ConnectionID, service: TCPService) {
         if openConnections.value.add(1, ordering: .relaxed).newValue > limits.maxConnections {
             openConnections.value.subtract(1, ordering: .relaxed)
-            if !service.busyReply.isEmpty {
-                _ = service.busyReply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-            }
-            Glibc.close(fd)
-            return
+            return refuse(fd, id, service.busyReply, service, why: "refused: the server is at its connection cap")
+        }
+        if let limit = service.perAddress, !limit.acquire(id.remote.ip) {
+            openConnections.value.subtract(1, ordering: .relaxed)
+            return refuse(fd, id, service.perAddressReply, service, why: "refused: too many connections from this address")
         }
         handOver(fd: fd, id: id, service: service, connectTimeout: nil, onAcceptQueue: true)
+    }
+
+    private func refuse(_ fd: Int32, _ id: ConnectionID, _ reply: [UInt8], _ service: TCPService, why: String) {
+        if !reply.isEmpty {
+            _ = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+        Glibc.close(fd)
+        service.refused?(id, why)
     }
 
     /// Gives a counted-in socket to the next worker, round robin; at once when called on the

@@ -7,7 +7,7 @@ final class ReplyBatch: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var isOpen = false
-        var replies: [(bytes: [UInt8], to: SocketAddress)] = []
+        var replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] = []
     }
 
     private let state = Mutex(State())
@@ -21,15 +21,15 @@ final class ReplyBatch: Sendable {
     }
 
     /// Whether the reply joined the batch of `generation` (false: send it yourself).
-    func add(_ bytes: [UInt8], to remote: SocketAddress, generation: UInt64) -> Bool {
+    func add(_ bytes: [UInt8], to remote: SocketAddress, from source: DatagramReply.Source?, generation: UInt64) -> Bool {
         state.withLock { state in
             guard state.isOpen && state.generation == generation else { return false }
-            state.replies.append((bytes, remote))
+            state.replies.append((bytes, remote, source))
             return true
         }
     }
 
-    func close() -> [(bytes: [UInt8], to: SocketAddress)] {
+    func close() -> [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] {
         state.withLock { state in
             state.isOpen = false
             defer { state.replies.removeAll(keepingCapacity: true) }

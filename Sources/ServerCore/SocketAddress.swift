@@ -97,7 +97,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             self.init(ip: ip, port: defaultPort)
             return
         }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = StrictNumber.decimal(text[text.index(after: colon)...], as: UInt16.self) else { return nil }
         let host = String(text[..<colon])
         guard let ip = IPAddress(host), !ip.isIPv6 || host.hasPrefix("[") else { return nil }
         self.init(ip: ip, port: port)
@@ -118,6 +118,28 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     var family: Int32 { ip.isIPv6 ? AF_INET6 : AF_INET }
+
+    /// The address as a sockaddr_storage, for the C batch calls; `scope` is an IPv6 interface.
+    func storage(scope: UInt32 = 0) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        withSockaddr { address, length in
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length))) }
+        }
+        if ip.isIPv6 {
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: scope, toByteOffset: 24, as: UInt32.self) }
+        }
+        return storage
+    }
+
+    var length: UInt32 { UInt32(ip.isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size) }
+
+    /// 0.0.0.0 or ::, where the kernel does not say which address a datagram came to.
+    var isWildcard: Bool {
+        switch ip {
+        case .v4(let raw): raw == 0
+        case .v6(let hi, let lo): hi == 0 && lo == 0
+        }
+    }
 
     public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch ip {

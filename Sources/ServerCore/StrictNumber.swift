@@ -4,27 +4,43 @@
 public enum StrictNumber {
     /// Unsigned decimal digits.
     public static func decimal<T: FixedWidthInteger & UnsignedInteger>(
-        _ digits: some Collection<UInt8>, as type: T.Type = UInt64.self, max: T = T.max
+        _ digits: some Collection<UInt8>, as type: T.Type, max: T = T.max
     ) -> T? {
         parse(digits, radix: 10, max: max)
     }
 
     /// Unsigned hexadecimal digits, either case.
     public static func hex<T: FixedWidthInteger & UnsignedInteger>(
-        _ digits: some Collection<UInt8>, as type: T.Type = UInt64.self, max: T = T.max
+        _ digits: some Collection<UInt8>, as type: T.Type, max: T = T.max
     ) -> T? {
         parse(digits, radix: 16, max: max)
     }
 
     public static func decimal<T: FixedWidthInteger & UnsignedInteger>(
-        _ text: some StringProtocol, as type: T.Type = UInt64.self, max: T = T.max
+        _ text: some StringProtocol, as type: T.Type, max: T = T.max
     ) -> T? {
         parse(text.utf8, radix: 10, max: max)
     }
 
     public static func hex<T: FixedWidthInteger & UnsignedInteger>(
-        _ text: some StringProtocol, as type: T.Type = UInt64.self, max: T = T.max
+        _ text: some StringProtocol, as type: T.Type, max: T = T.max
     ) -> T? {
+        parse(text.utf8, radix: 16, max: max)
+    }
+
+    public static func decimal(_ digits: some Collection<UInt8>, max: UInt64 = .max) -> UInt64? {
+        parse(digits, radix: 10, max: max)
+    }
+
+    public static func hex(_ digits: some Collection<UInt8>, max: UInt64 = .max) -> UInt64? {
+        parse(digits, radix: 16, max: max)
+    }
+
+    public static func decimal(_ text: some StringProtocol, max: UInt64 = .max) -> UInt64? {
+        parse(text.utf8, radix: 10, max: max)
+    }
+
+    public static func hex(_ text: some StringProtocol, max: UInt64 = .max) -> UInt64? {
         parse(text.utf8, radix: 16, max: max)
     }
 

@@ -71,6 +71,7 @@ final class Worker: @unchecked Sendable {
         let connection = Connection(id: id, fd: fd, key: key, worker: self, interest: interest, connecting: connecting)
         connection.handler = service.makeHandler(id)
         connection.timeoutReply = service.timeoutReply
+        connection.admission = service.perAddress
         connections[key] = connection
         guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
             return close(connection, reason: connecting ? .connectFailed : .peerReset)
@@ -89,6 +90,8 @@ final class Worker: @unchecked Sendable {
             Glibc.close(connection.fd)
         }
         connection.markClosed()
+        connection.admission?.release(connection.id.remote.ip)
+        connection.admission = nil
         let handler = connection.handler
         connection.handler = nil
         handler?.connectionClosed(connection, reason: reason)

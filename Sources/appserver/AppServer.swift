@@ -10,12 +10,31 @@ import SMTPService
 
 @main
 struct AppServer: ParsableCommand {
+    static let version = "0.3.0"
     static let configuration = CommandConfiguration(
         commandName: "appserver",
         abstract: "A small multi-protocol application server: HTTP static files, DNS, SMTP and FTP.",
-        subcommands: [Serve.self, Passwd.self],
+        version: version,
+        subcommands: [Serve.self, Check.self, Passwd.self],
         defaultSubcommand: Serve.self
     )
+
+    /// Help and --version exit 0; any other error, a mistyped flag included, is one line on
+    /// standard error and exit 1, like every startup error.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .success else { fail(message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)") }
+            print(fullMessage(for: error))
+            // The root's help lists the subcommands; the flags are serve's, the default one.
+            if ["--help", "-h", "help"].contains(arguments.first ?? "") && arguments.count == 1 {
+                print("\n" + Serve.helpMessage())
+            }
+        }
+    }
 }
 
 /// Runs the services (what `appserver` does with no subcommand).
@@ -25,101 +44,47 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: Options
 
     func run() throws {
-        let settings = orFail { try Settings(flags: options, file: try loadConfig()) }
+        Startup.holdSignals()
+        let config = orFail { try loadConfig(options.config) }
+        let settings = orFail { try Settings(flags: options, file: config) }
         LoggingSystem.bootstrap { _ in LineLogHandler(level: settings.logLevel) }
         let logger = Logger(label: "appserver")
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()
 
+        // Everything is loaded and checked first, then bound, and only then announced: a
+        // fatal error never follows a "listening on" line.
         let registry = orFail {
             try ListenerRegistry(workers: settings.workers, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
-        var reloads: [(name: String, reload: @Sendable () -> [String])] = []
-        if settings.services.contains("http") {
-            let files = orFail { try StaticFiles(root: settings.www) }
-            let service = HTTPConfiguration(files: files, logger: logger).service
-            bind(settings, port: settings.httpPort, flag: "--http-port", name: "http", logger: logger) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            }
-        }
-        if settings.services.contains("dns") {
-            let zones = orFail { try ZoneStore(folder: settings.zones) }
-            reloads.append(("dns zones", { zones.reload() }))
-            logger.notice("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)")
-            let forwarder = settings.upstreams.isEmpty ? nil
-                : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
-            let dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
-                                                               allowRecursion: settings.allowRecursion, logger: logger))
-            let stream = dns.service, datagrams = dns.datagramHandler
-            bind(settings, port: settings.dnsPort, flag: "--dns-port", name: "dns, tcp and udp", logger: logger) { (address) throws(SocketError) in
-                // TCP first, so a port chosen by the system (0) is then taken for UDP too.
-                let bound = try registry.addTCP(address, service: stream)
-                return try registry.addUDP(bound, handler: datagrams)
-            }
-        }
-        var ownedFolders: [String] = []
-        if settings.services.contains("smtp") {
-            let store = orFail { try MaildirStore(data: settings.data, hostname: Startup.hostname) }
-            ownedFolders += [settings.data, store.root, settings.data + "/spool"]
-            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger,
-                                            maxConnectionsPerAddress: settings.maxPerAddress).service
-            logger.notice("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
-            bind(settings, port: settings.smtpPort, flag: "--smtp-port", name: "smtp", logger: logger) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            }
-        }
-        if settings.services.contains("ftp") {
-            let users = orFail { try FTPUsers(path: settings.ftpUsers) }
-            reloads.append(("ftp users", { users.reload().map { [$0] } ?? [] }))
-            let root = orFail { () throws -> VirtualFS in
-                if let error = LocalFiles.createDirectories(settings.ftpRoot) {
-                    throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(errorText(error))")
-                }
-                return try VirtualFS(root: settings.ftpRoot)
-            }
-            ownedFolders.append(settings.ftpRoot)
-            let ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
-                                       passivePorts: settings.ftpPassivePorts, logger: logger,
-                                       maxConnectionsPerAddress: settings.maxPerAddress)
-            logger.notice("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
-            let service = ftp.service
-            bind(settings, port: settings.ftpPort, flag: "--ftp-port", name: "ftp", logger: logger) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            }
-        }
-        orFail { try Startup.dropPrivileges(to: settings.user, handing: ownedFolders, logger: logger) }
+        let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger) }
+        orFail { try Startup.checkUser(settings.user) }
+        var notes = [config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only"]
+        let addresses = ServicePlan.addresses(settings, notes: &notes)
+        let listening = plan.bind(addresses)
+        // Before the privilege drop: a crash may have left files only root can remove.
+        plan.cleanups.forEach { $0() }
+        if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
+        orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, logger: logger) }
+        Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile)
+        Startup.reloadOnHangup(plan.reloads, logger: logger)
+        (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
         registry.start()
-        Startup.handleSignals(registry: registry, logger: logger)
-        if !reloads.isEmpty { Startup.reloadOnHangup(reloads, logger: logger) }
         dispatchMain()
     }
 
-    private func loadConfig() throws -> ConfigFile? {
-        let path = options.config ?? "conf/appserver.conf"
-        guard let data = LocalFiles.read(path) else {
-            if options.config == nil { return nil }
-            throw Settings.Invalid(description: "cannot read config file \(path)")
-        }
-        return try ConfigFile(path: path, text: String(decoding: data, as: UTF8.self), knownKeys: Settings.configKeys)
-    }
+    static let defaultConfig = "conf/appserver.conf"
+}
 
-    /// Binds the service's port on every listen address, or exits with a line saying why.
-    private func bind(_ settings: Settings, port: UInt16, flag: String, name: String, logger: Logger,
-                      _ add: (SocketAddress) throws(SocketError) -> SocketAddress) {
-        for ip in settings.listen {
-            do {
-                let bound = try add(SocketAddress(ip: ip, port: port))
-                logger.notice("listening on \(bound) (\(name))")
-            } catch {
-                if settings.listenIsDefault && ip.isIPv6 && (error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL) {
-                    logger.notice("IPv6 is not available here; listening on IPv4 only")
-                    continue
-                }
-                fail(Startup.explain(error, flag: flag))
-            }
-        }
+/// The config file named by --config, else the default one if it exists.
+func loadConfig(_ named: String?) throws -> ConfigFile? {
+    let path = named ?? Serve.defaultConfig
+    guard let data = LocalFiles.read(path) else {
+        if named == nil { return nil }
+        throw Settings.Invalid(description: "cannot read config file \(path): \(errorText(errno))")
     }
+    return try ConfigFile(path: path, text: String(decoding: data, as: UTF8.self),
+                          knownKeys: Settings.configKeys, listKeys: Settings.listKeys)
 }
 
 /// Prints one line to standard error and exits non-zero: how every startup error ends.

@@ -53,6 +53,9 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Ports for passive data connections, MIN-MAX (default: any free port).", valueName: "range"))
     var ftpPassivePorts: String?
 
+    @Option(help: ArgumentHelp("IPv4 address PASV announces, for a server behind NAT (default: the control connection's local address).", valueName: "addr"))
+    var ftpPassiveAddress: String?
+
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?
 
@@ -62,9 +65,15 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Open connections at most; more are turned away busy (default: 10000).", valueName: "n"))
     var maxConnections: String?
 
-    @Option(help: ArgumentHelp("SMTP or FTP connections from one address at most (default: 20).", valueName: "n"))
+    @Option(help: ArgumentHelp("Connections from one client address to one service at most; more get the busy reply (default: 50).", valueName: "n"))
     var maxPerAddress: String?
+
+    @Option(help: ArgumentHelp("Client addresses the per-address cap leaves alone, as CIDR; repeat for several, or none (default: loopback).", valueName: "cidr"))
+    var perAddressExempt: [String] = []
 
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?
+
+    @Option(help: ArgumentHelp("Write the server's process id to this file once it serves, removed at exit (default: none).", valueName: "file"))
+    var pidFile: String?
 }

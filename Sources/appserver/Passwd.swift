@@ -32,7 +32,9 @@ struct Passwd: ParsableCommand {
         var lines = existing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         if let index = lines.firstIndex(where: { $0.hasPrefix(name + ":") }) { lines[index] = line } else { lines.append(line) }
-        guard LocalFiles.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: ftpUsers) else {
+        // A new users file is not world-readable (an existing one keeps its mode): the
+        // server reads it before dropping privileges.
+        guard LocalFiles.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: ftpUsers, mode: 0o600) else {
             fail("cannot write \(ftpUsers): \(errorText(errno))")
         }
         printError("appserver: \(name) written to \(ftpUsers)")

@@ -9,8 +9,11 @@ struct Settings {
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
-        "user", "workers", "max-connections", "max-per-address", "log-level",
+        "ftp-passive-address",
+        "user", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
     ]
+    /// Keys that may repeat (their values add up); any other key may be given once.
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
 
     var services: [String]
     var listen: [IPAddress]
@@ -30,11 +33,14 @@ struct Settings {
     var ftpUsers: String
     var ftpAnonymous: Bool
     var ftpPassivePorts: ClosedRange<UInt16>?
+    var ftpPassiveAddress: IPAddress?
     var user: String
     var workers: Int
     var maxConnections: Int
     var maxPerAddress: Int
+    var perAddressExempt: [IPNetwork]
     var logLevel: Logger.Level
+    var pidFile: String?
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -48,7 +54,7 @@ struct Settings {
         }
         func number<T: FixedWidthInteger>(_ flag: String?, _ key: String, default value: T, range: ClosedRange<T>) throws(Invalid) -> T {
             guard let (text, origin) = pick(flag, key) else { return value }
-            guard let n = T(text), range.contains(n) else {
+            guard let n = StrictNumber.decimal(text).flatMap({ T(exactly: $0) }), range.contains(n) else {
                 throw Invalid(description: "\(origin): expected a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
             }
             return n
@@ -85,8 +91,15 @@ struct Settings {
         httpPort = try number(flags.httpPort, "http-port", default: 80, range: 0...65535)
         workers = try number(flags.workers, "workers", default: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), range: 1...256)
         maxConnections = try number(flags.maxConnections, "max-connections", default: 10_000, range: 1...1_000_000)
-        maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 20, range: 1...1_000_000)
+        maxPerAddress = try number(flags.maxPerAddress, "max-per-address", default: 50, range: 1...1_000_000)
+        if let texts = list(flags.perAddressExempt, "per-address-exempt") {
+            perAddressExempt = texts == ["none"] ? []
+                : try parse(texts, "per-address-exempt", as: "an address or CIDR prefix, or none") { IPNetwork($0) }
+        } else {
+            perAddressExempt = IPNetwork.loopback
+        }
         user = pick(flags.user, "user")?.value ?? "nobody"
+        pidFile = pick(flags.pidFile, "pid-file").map { _ in path(flags.pidFile, "pid-file", default: "") }
 
         www = path(flags.www, "www", default: "www")
         dnsPort = try number(flags.dnsPort, "dns-port", default: 53, range: 0...65535)
@@ -119,13 +132,24 @@ struct Settings {
             ftpAnonymous = false
         }
         if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
-            let bounds = text.split(separator: "-").compactMap { UInt16($0.trimmingBlanks) }
-            guard bounds.count == 2, bounds[0] >= 1024, bounds[0] <= bounds[1] else {
+            let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map {
+                StrictNumber.decimal($0.trimmingBlanks, as: UInt16.self)
+            }
+            guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1024, low <= high else {
                 throw Invalid(description: "\(origin): expected MIN-MAX with 1024 <= MIN <= MAX <= 65535, got '\(text)'")
             }
-            ftpPassivePorts = bounds[0]...bounds[1]
+            ftpPassivePorts = low...high
         } else {
             ftpPassivePorts = nil
+        }
+        if let (text, origin) = pick(flags.ftpPassiveAddress, "ftp-passive-address") {
+            // PASV's reply can only carry IPv4 (EPSV carries no address).
+            guard let ip = IPAddress(text), !ip.isIPv6 else {
+                throw Invalid(description: "\(origin): expected an IPv4 address, got '\(text)'")
+            }
+            ftpPassiveAddress = ip
+        } else {
+            ftpPassiveAddress = nil
         }
 
         let levelText = pick(flags.logLevel, "log-level")
@@ -138,6 +162,9 @@ struct Settings {
             logLevel = .info
         }
     }
+
+    /// A service's own per-address count, under the one cap.
+    func addressLimit() -> AddressLimit { AddressLimit(maxPerAddress: maxPerAddress, exempt: perAddressExempt) }
 
     /// Paths in the config file are relative to the file's own folder.
     static func resolve(_ path: String, against base: String?) -> String {

@@ -36,6 +36,12 @@ enum Startup {
     /// Once the ports are bound, a root process becomes `user`, so that a hole in a
     /// service does not hand out root; the folders it must write to are handed to that
     /// user first. Not root: nothing to do.
+    /// A root process needs its run user before it binds anything.
+    static func checkUser(_ user: String) throws(PrivilegeError) {
+        guard getuid() == 0, getpwnam(user) == nil else { return }
+        throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
+    }
+
     static func dropPrivileges(to user: String, handing folders: [String], logger: Logger) throws(PrivilegeError) {
         guard getuid() == 0 else { return }
         guard let entry = getpwnam(user) else {
@@ -55,14 +61,28 @@ enum Startup {
         logger.notice("running as \(user)")
     }
 
+    static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Blocks the signals the server handles, before any thread starts (every thread inherits
+    /// the mask): one that arrives before libdispatch has registered its source, which it
+    /// does later on its own thread, then waits as pending instead of being ignored, and
+    /// libdispatch's signalfd reads it once registered.
+    static func holdSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        handledSignals.forEach { sigaddset(&set, $0) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
     /// SIGINT and SIGTERM: stop accepting, give open connections a few seconds, exit 0.
-    static func handleSignals(registry: ListenerRegistry, logger: Logger) {
+    static func handleSignals(registry: ListenerRegistry, logger: Logger, pidFile: String?) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
             source.setEventHandler {
                 logger.notice("shutting down: finishing \(registry.connectionCount) open connection(s)")
                 registry.shutdown(grace: 5) {
+                    if let pidFile { unlink(pidFile) }
                     LogOutput.standardOutput.flush()
                     exit(0)
                 }
@@ -73,7 +93,8 @@ enum Startup {
     }
 
     /// SIGHUP: reload what can be reloaded (zones, FTP users); what fails to load keeps its
-    /// previous version and the error is logged.
+    /// previous version and the error is logged. Installed even with nothing to reload, so
+    /// that a SIGHUP never takes its default action (ending the process).
     static func reloadOnHangup(_ reloads: [(name: String, reload: @Sendable () -> [String])], logger: Logger) {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
@@ -86,6 +107,20 @@ enum Startup {
         }
         source.activate()
         sources.append(source)
+    }
+
+    /// `--pid-file`: the process id, for `kill -HUP $(cat FILE)`; an existing file whose
+    /// process still runs is another server's, and refused. Written before privileges are
+    /// dropped (as nginx's master does); removed at exit where the run user may, and a file
+    /// left behind names a process that is gone, so the next start takes it over.
+    static func writePidFile(_ path: String) throws(Settings.Invalid) {
+        if let old = LocalFiles.read(path), let pid = StrictNumber.decimal(old.filter { $0 != 0x0A }, as: UInt32.self),
+           pid > 0, pid <= UInt32(Int32.max), kill(pid_t(pid), 0) == 0, pid_t(pid) != getpid() {
+            throw Settings.Invalid(description: "\(path) names process \(pid), which is running: another appserver? (--pid-file)")
+        }
+        guard LocalFiles.write(Array("\(getpid())\n".utf8), to: path) else {
+            throw Settings.Invalid(description: "cannot write \(path): \(errorText(errno)) (--pid-file)")
+        }
     }
 
     /// The name this host gives itself, for greetings and trace headers.

@@ -38,10 +38,14 @@ import Testing
         return message.encode()
     }
 
-    func ask(_ bytes: [UInt8], over transport: DNSResponder.Transport = .udp) -> DNSMessage? {
+    func reply(to bytes: [UInt8], over transport: DNSResponder.Transport = .udp) -> [UInt8]? {
         let result = Mutex<[UInt8]??>(nil)
         responder.respond(to: bytes, from: client, over: transport) { reply in result.withLock { $0 = .some(reply) } }
-        return result.withLock { $0 }.flatMap { $0 }.flatMap { try? DNSMessage.decode($0) }
+        return result.withLock { $0 }.flatMap { $0 }
+    }
+
+    func ask(_ bytes: [UInt8], over transport: DNSResponder.Transport = .udp) -> DNSMessage? {
+        reply(to: bytes, over: transport).flatMap { try? DNSMessage.decode($0) }
     }
 
     @Test func authoritativeAnswerEchoesIDAndQuestion() {
@@ -67,6 +71,22 @@ import Testing
         try "$TTL 60\n@ SOA ns hm 2 1 1 1 30\nwww A 192.0.2.2\n".write(toFile: folder.path + "/example.test.zone", atomically: true, encoding: .utf8)
         #expect(responder.zones.reload().isEmpty)
         #expect(ask(query("www.example.test.", .a, id: 4))?.answers.first?.data == .a([192, 0, 2, 2]))
+    }
+
+    @Test func aReloadThatFailsKeepsTheZoneItHad() throws {
+        // Issue 11: `\#` with a length near Int.max overflowed while parsing, and a SIGHUP
+        // with such a line killed the server; an unencodable TXT loaded and trapped on a query.
+        let zone = folder.path + "/example.test.zone"
+        let good = "$TTL 60\n@ SOA ns hm 1 1 1 1 30\nwww A 192.0.2.1\n"
+        let lines = ["x TYPE65534 \\# 9223372036854775807 00", "t TXT " + Array(repeating: String(repeating: "x", count: 255), count: 300).joined(separator: " ")]
+        for line in lines {
+            try (good + line + "\n").write(toFile: zone, atomically: true, encoding: .utf8)
+            let problems = responder.zones.reload()
+            #expect(problems.count == 1 && problems.first?.hasPrefix(zone + ":4: expected ") == true, "\(problems)")
+            #expect(problems.first?.hasSuffix("(keeping the previous version)") == true)
+            #expect(ask(query("www.example.test.", .a))?.answers.first?.data == .a([192, 0, 2, 1]))
+            #expect(ask(query("big.example.test.", .txt), over: .tcp)?.answers.count == 8, "the zone from before, whole")
+        }
     }
 
     @Test func theAnswerCacheKeepsToItsBudget() {
@@ -100,6 +120,56 @@ import Testing
         #expect(reply?.rcode == RCode.formErr.rawValue)
         #expect(ask(query("www.example.test.", .a) { $0.questions.append($0.questions[0]) })?.rcode == RCode.formErr.rawValue)
         #expect(ask(query("www.example.test.", .a) { $0.questions = [] })?.rcode == RCode.formErr.rawValue)
+    }
+
+    @Test func theHostileQueryGetsASmallFormErrOverBothTransports() throws {
+        // Issue 11: every question echoed made a reply past 65535 octets (TCP's length prefix
+        // trapped; UDP sent nothing).
+        let hostile = HostileQueries.questionsIntoLabels()
+        for transport in [DNSResponder.Transport.udp, .tcp] {
+            let bytes = try #require(reply(to: hostile, over: transport), "\(transport)")
+            #expect(bytes.count <= 512, "\(transport): \(bytes.count) octets")
+            let message = try DNSMessage.decode(bytes)
+            #expect(message.id == 0xBEEF && message.rcode == RCode.formErr.rawValue && message.isResponse)
+            #expect(message.questions == [try DNSMessage.decode(hostile).questions[0]], "the first question only")
+        }
+        #expect(ask(query("www.example.test.", .a))?.answers.count == 1, "and the next query is answered")
+    }
+
+    @Test func notTheShapeOfAQueryIsFormErrEchoingAtMostTheFirstQuestion() {
+        let www = DNSMessage.Question(name: DNSName("www.example.test.")!, type: .a)
+        let record = ResourceRecord(name: www.name, type: .a, ttl: 1, data: .a([1, 2, 3, 4]))
+        let cases: [(String, (inout DNSMessage) -> Void, [DNSMessage.Question])] = [
+            ("no question", { $0.questions = [] }, []),
+            ("two questions", { $0.questions.append($0.questions[0]) }, [www]),
+            ("an answer record", { $0.answers = [record] }, [www]),
+            ("an authority record", { $0.authority = [record] }, [www]),
+            ("three additional records", { $0.additional = [record, record, record] }, [www]),
+        ]
+        for (what, change, echoed) in cases {
+            let reply = ask(query("www.example.test.", .a, configure: change))
+            #expect(reply?.rcode == RCode.formErr.rawValue, "\(what)")
+            #expect(reply?.questions == echoed, "\(what)")
+        }
+        // The first question unreadable: nothing echoed.
+        var header: [UInt8] = [0, 7, 0x01, 0x00, 0, 2, 0, 0, 0, 0, 0, 0]
+        header += [0xC0, 0x0C, 0, 1, 0, 1]
+        let reply = ask(header)
+        #expect(reply?.rcode == RCode.formErr.rawValue && reply?.questions == [])
+        #expect(ask(query("www.example.test.", .a) { $0.additional = [record] })?.answers.count == 1, "an additional record is allowed")
+    }
+
+    @Test func aClientOutsideAllowRecursionIsRefusedEvenWithAnUpstream() throws {
+        // Nothing listens on the upstream: a query sent there would give SERVFAIL, not REFUSED.
+        let upstream = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 9)
+        let forwarder = Forwarder(upstreams: [upstream], cache: DNSCache { 0 })
+        let closed = DNSResponder(zones: responder.zones, forwarder: forwarder, allowRecursion: [IPNetwork("192.0.2.0/24")!],
+                                  logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let result = Mutex<[UInt8]??>(nil)
+        closed.respond(to: query("example.com.", .a), from: client, over: .udp) { reply in result.withLock { $0 = .some(reply) } }
+        let bytes = try #require(result.withLock { $0 } ?? nil, "refused at once, without asking upstream")
+        let reply = try DNSMessage.decode(bytes)
+        #expect(reply.rcode == RCode.refused.rawValue && !reply.recursionAvailable && reply.answers.isEmpty)
     }
 
     @Test func opcodeClassVersionAndTransfers() {

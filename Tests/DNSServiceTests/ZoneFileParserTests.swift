@@ -101,6 +101,30 @@ import Testing
         ("$TTL 1\nx A \\# 3 010203\n", "zone:2: the \\# data is not valid A data"),
         ("$TTL 1\nx TYPE9 1.2.3.4\n", "zone:2: expected RFC 3597 '\\#' data for TYPE9"),
         ("$INCLUDE missing.inc\n", "zone:1: cannot read included file 'missing.inc'"),
+        // Numbers: digits only, each with its maximum (issue 11: `\#` with Int.max overflowed).
+        ("$TTL 1\nx TYPE65534 \\# 9223372036854775807 00\n", "zone:2: expected an RDATA length (0 to 65535), got '9223372036854775807'"),
+        ("$TTL 1\nx TYPE65534 \\# 99999999999999999999 00\n", "zone:2: expected an RDATA length (0 to 65535), got '99999999999999999999'"),
+        ("$TTL 1\nx TYPE65534 \\# 65536 00\n", "zone:2: expected an RDATA length (0 to 65535), got '65536'"),
+        ("$TTL 1\nx TYPE65534 \\# +1 00\n", "zone:2: expected an RDATA length (0 to 65535), got '+1'"),
+        ("$TTL +5\n", "zone:1: expected '$TTL ttl' (e.g. 3600 or 1h)"),
+        ("$TTL 2147483648\n", "zone:1: expected '$TTL ttl' (e.g. 3600 or 1h)"),
+        ("$TTL 1\nwww 4294967296 A 192.0.2.1\n", "zone:2: expected a TTL, class or record type, got '4294967296'"),
+        ("$TTL 1\nwww +60 A 192.0.2.1\n", "zone:2: expected a TTL, class or record type, got '+60'"),
+        ("$TTL 1\nwww MX +10 mail\n", "zone:2: expected a preference (0 to 65535), got '+10'"),
+        ("$TTL 1\nwww MX 65536 mail\n", "zone:2: expected a preference (0 to 65535), got '65536'"),
+        ("$TTL 1\nwww SRV -1 0 5060 sip\n", "zone:2: expected a priority (0 to 65535), got '-1'"),
+        ("$TTL 1\nwww SRV 1 0 65536 sip\n", "zone:2: expected a port (0 to 65535), got '65536'"),
+        ("$TTL 1\n@ CAA 256 issue \"ca.test\"\n", "zone:2: expected CAA flags (0 to 255), got '256'"),
+        ("$TTL 1\n@ SOA ns hm 4294967296 1 1 1 1\n", "zone:2: expected a serial number (0 to 4294967295), got '4294967296'"),
+        ("$TTL 1\n@ SOA ns hm 1 1 1 1 -1\n", "zone:2: expected a minimum TTL, got '-1'"),
+        ("$TTL 1\nx TYPE+5 \\# 0\n", "zone:2: expected a TTL, class or record type, got 'TYPE+5'"),
+        ("$TTL 1\nx TYPE65536 \\# 0\n", "zone:2: expected a TTL, class or record type, got 'TYPE65536'"),
+        // RDATA that cannot be encoded is refused when the zone loads, not by the first query.
+        ("$TTL 1\nt TXT \"\(String(repeating: "x", count: 256))\"\n",
+         "zone:2: expected a text string of at most 255 octets (split longer text into several), got 256"),
+        ("$TTL 1\nt TXT \(Array(repeating: String(repeating: "x", count: 255), count: 300).joined(separator: " "))\n",
+         "zone:2: expected at most 65535 octets of TXT data, got 76800"),
+        ("$TTL 1\n@ CAA 0 issue \"\(String(repeating: "x", count: 65535))\"\n", "zone:2: expected at most 65535 octets of CAA data, got 65542"),
     ])
     func errorsSayFileLineAndWhatWasExpected(_ text: String, _ message: String) {
         #expect(failure(text) == message)
@@ -114,6 +138,13 @@ import Testing
         #expect(TTLValue.parse("1x") == nil)
         #expect(TTLValue.parse("h") == nil)
         #expect(TTLValue.parse("99999999999w") == nil)
+        #expect(TTLValue.parse("2147483647") == 2_147_483_647)
+        #expect(TTLValue.parse("2147483648") == nil)
+        #expect(TTLValue.parse("4294967296") == nil)
+        #expect(TTLValue.parse("3551w") == nil)
+        #expect(TTLValue.parse("+5") == nil)
+        #expect(TTLValue.parse("1h+5") == nil)
+        #expect(TTLValue.parse("") == nil)
     }
 
     @Test func shippedZonesLoad() throws {

@@ -105,6 +105,14 @@ import Testing
         #expect(codes("RETR escape/secret.txt", &s) == ["550"])
         #expect(codes("RETR inside.txt", &s) == ["send 0+6"])
         #expect(codes("SIZE /docs/../hello.txt", &s) == ["213"])
+        // A NUL once cut the C string: `hello.txt\0junk` named hello.txt.
+        #expect(codes("SIZE hello.txt\u{0}junk", &s) == ["550"])
+        #expect(codes("MDTM hello.txt\u{0}", &s) == ["550"])
+        #expect(codes("RETR hello.txt\u{0}.bak", &s) == ["550"])
+        #expect(codes("DELE hello.txt\u{0}x", &s) == ["553"])
+        #expect(codes("MKD new\u{0}", &s) == ["553"])
+        #expect(codes("CWD docs\u{0}", &s) == ["550"])
+        #expect(FileManager.default.fileExists(atPath: root.path + "/root/hello.txt"))
     }
 
     @Test func listingsHideWhatLeadsOutside() {
@@ -140,6 +148,14 @@ import Testing
         #expect(codes("REST 99", &s) == ["350"])
         #expect(codes("RETR hello.txt", &s) == ["554"])
         #expect(codes("REST -1", &s) == ["501"])
+        for hostile in ["REST +2", "REST  2", "REST 2 ", "REST 0x2", "REST 9223372036854775808", "REST 99999999999999999999", "REST ２"] {
+            #expect(codes(hostile, &s) == ["501"], "\(hostile)")
+        }
+        #expect(codes("REST 9223372036854775807", &s) == ["350"])
+        #expect(codes("RETR hello.txt", &s) == ["554"])
+        for hostile in ["TYPE", "TYPE L 08", "TYPE A  N", "TYPE \u{0}", "MODE", "MODE SS", "STRU", "STRU \u{0}F"] {
+            #expect(codes(hostile, &s).first.map { $0.hasPrefix("50") } == true, "\(hostile)")
+        }
     }
 
     @Test func dataAddressesOnlyToThePeerAboveTheReservedPorts() {
@@ -156,6 +172,35 @@ import Testing
         #expect(codes("PASV", &s) == ["PASV"])
         #expect(codes("EPSV", &s) == ["EPSV"])
         #expect(codes("EPSV 3", &s) == ["522"])
+        #expect(codes("EPSV all", &s) == ["200"])
+        for hostile in ["EPSV +1", "EPSV -1", "EPSV 1 ", "EPSV 257", "EPSV 99999999999999999999", "EPSV \u{0}"] {
+            #expect(codes(hostile, &s) == ["522"], "\(hostile)")
+        }
+    }
+
+    /// PORT and EPRT arguments that trapped or were read too kindly (`UInt8(" 7")` takes a
+    /// blank, `UInt16("+5282")` a sign): each is a 501 or 522, never a trap or a connection.
+    @Test(arguments: [
+        "PORT 192,0,2,7,19,+137", "PORT 192,0,2,7,19, 137", "PORT 192,0,2,7,19,137 ", "PORT 192,0,2,7,19,-1", "PORT 192,0,2,7,19,256",
+        "PORT 192,0,2,7,19,137,1", "PORT 192,0,2,7,,19", "PORT ,,,,,", "PORT ,", "PORT 192,0,2,7,19,0x89", "PORT 192,0,2,7,19,99999999999999999999",
+        "PORT 1,2,3,4", "PORT 192,0,2,7,19,137\u{0}", "EPRT |1|192.0.2.7|+5282|", "EPRT |1|192.0.2.7| 5282|", "EPRT |1|192.0.2.7|65536|",
+        "EPRT |1|192.0.2.7|-1|", "EPRT |1|192.0.2.7||", "EPRT |1|192.0.2.7\u{0}junk|5282|", "EPRT |1| 192.0.2.7|5282|", "EPRT ||||",
+        "EPRT |", "EPRT |1|192.0.2.7|5282", "EPRT |1|192.0.2.7|5282||", "EPRT x", "EPRT |2|192.0.2.7|5282|", "EPRT |1|::1|5282|",
+    ])
+    func hostileDataAddresses(_ line: String) {
+        var s = loggedIn()
+        #expect(["501", "522"].contains(codes(line, &s).joined(separator: " ")), "\(line.debugDescription)")
+    }
+
+    @Test func dataAddressParsing() {
+        #expect(DataAddress.port("192,0,2,7,19,137") == SocketAddress(ip: IPAddress("192.0.2.7")!, port: 5001))
+        #expect(DataAddress.port("192,0,2,7,255,255")?.port == 65535)
+        #expect(DataAddress.eprt("!2!2001:db8::1!65535!") == SocketAddress(ip: IPAddress("2001:db8::1")!, port: 65535))
+        #expect(DataAddress.eprtFamilyUnknown("|3|x|1|"))
+        #expect(!DataAddress.eprtFamilyUnknown("|3|x|1"))
+        #expect(DataAddress.epsv("") == .any)
+        #expect(DataAddress.epsv("2") == .ipv6)
+        #expect(DataAddress.epsv("+2") == nil)
     }
 
     @Test func fileOperations() throws {
@@ -251,11 +296,36 @@ import Testing
 
     @Test func malformedLinesNameTheLine() {
         #expect(throws: PasswordFile.Failure.self) { try PasswordFile(text: "ok:$6$x$y\nno colon here\n") }
-        do {
-            _ = try PasswordFile(text: "a:x\n\na:y\n", path: "users")
-        } catch {
-            #expect(error.description == "users:3: 'a' is listed twice")
-        }
+        let twice = #expect(throws: PasswordFile.Failure.self) { try PasswordFile(text: "a:x\n\na:y\n", path: "users") }
+        #expect(twice?.description == "users:3: 'a' is listed twice")
+    }
+
+    /// An unknown name is checked against one hash of the default kind, whatever the file holds.
+    @Test func unknownNamesCostOneHashOfTheDefaultKind() throws {
+        let fresh = try #require(PasswordFile.hash("x"))
+        let method = { (hash: String) in hash.split(separator: "$", omittingEmptySubsequences: false).prefix(2).joined(separator: "$") }
+        #expect(method(PasswordFile.dummy) == method(fresh))
+        #expect(PasswordFile.crypt("anything", setting: PasswordFile.dummy) != nil)
+        let users = try PasswordFile(text: "blow:$2b$05$uTZ3Ha6AUlhhUUSMv8QvRuKbxXka3YVzQ3Y8PgX78uULsBheO5FRK\n")
+        #expect(!users.verify(user: "nobody", password: "secret"))
+        #expect(!users.verify(user: "", password: ""))
+        #expect(users.verify(user: "blow", password: "secret"))
+    }
+
+    /// A reload that fails keeps the users it had: the old password still works.
+    @Test func aFailedReloadKeepsThePreviousUsers() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let hash = try #require(PasswordFile.hash("old"))
+        try Data("alice:\(hash)\n".utf8).write(to: URL(fileURLWithPath: path))
+        let users = try FTPUsers(path: path)
+        try Data("alice:\(hash)\nno colon here\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(users.reload() == "\(path):2: expected 'name:hash' (keeping the previous users)")
+        #expect(users.verify(user: "alice", password: "old"))
+        try FileManager.default.removeItem(atPath: path)
+        #expect(users.reload() == "cannot read the FTP users file \(path) (keeping the previous users)")
+        #expect(users.verify(user: "alice", password: "old"))
+        #expect(users.count == 1)
     }
 
     @Test func constantTimeComparison() {

@@ -18,14 +18,20 @@ import Testing
         }
     }
 
+    /// The request an event carries, for `try #require`.
+    func request(_ event: HTTPRequestParser.Event?) -> HTTPRequestHead? {
+        guard case .request(let head)? = event else { return nil }
+        return head
+    }
+
     func status(_ text: String) -> HTTPStatus? {
         guard case .error(let status, _)? = parseAll(text).last else { return nil }
         return status
     }
 
-    @Test func simpleGet() {
+    @Test func simpleGet() throws {
         let events = parseAll("GET /index.html?x=1 HTTP/1.1\r\nHost: example\r\nAccept-Encoding: gzip\r\n\r\n")
-        guard case .request(let head) = events[0] else { Issue.record("no request"); return }
+        let head = try #require(request(events.first))
         #expect(head.method == "GET")
         #expect(head.target == "/index.html?x=1")
         #expect(head.path == "/index.html")
@@ -57,29 +63,29 @@ import Testing
         #expect(targets == ["/1", "/2", "/3"])
     }
 
-    @Test func bodyOfGetIsSkippedInStep() {
+    @Test func bodyOfGetIsSkippedInStep() throws {
         let events = parseAll("GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789GET /b HTTP/1.1\r\nHost: h\r\n\r\n")
-        #expect(events.count == 3)
-        if case .request(let head) = events[1] { #expect(head.target == "/b") } else { Issue.record("second request lost") }
+        try #require(events.count == 3)
+        #expect(request(events[1])?.target == "/b")
     }
 
     @Test func chunkedBodyIsSkippedInStep() {
         let text = "GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
         let events = parseAll(text)
-        if case .request(let head) = events[1] { #expect(head.target == "/b") } else { Issue.record("second request lost: \(events)") }
+        #expect(events.dropFirst().first.flatMap(request)?.target == "/b", "second request lost: \(events)")
     }
 
-    @Test func http10DefaultsToClose() {
-        guard case .request(let head) = parseAll("GET / HTTP/1.0\r\n\r\n")[0] else { Issue.record("no request"); return }
+    @Test func http10DefaultsToClose() throws {
+        let head = try #require(request(parseAll("GET / HTTP/1.0\r\n\r\n").first))
         #expect(!head.keepAlive)
-        guard case .request(let kept) = parseAll("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")[0] else { return }
+        let kept = try #require(request(parseAll("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").first))
         #expect(kept.keepAlive)
-        guard case .request(let closed) = parseAll("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")[0] else { return }
+        let closed = try #require(request(parseAll("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").first))
         #expect(!closed.keepAlive)
     }
 
-    @Test func bareLFLinesAndLeadingBlankLinesAreAccepted() {
-        guard case .request(let head) = parseAll("\r\n\nGET / HTTP/1.1\nHost: h\n\n")[0] else { Issue.record("refused"); return }
+    @Test func bareLFLinesAndLeadingBlankLinesAreAccepted() throws {
+        let head = try #require(request(parseAll("\r\n\nGET / HTTP/1.1\nHost: h\n\n").first))
         #expect(head.header("host") == "h")
     }
 
@@ -111,8 +117,7 @@ import Testing
 
     @Test func tlsClientHelloIsRefusedOnSight() {
         let hello: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03]
-        guard case .error(let status, _)? = parseAll(hello).last else { Issue.record("waited for more"); return }
-        #expect(status == .badRequest)
+        #expect(parseAll(hello).last == .error(.badRequest, "invalid byte in method"))
     }
 
     @Test func longRequestLineIs414() {
@@ -132,13 +137,15 @@ import Testing
     @Test func errorsAreFinal() {
         var parser = HTTPRequestParser()
         parser.append(Array("BAD\u{0}\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8))
-        #expect(parser.next() == parser.next())
+        let first = parser.next()
+        #expect(first == .error(.badRequest, "invalid byte in method"))
+        #expect(parser.next() == first)
     }
 
-    @Test func absoluteFormTargetGivesPath() {
-        guard case .request(let head) = parseAll("GET http://example.com/a/b?q HTTP/1.1\r\nHost: example.com\r\n\r\n")[0] else { return }
+    @Test func absoluteFormTargetGivesPath() throws {
+        let head = try #require(request(parseAll("GET http://example.com/a/b?q HTTP/1.1\r\nHost: example.com\r\n\r\n").first))
         #expect(head.path == "/a/b")
-        guard case .request(let star) = parseAll("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")[0] else { return }
+        let star = try #require(request(parseAll("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").first))
         #expect(star.path == nil)
     }
 }

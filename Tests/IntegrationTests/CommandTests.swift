@@ -13,18 +13,8 @@ struct CommandTests {
 
     @Test func portInUseNamesTheFlag() throws {
         let site = try TemporaryFolder()
-        let blocker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(blocker) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(blocker, address, length) == 0 && listen(blocker, 1) == 0 && getsockname(blocker, address, &length) == 0
-            }
-        }
-        let port = UInt16(bigEndian: sin.sin_port)
+        let blocker = try RawListener()
+        let port = blocker.port
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "\(port)", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr.contains("cannot bind 127.0.0.1:\(port): the port is already in use"))
@@ -42,6 +32,15 @@ struct CommandTests {
         let port = try ServerProcess(["--config", folder.path + "/port.conf"])
         #expect(port.exitStatus() == 1)
         #expect(port.stderr.contains("port.conf:1: http-port: expected a number from 0 to 65535, got 'lots'"))
+        for (flag, value) in [("--workers", "+2"), ("--http-port", "-0"), ("--max-connections", " 5"),
+                              ("--max-per-address", "0x10"), ("--http-port", "65536")] {
+            let signed = try ServerProcess(["\(flag)=\(value)", "--services", "http", "--listen", "127.0.0.1"])
+            #expect(signed.exitStatus() == 1)
+            #expect(signed.stderr.hasPrefix("appserver: \(flag): expected a number from"), "\(flag) \(value)")
+        }
+        let range = try ServerProcess(["--ftp-passive-ports", "2000-x-3000", "--services", "ftp"])
+        #expect(range.exitStatus() == 1)
+        #expect(range.stderr.contains("expected MIN-MAX"))
         let service = try ServerProcess(["--services", "gopher"])
         #expect(service.exitStatus() == 1)
         #expect(service.stderr.contains("unknown service 'gopher'"))
@@ -67,10 +66,99 @@ struct CommandTests {
         #expect(flagged.exitStatus() == 0)
     }
 
+    /// Signal handlers are in place before the first "listening on" line: a SIGTERM sent the
+    /// moment it appears is a graceful stop (exit 0), not death by the default action.
+    @Test func signalAsSoonAsListeningIsGraceful() throws {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            let folder = try TemporaryFolder()
+            let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                            "--data", folder.path + "/data"])
+            _ = try #require(server.listeningPort())
+            server.signal(number)
+            if number == SIGHUP {
+                #expect(server.exitStatus(timeout: 1) == nil, "SIGHUP is a reload, not an exit")
+                server.signal(SIGTERM)
+            }
+            #expect(server.exitStatus() == 0)
+            #expect(server.process.terminationReason == .exit)
+        }
+    }
+
+    @Test func pidFileNamesThisServerUntilItStops() throws {
+        let folder = try TemporaryFolder()
+        let pidFile = folder.path + "/appserver.pid"
+        // As root the server would drop to nobody, who may not remove a file in this folder.
+        let me = String(cString: getpwuid(getuid()).pointee.pw_name)
+        let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data", "--pid-file", pidFile, "--user", me])
+        _ = try #require(server.listeningPort())
+        let written = try String(contentsOfFile: pidFile, encoding: .utf8)
+        #expect(written == "\(server.process.processIdentifier)\n")
+        let second = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data2", "--pid-file", pidFile])
+        #expect(second.exitStatus() == 1)
+        #expect(second.stderr.contains("which is running: another appserver?"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+        #expect(!FileManager.default.fileExists(atPath: pidFile))
+        try folder.write("appserver.pid", "\(server.process.processIdentifier)\n")
+        let third = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                       "--data", folder.path + "/data", "--pid-file", pidFile, "--user", me])
+        #expect(third.listeningPort() != nil, "a pid file naming a process that is gone is taken over")
+        third.signal(SIGTERM)
+        #expect(third.exitStatus() == 0)
+    }
+
+    @Test func passwdMakesANewUsersFileReadableByItsOwnerOnly() throws {
+        let folder = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        let made = try Tools.run(binary, ["passwd", "erin", "--ftp-users", folder.path + "/new-users"], stdin: Array("s3cret\n".utf8))
+        #expect(made.status == 0, "\(made.stderr)")
+        var info = stat()
+        #expect(stat(folder.path + "/new-users", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func serverWideCapSays421() throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
+                                        "--data", folder.path + "/data", "--max-connections", "1"])
+        let port = try #require(server.listeningPort())
+        let first = try RawClient(port: port)
+        #expect(String(decoding: first.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
+        let second = try RawClient(port: port)
+        #expect(String(decoding: second.readAll(), as: UTF8.self).hasPrefix("421 "))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    /// One cap for every TCP service, loopback exempt by default (as Postfix exempts mynetworks).
+    @Test func thePerAddressCapCoversHTTPAndSparesLoopback() throws {
+        let site = try TemporaryFolder()
+        try site.write("index.html", "hi")
+        let capped = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "0", "--listen", "127.0.0.1",
+                                        "--max-per-address", "1", "--per-address-exempt", "none"])
+        let port = try #require(capped.listeningPort())
+        let first = try RawClient(port: port)
+        first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(RawResponse.parseAll(first.read(atLeast: 60)).first?.status == 200)
+        let second = try RawClient(port: port)
+        #expect(String(decoding: second.readAll(), as: UTF8.self).hasPrefix("HTTP/1.1 503 "))
+        #expect(capped.logged("refused: too many connections from this address"))
+        let spared = try ServerProcess(["--services", "http", "--www", site.path, "--http-port", "0", "--listen", "127.0.0.1",
+                                        "--max-per-address", "1"])
+        let sparedPort = try #require(spared.listeningPort())
+        let clients = try (0..<3).map { _ in try RawClient(port: sparedPort) }
+        for client in clients {
+            client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(RawResponse.parseAll(client.read(atLeast: 60)).first?.status == 200)
+        }
+    }
+
     @Test func maxPerAddressTurnsTheNextConnectionAway() throws {
         let folder = try TemporaryFolder()
         let server = try ServerProcess(["--services", "smtp", "--smtp-port", "0", "--listen", "127.0.0.1",
-                                        "--data", folder.path + "/data", "--max-per-address", "1"])
+                                        "--data", folder.path + "/data", "--max-per-address", "1", "--per-address-exempt", "none"])
         let port = try #require(server.listeningPort())
         let first = try RawClient(port: port)
         #expect(String(decoding: first.read(atLeast: 4), as: UTF8.self).hasPrefix("220 "))
@@ -117,13 +205,130 @@ extension CommandTests {
     func listensOnIPv6AndIPv4Together() throws {
         let site = try TemporaryFolder()
         try site.write("index.html", "both")
-        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1", "--http-port", "0"])
+        let server = try ServerProcess(["--services", "http,dns", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1",
+                                        "--http-port", "0", "--dns-port", "0", "--zones", site.path])
         let port = try #require(server.listeningPort())
-        let deadline = Date().addingTimeInterval(5)
-        while !server.stdout.contains("listening on [::1]:") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let v6 = server.stdout.split(separator: "\n").first { $0.contains("listening on [::1]:") }
-        let v6Port = try #require(v6?.split(separator: "]:").last?.split(separator: " ").first)
+        #expect(server.logged("listening on [::1]:\(port) (http)"), "port 0 is one port on both addresses")
+        #expect(server.stdout.contains(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines()))
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "both")
-        #expect(try Tools.curl(["-g", "http://[::1]:\(v6Port)/"]).text == "both")
+        #expect(try Tools.curl(["-g", "http://[::1]:\(port)/"]).text == "both")
+    }
+
+    /// Everything is checked and bound before the first "listening on": a port clash on the
+    /// last service leaves no such line behind the error.
+    @Test func aLateBindErrorFollowsNoListeningLine() throws {
+        let site = try TemporaryFolder()
+        try site.write("users", "")
+        let blocker = try RawListener()
+        let server = try ServerProcess(["--services", "http,ftp", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0",
+                                        "--ftp-port", "\(blocker.port)", "--ftp-users", site.path + "/users", "--data", site.path + "/data"])
+        #expect(server.exitStatus() == 1)
+        #expect(server.stderr.contains("cannot bind 127.0.0.1:\(blocker.port): the port is already in use"))
+        #expect(!server.stdout.contains("listening on"))
+    }
+}
+
+extension String {
+    func appendingToFile(_ path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
+    }
+}
+
+/// The shipped `conf/`: as it is, and with each commented example line uncommented, it
+/// passes `appserver check`; so does every key the file names.
+@Suite(.enabled(if: ServerProcess.binary != nil, "the appserver binary was not found beside the tests"))
+struct ShippedConfigTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func copyOfShipped() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        for name in ["conf", "www"] {
+            try FileManager.default.copyItem(at: Self.repo.appendingPathComponent(name), to: URL(fileURLWithPath: folder.path + "/" + name))
+        }
+        return folder
+    }
+
+    @Test func asShippedAndWithEachExampleUncommented() throws {
+        let folder = try copyOfShipped()
+        let path = folder.path + "/conf/appserver.conf"
+        let shipped = try String(contentsOfFile: path, encoding: .utf8)
+        let check = try ServerProcess(["check", "--config", path])
+        #expect(check.exitStatus() == 0, "\(check.stderr)")
+        #expect(check.stdout.hasSuffix("ok\n"))
+        let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+        let examples = lines.indices.filter { lines[$0].range(of: #"^# [a-z-]+ = "#, options: .regularExpression) != nil }
+        #expect(examples.count >= 8)
+        var keys = Set<String>()
+        for line in lines where line.range(of: #"^(# )?[a-z-]+ ="#, options: .regularExpression) != nil {
+            keys.insert(String(line.drop { $0 == "#" || $0 == " " }.prefix { $0 != " " }))
+        }
+        for index in examples {
+            var edited = lines
+            edited[index] = edited[index].dropFirst(2)
+            try edited.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try ServerProcess(["check", "--config", path])
+            #expect(result.exitStatus() == 0, "uncommented \(lines[index]): \(result.stderr)")
+        }
+        keys.remove("ftp-anonymous")
+        #expect(keys.isSuperset(of: ["pid-file", "max-per-address", "max-connections", "workers", "ftp-root", "upstream"]))
+    }
+
+    /// install.sh into a scratch prefix: the installed binary checks the installed config;
+    /// a second install keeps what the operator edited.
+    @Test func installScriptGivesAWorkingLayout() throws {
+        let prefix = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        func install() throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [Self.repo.path + "/install.sh", prefix.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["APPSERVER_BINARY": binary]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try install() == 0)
+        let config = prefix.path + "/etc/appserver/appserver.conf"
+        let check = try Tools.run(prefix.path + "/bin/appserver", ["check", "--config", config])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.text.contains("http: files from \(prefix.path)/share/appserver/www"))
+        #expect(check.text.contains("into \(prefix.path)/var/lib/appserver/mail"))
+        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("pid-file = \(prefix.path)/var/lib/appserver/appserver.pid"))
+        try "# edited\n".appendingToFile(config)
+        #expect(try install() == 0)
+        #expect(try String(contentsOfFile: config, encoding: .utf8).hasSuffix("# edited\n"))
+    }
+
+    @Test func mistakesInTheFileAreNamed() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("typo.conf", "max-per-adress = 5\n")
+        let typo = try ServerProcess(["check", "--config", folder.path + "/typo.conf"])
+        #expect(typo.exitStatus() == 1)
+        #expect(typo.stderr == "appserver: \(folder.path)/typo.conf:1: unknown key 'max-per-adress'; did you mean 'max-per-address'?\n")
+        try folder.write("twice.conf", "http-port = 8080\n# a comment\nhttp-port = 8081   # again\n")
+        let twice = try ServerProcess(["check", "--config", folder.path + "/twice.conf"])
+        #expect(twice.exitStatus() == 1)
+        #expect(twice.stderr == "appserver: \(folder.path)/twice.conf:3: 'http-port' is already set on line 1; give it once\n")
+        try folder.write("lists.conf", "services = http\nlisten = 127.0.0.1\nlisten = ::1\nwww = .\nhttp-port = 8080 # trailing\n")
+        let lists = try ServerProcess(["check", "--config", folder.path + "/lists.conf"])
+        #expect(lists.exitStatus() == 0, "\(lists.stderr)")
+        #expect(lists.stdout.contains("would listen on 127.0.0.1:8080, [::1]:8080 (http)"))
+    }
+
+    @Test func flagErrorsAreOneLineAndExitOne() throws {
+        let unknown = try ServerProcess(["--no-such-flag"])
+        #expect(unknown.exitStatus() == 1)
+        #expect(unknown.stderr.hasPrefix("appserver: "))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        let version = try ServerProcess(["--version"])
+        #expect(version.exitStatus() == 0)
+        #expect(version.stdout.contains("0."))
+        let help = try ServerProcess(["--help"])
+        #expect(help.exitStatus() == 0)
+        #expect(help.stdout.contains("check") && help.stdout.contains("passwd") && help.stdout.contains("--http-port"))
     }
 }

@@ -52,6 +52,11 @@ struct DNSCommandTests {
         while !server.stdout.contains("keeping the previous version") && Date() < logged { Thread.sleep(forTimeInterval: 0.1) }
         #expect(server.stdout.contains("reload.test.zone:4: expected an IPv4 address, got 'nonsense' (keeping the previous version)"))
         #expect(try dig(port, "added.reload.test") == "192.0.2.2\n")
+        // Issue 11: a `\#` length near Int.max overflowed while parsing and the SIGHUP killed the server.
+        try zones.write("reload.test.zone", DNSCommandTests.zone + "huge TYPE65534 \\# 9223372036854775807 00\n")
+        server.signal(SIGHUP)
+        #expect(server.logged("reload.test.zone:4: expected an RDATA length (0 to 65535), got '9223372036854775807' (keeping the previous version)"))
+        #expect(try dig(port, "added.reload.test") == "192.0.2.2\n")
         server.signal(SIGTERM)
         #expect(server.exitStatus() == 0)
     }

@@ -75,8 +75,13 @@ struct DNSDigTests {
         let nx = try server.dig(["+noall", "+comments", "missing.upstream.test"]).text
         #expect(nx.contains("status: NXDOMAIN"))
         upstream.stop()
-        Thread.sleep(forTimeInterval: 1.1)
-        let cached = try server.dig(["+noall", "+answer", "host.upstream.test"]).text
+        // The cached TTL counts down with the clock: ask until a second has passed.
+        let deadline = Date().addingTimeInterval(5)
+        var cached = try server.dig(["+noall", "+answer", "host.upstream.test"]).text
+        while cached.contains("\t300\t") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            cached = try server.dig(["+noall", "+answer", "host.upstream.test"]).text
+        }
         #expect(cached.contains("198.51.100.1"))
         #expect(!cached.contains("\t300\t"), "a cached TTL counts down: \(cached)")
         #expect(try server.dig(["+noall", "+comments", "missing.upstream.test"]).text.contains("status: NXDOMAIN"))
@@ -115,23 +120,111 @@ struct DNSDigTests {
     @Test func pipelinedTCPQueriesAllAnswered() throws {
         let server = try TestDNSServer()
         let client = try RawClient(port: server.port)
-        var bytes: [UInt8] = []
-        for (id, name) in ["ns1.example.test.", "mail.example.test.", "nope.example.test."].enumerated() {
-            var query = DNSMessage()
-            query.id = UInt16(id + 1)
-            query.questions = [.init(name: DNSName(name)!, type: .a)]
-            let encoded = query.encode()
-            bytes += [UInt8(encoded.count >> 8), UInt8(encoded.count & 0xFF)] + encoded
+        let names = ["ns1.example.test.", "mail.example.test.", "nope.example.test."]
+        client.send(Array(names.enumerated().map { tcpFramed(dnsQuery($0.element, id: UInt16($0.offset + 1))) }.joined()))
+        #expect(Set(readTCPMessages(client, count: 3).map(\.id)) == [1, 2, 3])
+    }
+}
+
+/// DNS over TCP and UDP on raw sockets: what no real client sends.
+@Suite struct DNSRawSocketTests {
+    @Test func theHostile23KBQueryGetsASmallFormErrAndTheServerGoesOn() throws {
+        // Issue 11: a FORMERR echoing every question passed 65535 octets; over TCP the
+        // length prefix trapped (killing every service), over UDP no reply came.
+        let server = try TestDNSServer()
+        let hostile = HostileQueries.questionsIntoLabels()
+        let client = try RawClient(port: server.port)
+        client.send(tcpFramed(hostile) + tcpFramed(dnsQuery("ns1.example.test.", id: 2)))
+        let frames = readTCPFrames(client, count: 2)
+        try #require(frames.count == 2)
+        #expect(frames[0].count <= 512, "\(frames[0].count) octets")
+        let formerr = try DNSMessage.decode(frames[0])
+        #expect(formerr.id == 0xBEEF && formerr.rcode == RCode.formErr.rawValue && formerr.questions.count == 1)
+        let next = try DNSMessage.decode(frames[1])
+        #expect(next.id == 2 && next.answers.first?.data == .a([192, 0, 2, 1]), "the same connection goes on")
+
+        let udp = try #require(udpExchange(hostile, port: server.port), "a reply over UDP too")
+        #expect(udp.count <= 512)
+        #expect(try DNSMessage.decode(udp).rcode == RCode.formErr.rawValue)
+        let after = try #require(udpExchange(dnsQuery("ns1.example.test."), port: server.port))
+        #expect(try DNSMessage.decode(after).answers.first?.data == .a([192, 0, 2, 1]))
+    }
+
+    @Test func aClientOutsideAllowRecursionIsRefusedEvenWithAnUpstream() throws {
+        let upstreamZones = try TemporaryFolder("zones")
+        try upstreamZones.write("upstream.test.zone", "$TTL 300\n@ SOA ns hm 1 1 1 1 60\nhost A 198.51.100.1\n")
+        let upstream = try TestDNSServer(zones: upstreamZones.path)
+        // 127.0.0.1 may recurse through `open`, not through `closed`; both have the upstream.
+        let open = try TestDNSServer(upstreams: [upstream.address])
+        let closed = try TestDNSServer(upstreams: [upstream.address], allowRecursion: [IPNetwork("192.0.2.0/24")!])
+        let query = dnsQuery("host.upstream.test.")
+        let answered = try DNSMessage.decode(try #require(udpExchange(query, port: open.port)))
+        #expect(answered.rcode == RCode.noError.rawValue && answered.answers.first?.data == .a([198, 51, 100, 1]))
+        let refused = try DNSMessage.decode(try #require(udpExchange(query, port: closed.port)))
+        #expect(refused.rcode == RCode.refused.rawValue && refused.answers.isEmpty && !refused.recursionAvailable)
+        let client = try RawClient(port: closed.port)
+        client.send(tcpFramed(query))
+        #expect(readTCPMessages(client, count: 1).first?.rcode == RCode.refused.rawValue, "over TCP too")
+        #expect(try DNSMessage.decode(try #require(udpExchange(dnsQuery("ns1.example.test."), port: closed.port))).answers.count == 1,
+                "our own zones are still answered")
+    }
+
+    @Test func anIdleTCPClientIsClosedAfterTheIdleTimeout() throws {
+        let server = try TestDNSServer(tcpIdleTimeout: 0.3)
+        for asksFirst in [false, true] {
+            let client = try RawClient(port: server.port, timeout: 10)
+            var started = Date()
+            if asksFirst {
+                client.send(tcpFramed(dnsQuery("ns1.example.test.")))
+                #expect(readTCPMessages(client, count: 1).count == 1)
+                started = Date()
+            }
+            var byte: UInt8 = 0
+            let n = recv(client.fd, &byte, 1, 0)
+            let error = errno
+            let waited = Date().timeIntervalSince(started)
+            // A receive timeout (EAGAIN after 10 s) would mean the server never closed.
+            #expect(n == 0 || (n < 0 && error == ECONNRESET), "closed by the server (recv \(n), errno \(error))")
+            #expect(waited >= 0.29 && waited < 5, "after \(waited) s")
         }
-        client.send(bytes)
-        var received = client.read(atLeast: 3 * 40)
-        var ids: Set<UInt16> = []
-        while received.count >= 2 {
-            let length = Int(received[0]) << 8 | Int(received[1])
-            guard received.count >= 2 + length, let reply = try? DNSMessage.decode(Array(received[2..<(2 + length)])) else { break }
-            ids.insert(reply.id)
-            received.removeFirst(2 + length)
+    }
+
+    @Test func aClientThatStopsReadingGetsEveryAnswerOnceItReads() throws {
+        // 6000 answers of ~1.7 KB (10 MB) are far past the output bound and the socket
+        // buffers: the server stops taking queries, then must go on as the client reads.
+        // (Without the resumption the client would time out with a part of them.)
+        let zones = try TemporaryFolder("zones")
+        let big = (0..<8).map { "big TXT \"\(String(repeating: "x", count: 200))-\($0)\"" }.joined(separator: "\n")
+        try zones.write("example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n\(big)\n")
+        let server = try TestDNSServer(zones: zones.path)
+        let client = try RawClient(port: server.port)
+        // A small receive buffer stops the kernel from absorbing what the server sends.
+        var small: Int32 = 256 * 1024
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let count = 6000
+        let stream = Array((1...count).map { tcpFramed(dnsQuery("big.example.test.", .txt, id: UInt16($0))) }.joined())
+        let sent = DispatchSemaphore(value: 0)
+        let fd = client.fd
+        DispatchQueue.global().async {
+            sendAll(stream, on: fd)
+            sent.signal()
         }
-        #expect(ids == [1, 2, 3])
+        // Read nothing until what waits for the client stops growing: the server has stopped.
+        var peek = [UInt8](repeating: 0, count: 1024 * 1024)
+        var waiting = 0
+        var steadySince = Date()
+        let deadline = Date().addingTimeInterval(30)
+        while Date().timeIntervalSince(steadySince) < 0.5 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            let now = peek.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+            if now != waiting || now <= 0 { steadySince = Date() }
+            waiting = now
+        }
+        #expect(waiting > 0, "answers came, then stopped coming")
+        let sentAtOnce = sent.wait(timeout: .now()) == .success
+        let replies = readTCPMessages(client, count: count)
+        #expect(replies.count == count)
+        #expect(Set(replies.map(\.id)).count == count && replies.allSatisfy { $0.answers.count == 8 })
+        #expect(sentAtOnce || sent.wait(timeout: .now() + 10) == .success)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FTPService
 import Glibc
 import Testing
 
@@ -36,8 +37,7 @@ struct FTPCommandTests {
         // A user added while the server runs can log in after SIGHUP.
         _ = try Tools.run(binary, ["passwd", "dave", "--ftp-users", folder.path + "/users"], stdin: Array("d4ve\n".utf8))
         server.signal(SIGHUP)
-        let reloaded = Date().addingTimeInterval(5)
-        while !server.stdout.contains("reloaded ftp users") && Date() < reloaded { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(server.logged("reloaded ftp users"))
         let dave = try Tools.run("lftp", ["-u", "dave,d4ve", "-p", "\(port)", "-e", "set ftp:ssl-allow no; cls -1 backup; quit", "127.0.0.1"], timeout: 60)
         #expect(dave.text.contains("backup/notes.txt"), "\(dave.stderr)")
         server.signal(SIGTERM)
@@ -50,5 +50,61 @@ struct FTPCommandTests {
                                         "--ftp-root", folder.path, "--ftp-users", "/nonexistent/users"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: cannot read the FTP users file /nonexistent/users\n")
+    }
+}
+
+/// The command with a raw control connection, so that it runs wherever the binary does.
+@Suite(.enabled(if: ServerProcess.binary != nil, "needs the built appserver binary"))
+struct FTPReloadTests {
+    /// SIGHUP with a broken users file keeps the users it had: the old password still logs
+    /// in. And what a killed upload left under the root is gone at start.
+    @Test func aFailedReloadKeepsTheOldUsersAndLeftoverUploadsGoAtStart() throws {
+        let folder = try TemporaryFolder("appserver-ftpreload")
+        let hash = try #require(PasswordFile.hash("old-secret"))
+        try folder.write("users", "alice:\(hash)\n")
+        try folder.write("root/docs/.appserver-upload-3k2j", patternBytes(1000))
+        try folder.write("root/docs/keep.txt", "kept\n")
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+                                        "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"])
+        let port = try #require(server.listeningPort())
+        #expect(server.stdout.contains("ftp: removed /docs/.appserver-upload-3k2j, left by an interrupted upload"))
+        #expect(folder.read("root/docs/.appserver-upload-3k2j") == nil)
+        #expect(folder.read("root/docs/keep.txt") == Array("kept\n".utf8))
+
+        try folder.write("users", "alice:\(hash)\nthis line has no colon\n")
+        server.signal(SIGHUP)
+        #expect(server.logged("reloaded ftp users (1 with errors)"), "\(server.stdout)")
+        #expect(server.stdout.contains("users:2: expected 'name:hash' (keeping the previous users)"))
+        let control = try FTPControl(port: port)
+        #expect(control.send("USER alice").hasPrefix("331"))
+        #expect(control.send("PASS old-secret").hasPrefix("230"))
+        #expect(control.send("QUIT").hasPrefix("221"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    /// `--ftp-passive-address` (or `ftp-passive-address` in the config file) is what PASV
+    /// announces; an address PASV cannot carry is a startup error.
+    @Test func passiveAddressFromTheFlagAndTheConfigFile() throws {
+        let folder = try TemporaryFolder("appserver-ftppasv")
+        try folder.write("users", "# none\n")
+        try folder.write("appserver.conf", "ftp-passive-address = 127.0.0.3\n")
+        let common = ["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--ftp-anonymous",
+                      "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"]
+        for (arguments, announced) in [(["--ftp-passive-address", "127.0.0.2"], [127, 0, 0, 2]),
+                                       (["--config", folder.path + "/appserver.conf"], [127, 0, 0, 3])] {
+            let server = try ServerProcess(common + arguments)
+            let port = try #require(server.listeningPort(), "\(server.stderr)")
+            let control = try FTPControl(port: port)
+            control.send("USER anonymous")
+            control.send("PASS guest@example.test")
+            let reply = control.send("PASV")
+            #expect(FTPLogTests.pasv(reply)?.address == announced, "\(arguments): \(reply)")
+            server.signal(SIGTERM)
+            _ = server.exitStatus()
+        }
+        let v6 = try ServerProcess(common + ["--ftp-passive-address", "::1"])
+        #expect(v6.exitStatus() == 1)
+        #expect(v6.stderr.contains("--ftp-passive-address: expected an IPv4 address, got '::1'"), "\(v6.stderr)")
     }
 }

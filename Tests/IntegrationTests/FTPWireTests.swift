@@ -87,6 +87,10 @@ import Testing
         #expect(first.send("RETR \u{0}").hasPrefix("550"))
         #expect(first.send("LIST").hasPrefix("425"))
         #expect(first.send("QUIT").hasPrefix("221"))
+        #expect(server.log.line(containing: "- \"-\" 500") != nil, "the long line: \(server.log.all)")
+        #expect(server.log.line(containing: "refused: too many connections from this address") != nil, "\(server.log.all)")
+        #expect(server.log.line(containing: "- \"RETR x\" 530") != nil, "\(server.log.all)")
+        #expect(server.log.line(containing: "alice \"LIST\" 425") != nil, "\(server.log.all)")
     }
 
     @Test func wrongPasswordsAreSlowedDown() throws {
@@ -100,6 +104,30 @@ import Testing
         #expect(Date().timeIntervalSince(started) >= 2.9)
         control.send("USER alice")
         #expect(control.send("PASS secret").hasPrefix("230"))
+    }
+
+    /// Pipelined commands from a client that does not read: replies stop once 1 MiB waits,
+    /// whatever one read held (64 KiB of HELP lines asks for over 2 MB of replies), and all
+    /// of them come once the client reads.
+    @Test func repliesToPipelinedCommandsAreBoundedPerAnswer() throws {
+        let server = try TestFTPServer()
+        let client = try RawClient(port: server.port)
+        _ = client.read(atLeast: 5)
+        let count = 30_000
+        let fd = client.fd, input = Array((String(repeating: "HELP\r\n", count: count) + "QUIT\r\n").utf8)
+        Thread.detachNewThread {
+            var sent = 0
+            while sent < input.count {
+                let n = input[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { return }
+                sent += n
+            }
+        }
+        #expect(pollUntil(within: 20) { server.outputPeak.bytes >= 1024 * 1024 }, "the server never filled its output: \(server.outputPeak.bytes)")
+        let replies = String(decoding: client.readAll(), as: UTF8.self)
+        #expect(server.outputPeak.bytes < 1024 * 1024 + 512, "\(server.outputPeak.bytes) bytes waited")
+        #expect(replies.components(separatedBy: "214 Help OK\r\n").count == count + 1)
+        #expect(replies.hasSuffix("221 Goodbye\r\n"))
     }
 
     /// An idle control connection hears 421 before it is closed, as vsftpd says it.

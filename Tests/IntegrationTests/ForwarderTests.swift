@@ -6,9 +6,13 @@ import Testing
 
 /// The forwarder against a scripted upstream on a real UDP socket.
 @Suite struct ForwarderTests {
-    /// Answers every query for `host.test. A` late, after a forged reply with the wrong ID
-    /// and one with the wrong question; counts the queries; goes silent on request.
+    /// Answers every query late with 198.51.100.9, after a forged reply with the wrong ID
+    /// (203.0.113.66) and one with the wrong question (203.0.113.77), each carrying its own
+    /// address so that taking one shows; counts the queries; goes silent on request.
     final class ScriptedUpstream: DatagramHandler {
+        static let real: RData = .a([198, 51, 100, 9])
+        static let forged: [RData] = [.a([203, 0, 113, 66]), .a([203, 0, 113, 77])]
+
         let queries = Atomic<Int>(0)
         let silent = Atomic<Bool>(false)
 
@@ -18,11 +22,14 @@ import Testing
             var answer = query
             answer.isResponse = true
             answer.recursionAvailable = true
-            answer.answers = [ResourceRecord(name: query.questions[0].name, type: .a, ttl: 5, data: .a([198, 51, 100, 9]))]
+            let name = query.questions[0].name
+            answer.answers = [ResourceRecord(name: name, type: .a, ttl: 5, data: ScriptedUpstream.real)]
             var wrongID = answer
             wrongID.id &+= 1
+            wrongID.answers = [ResourceRecord(name: name, type: .a, ttl: 5, data: ScriptedUpstream.forged[0])]
             var wrongQuestion = answer
             wrongQuestion.questions = [.init(name: DNSName("evil.test.")!, type: .a)]
+            wrongQuestion.answers = [ResourceRecord(name: name, type: .a, ttl: 5, data: ScriptedUpstream.forged[1])]
             reply.send(wrongID.encode())
             reply.send(wrongQuestion.encode())
             let late = answer.encode()
@@ -70,7 +77,8 @@ import Testing
         let forwarder = forwarder()
         let answers = resolve(forwarder, "host.test.", times: 8)
         #expect(answers.count == 8)
-        #expect(answers.allSatisfy { $0?.answer.first?.data == .a([198, 51, 100, 9]) })
+        #expect(answers.allSatisfy { $0?.answer.map(\.data) == [ScriptedUpstream.real] }, "\(answers)")
+        #expect(!answers.contains { $0?.answer.contains { ScriptedUpstream.forged.contains($0.data) } ?? false })
         #expect(upstream.queries.load(ordering: .relaxed) == 1)
         _ = resolve(forwarder, "HOST.test.")
         #expect(upstream.queries.load(ordering: .relaxed) == 1, "a cache hit, whatever the case")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// The SMTP service against swaks, curl and Python's smtplib.
@@ -93,10 +94,44 @@ import Testing
     }
 }
 
-/// The command as a new user runs it: the shipped config's domain, swaks, then a mail reader.
-@Suite(.enabled(if: ServerProcess.binary != nil && Tools.find("swaks") != nil, "needs the appserver binary and swaks"))
+/// The command as a new user runs it: the shipped config's domain, a client, the Maildir.
+@Suite(.enabled(if: ServerProcess.binary != nil, "needs the built appserver binary"))
 struct SMTPCommandTests {
-    @Test func shippedDomainLandsInAMaildirThatPythonReads() throws {
+    /// With a raw socket, so that it runs wherever the binary does: delivery into the
+    /// shipped domain, the crash leftovers removed at start, and a clean SIGTERM.
+    @Test func shippedDomainLandsInAMaildirAndLeftoversGoAtStart() throws {
+        let data = try TemporaryFolder("appserver-data")
+        try data.write("data/spool/1700000000.M1P1Q1.host", "a whole message from a killed delivery")
+        try data.write("data/mail/old.test/someone/tmp/stale", "dead delivery")
+        try data.write("data/mail/old.test/someone/tmp/fresh", "delivery under way")
+        var times = [timespec(tv_sec: time(nil) - 37 * 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 37 * 3600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, data.path + "/data/mail/old.test/someone/tmp/stale", &times, 0) == 0)
+        let server = try ServerProcess(["--config", "conf/appserver.conf", "--services", "smtp", "--smtp-port", "0",
+                                        "--listen", "127.0.0.1", "--data", data.path + "/data"])
+        let port = try #require(server.listeningPort())
+        #expect(server.stdout.contains("smtp: removed 1 file(s) left in \(data.path)/data/spool by an interrupted delivery"))
+        #expect(server.stdout.contains("smtp: removed 1 file(s) left in \(data.path)/data/mail/old.test/someone/tmp by an interrupted delivery"))
+        #expect(data.read("data/spool/1700000000.M1P1Q1.host") == nil)
+        #expect(data.read("data/mail/old.test/someone/tmp/stale") == nil)
+        #expect(data.read("data/mail/old.test/someone/tmp/fresh") != nil)
+
+        let client = try RawClient(port: port)
+        #expect(String(decoding: client.read(atLeast: 5), as: UTF8.self).hasPrefix("220 "))
+        client.send("EHLO raw.test\r\nMAIL FROM:<raw@outside.test>\r\nRCPT TO:<someone@example.test>\r\nDATA\r\nSubject: raw\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+        #expect(String(decoding: client.readAll(), as: UTF8.self).contains("250 2.0.0 OK: queued as "))
+        #expect(server.logged("to=<someone@example.test> size="))
+        let inbox = data.path + "/data/mail/example.test/someone/new"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? []
+        #expect(names.count == 1)
+        let message = names.first.flatMap { try? String(contentsOfFile: inbox + "/" + $0, encoding: .utf8) } ?? ""
+        #expect(message.hasPrefix("Return-Path: <raw@outside.test>\r\nReceived: from raw.test "))
+        #expect(message.hasSuffix("Subject: raw\r\n\r\nhi\r\n"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    @Test(.enabled(if: Tools.find("swaks") != nil && Tools.find("python3") != nil, "needs swaks and python3 (the raw-socket test above covers the rest)"))
+    func swaksThenPythonReadsTheMaildir() throws {
         let data = try TemporaryFolder("appserver-data")
         let server = try ServerProcess(["--config", "conf/appserver.conf", "--services", "smtp", "--smtp-port", "0",
                                         "--listen", "127.0.0.1", "--data", data.path + "/data"])
@@ -104,7 +139,6 @@ struct SMTPCommandTests {
         let sent = try Tools.run("swaks", ["--to", "someone@example.test", "--server", "127.0.0.1:\(port)"])
         #expect(sent.status == 0, "\(sent.text)")
         #expect(server.logged("to=<someone@example.test> size="))
-        guard Tools.find("python3") != nil else { return }
         let read = try Tools.run("python3", ["-c", "import mailbox,sys; b=mailbox.Maildir(sys.argv[1], create=False); print(len(b), b[b.keys()[0]]['X-Mailer'].split()[0])",
                                              data.path + "/data/mail/example.test/someone"])
         #expect(read.text == "1 swaks\n", "\(read.stderr)")

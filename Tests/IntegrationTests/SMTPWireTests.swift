@@ -78,10 +78,15 @@ import Testing
         let client = try RawClient(port: server.port)
         _ = client.read(atLeast: 5)
         client.send("EHLO c\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<gone@example.test>\r\nDATA\r\nSubject: half\r\n\r\n" + String(repeating: "x", count: 100_000))
-        _ = client.read(atLeast: 60)
+        var replies = ""
+        #expect(pollUntil {
+            replies += String(decoding: client.read(atLeast: 1), as: UTF8.self)
+            return replies.contains("354 ")
+        }, "no 354: \(replies)")
+        // The message was being spooled when the client went.
+        #expect(server.allFiles.count == 1)
         client.hangUp()
-        Thread.sleep(forTimeInterval: 0.5)
-        #expect(server.allFiles.isEmpty)
+        #expect(pollUntil { server.allFiles.isEmpty }, "left: \(server.allFiles)")
     }
 
     @Test func connectionsPerAddressAreCapped() throws {
@@ -91,9 +96,59 @@ import Testing
         #expect(String(decoding: second.read(atLeast: 5), as: UTF8.self).hasPrefix("220"))
         let third = try RawClient(port: server.port)
         #expect(String(decoding: third.readAll(), as: UTF8.self).hasPrefix("421 4.3.2"))
+        #expect(server.log.line(containing: "refused: too many connections from this address") != nil, "\(server.log.all)")
         first.hangUp()
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(try server.converse("QUIT\r\n").hasPrefix("221"))
+        #expect(try pollUntil { try server.converse("QUIT\r\n").hasPrefix("221") })
+    }
+
+    /// The line that trapped the process (a bare `=` as an ESMTP parameter, before any EHLO):
+    /// a 5xx, and the server answers the next connection.
+    @Test func theBareEqualsLineGetsA5xxAndTheServerLivesOn() throws {
+        let server = try TestSMTPServer()
+        let replies = try server.converse("MAIL FROM:<a@b> =\r\nEHLO c\r\nMAIL FROM:<a@b> =\r\nRCPT TO:<x@example.test> =\r\nQUIT\r\n")
+        let codes = replies.split(separator: "\r\n").filter { !$0.hasPrefix("250-") }.map { String($0.prefix(9)) }
+        #expect(codes == ["503 5.5.1", "250 HELP", "555 5.5.4", "503 5.5.1", "221 2.0.0"])
+        #expect(try server.converse("NOOP\r\nQUIT\r\n").contains("250 2.0.0 OK\r\n221 "))
+    }
+
+    /// Pipelined commands from a client that does not read: replies stop once 1 MiB waits,
+    /// whatever one read held (64 KiB of HELP lines asks for over 1 MB of replies), and all
+    /// of them come once the client reads.
+    @Test func repliesToPipelinedCommandsAreBoundedPerAnswer() throws {
+        let server = try TestSMTPServer()
+        let client = try RawClient(port: server.port)
+        _ = client.read(atLeast: 5)
+        let count = 60_000
+        let fd = client.fd, input = Array((String(repeating: "HELP\r\n", count: count) + "QUIT\r\n").utf8)
+        Thread.detachNewThread {
+            var sent = 0
+            while sent < input.count {
+                let n = input[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { return }
+                sent += n
+            }
+        }
+        #expect(pollUntil(within: 20) { server.outputPeak.bytes >= 1024 * 1024 }, "the server never filled its output: \(server.outputPeak.bytes)")
+        let replies = String(decoding: client.readAll(), as: UTF8.self)
+        #expect(server.outputPeak.bytes < 1024 * 1024 + 512, "\(server.outputPeak.bytes) bytes waited")
+        #expect(replies.components(separatedBy: "214 2.0.0 Mail is accepted for local domains only\r\n").count == count + 1)
+        #expect(replies.hasSuffix("221 2.0.0 Bye\r\n"))
+    }
+
+    /// All or nothing: bob's Maildir cannot be written, so alice gets no copy either and the
+    /// client 451; the retry, once bob's Maildir is fixed, gives each exactly one.
+    @Test func aFailedRecipientMeansNoCopyAndARetryNoDuplicate() throws {
+        let server = try TestSMTPServer()
+        try server.data.write("mail/example.test/bob/tmp", "not a folder")
+        let transaction = "EHLO c\r\nMAIL FROM:<a@outside.test>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n"
+            + "DATA\r\nSubject: once\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+        #expect(try server.converse(transaction).contains("354 End data with <CR><LF>.<CR><LF>\r\n451 4.3.0 "))
+        #expect(server.messages("alice").isEmpty)
+        #expect(server.allFiles == [server.data.path + "/mail/example.test/bob/tmp"])
+        try FileManager.default.removeItem(atPath: server.data.path + "/mail/example.test/bob/tmp")
+        #expect(try server.converse(transaction).contains("\r\n250 2.0.0 OK: queued as "))
+        #expect(server.messages("alice").count == 1)
+        #expect(server.messages("bob").count == 1)
     }
 
     @Test func fiftyConcurrentSendersAllStored() throws {

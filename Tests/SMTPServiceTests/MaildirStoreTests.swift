@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import Testing
 @testable import SMTPService
 
@@ -41,6 +42,73 @@ import Testing
             #expect(text.hasSuffix("Subject: hi\r\n\r\nbody\r\n"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/spool").isEmpty)
+    }
+
+    func spooled(_ text: String, in store: MaildirStore) throws -> MaildirStore.Spool {
+        let spool = try store.spool()
+        spool.write(Array(text.utf8))
+        return spool
+    }
+
+    func files(_ relative: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path + "/" + relative)) ?? []).sorted()
+    }
+
+    /// The second recipient's Maildir cannot be written (its tmp is a file, which stops root
+    /// too): the first recipient's copy must not stay in new/, nor in tmp/.
+    @Test func aFailedCopyLeavesNoCopyAnywhere() throws {
+        let store = try store()
+        try FileManager.default.createDirectory(atPath: folder.path + "/mail/example.test/bob", withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: folder.path + "/mail/example.test/bob/tmp"))
+        let spool = try spooled("Subject: once\r\n\r\n", in: store)
+        defer { spool.discard() }
+        let recipients = ["<alice@example.test>", "<bob@example.test>", "<carol@example.test>"].map { MailAddress(path: $0)! }
+        #expect(throws: MaildirStore.Failure.self) { try store.deliver(spool, to: recipients) { _ in [] } }
+        #expect(files("mail/example.test/alice/new") == [])
+        #expect(files("mail/example.test/alice/tmp") == [])
+        #expect(files("mail/example.test/carol") == [])
+    }
+
+    /// The rename into the second new/ fails (new is a file): the first, already renamed, is taken back.
+    @Test func aFailedRenameTakesBackTheCopiesAlreadyInNew() throws {
+        let store = try store()
+        for sub in ["tmp", "cur"] {
+            try FileManager.default.createDirectory(atPath: folder.path + "/mail/example.test/bob/" + sub, withIntermediateDirectories: true)
+        }
+        try Data().write(to: URL(fileURLWithPath: folder.path + "/mail/example.test/bob/new"))
+        let spool = try spooled("x", in: store)
+        defer { spool.discard() }
+        let recipients = ["<alice@example.test>", "<bob@example.test>", "<carol@example.test>"].map { MailAddress(path: $0)! }
+        #expect(throws: MaildirStore.Failure.self) { try store.deliver(spool, to: recipients) { _ in [] } }
+        #expect(files("mail/example.test/bob/tmp") == [])
+        for mailbox in ["alice", "carol"] {
+            #expect(files("mail/example.test/\(mailbox)/new") == [], "\(mailbox)")
+            #expect(files("mail/example.test/\(mailbox)/tmp") == [], "\(mailbox)")
+        }
+    }
+
+    /// What a kill -9 leaves: spool files (all go) and Maildir tmp/ files (only those older
+    /// than 36 hours by the store's clock go).
+    @Test func crashLeftoversAreRemovedAtStart() throws {
+        let store = try store()
+        let now = 1_700_000_000
+        let spool = try store.spool()
+        spool.write(Array("whole message".utf8))
+        let tmp = folder.path + "/mail/example.test/alice/tmp"
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.path + "/mail/example.test/alice/new", withIntermediateDirectories: true)
+        for (name, age) in [("old", 36 * 3600 + 1), ("young", 36 * 3600 - 60), ("future", -3600)] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: tmp + "/" + name))
+            var times = [timespec(tv_sec: now - age, tv_nsec: 0), timespec(tv_sec: now - age, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, tmp + "/" + name, &times, 0) == 0)
+        }
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: folder.path + "/mail/example.test/alice/new/delivered"))
+        try FileManager.default.createDirectory(atPath: folder.path + "/spool/a-folder", withIntermediateDirectories: true)
+        let removed = store.removeCrashLeftovers(logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        #expect(Set(removed) == [spool.path, tmp + "/old"])
+        #expect(files("spool") == ["a-folder"])
+        #expect(files("mail/example.test/alice/tmp") == ["future", "young"])
+        #expect(files("mail/example.test/alice/new") == ["delivered"])
     }
 
     @Test func aDiscardedSpoolLeavesNothing() throws {

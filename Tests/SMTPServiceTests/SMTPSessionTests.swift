@@ -74,10 +74,38 @@ import Testing
         #expect(run(["EHLO c", "MAIL FROM:<a@@b>"]) == ["250", "501 5.1.3"])
     }
 
-    @Test(arguments: ["<../x@example.test>", "<a/b@example.test>", "<\"a b\"@example.test>", "<.hidden@example.test>", "<x\u{0}@example.test>"])
-    func unsafeMailboxesNeverReachTheDisk(_ path: String) {
-        let replies = run(["EHLO c", "MAIL FROM:<a@b.test>", "RCPT TO:\(path)"])
-        #expect(replies.last?.hasPrefix("250") == false, "\(path) was accepted")
+    /// README: only letters, digits and `. _ + - =` reach the file system; a local part that
+    /// is a valid address but not a safe folder name is `553 5.1.3`, one that is not even
+    /// valid address syntax `501 5.1.3` (as Postfix answers bad recipient syntax).
+    @Test(arguments: [("<../x@example.test>", "501 5.1.3"), ("<a/b@example.test>", "553 5.1.3"), ("<\"a b\"@example.test>", "553 5.1.3"),
+                      ("<.hidden@example.test>", "501 5.1.3"), ("<x\u{0}@example.test>", "501 5.1.3"), ("<a..b@example.test>", "501 5.1.3"),
+                      ("<a!b@example.test>", "553 5.1.3"), ("<\"..\"@example.test>", "553 5.1.3")])
+    func unsafeMailboxesNeverReachTheDisk(_ path: String, _ expected: String) {
+        var s = session()
+        #expect(run(["EHLO c", "MAIL FROM:<a@b.test>", "RCPT TO:\(path)"], on: &s) == ["250", "250 2.1.0", expected], "\(path)")
+        #expect(s.envelope?.recipients == [])
+    }
+
+    /// The bytes that trapped the process (an empty split indexed at 0), and their relatives:
+    /// each gets its reply and the session goes on.
+    @Test(arguments: [
+        ("MAIL FROM:<a@b> =", "555 5.5.4"), ("MAIL FROM:<a@b> ==", "555 5.5.4"), ("MAIL FROM:<a@b> =x", "555 5.5.4"),
+        ("MAIL FROM:<a@b>=", "555 5.5.4"), ("MAIL FROM:<a@b> SIZE=", "501 5.5.4"), ("MAIL FROM:<a@b> SIZE", "555 5.5.4"),
+        ("MAIL FROM:<a@b> SIZE=+5", "501 5.5.4"), ("MAIL FROM:<a@b> SIZE=-1", "501 5.5.4"), ("MAIL FROM:<a@b> SIZE=0x10", "501 5.5.4"),
+        ("MAIL FROM:<a@b> SIZE=99999999999999999999999", "501 5.5.4"), ("MAIL FROM:<a@b> SIZE=1=2", "501 5.5.4"),
+        ("MAIL FROM:<a@b> SIZE=10", "250 2.1.0"), ("MAIL FROM:<a@b> size=10 smtputf8", "250 2.1.0"), ("MAIL FROM:<a@b> BODY=", "555 5.5.4"),
+        ("MAIL FROM:<a@b> \u{0}=\u{0}", "555 5.5.4"), ("MAIL FROM:<a@b> =", "555 5.5.4"), ("MAIL FROM:<>=", "555 5.5.4"),
+        ("MAIL FROM:<a@b>  SIZE=1  BODY=7BIT ", "250 2.1.0"), ("MAIL FROM:", "501 5.5.4"), ("MAIL", "501 5.5.4"), ("MAIL FRO", "501 5.5.4"),
+        ("MAIL FROM:<", "501 5.5.4"), ("MAIL FROM:>", "501 5.5.4"), ("MAIL FRßM:<a@b>", "501 5.5.4"), ("MAIL ﬀROM:<a@b>", "501 5.5.4"),
+    ])
+    func hostileMailParameters(_ line: String, _ expected: String) {
+        #expect(run(["EHLO c", line, "NOOP"]) == ["250", expected, "250 2.0.0"], "\(line.debugDescription)")
+    }
+
+    @Test func theTrapLineBeforeEHLO() {
+        #expect(SMTPCommand(line: Array("MAIL FROM:<a@b> =".utf8)) == .mail(path: "<a@b>", parameters: [("", "")]))
+        #expect(run(["MAIL FROM:<a@b> =", "RCPT TO:<a@b> =", "EHLO c"]) == ["503 5.5.1", "503 5.5.1", "250"])
+        #expect(run(["EHLO c", "MAIL FROM:<a@b.test>", "RCPT TO:<x@example.test> ="]) == ["250", "250 2.1.0", "555 5.5.4"])
     }
 
     @Test func recipientLimit() {

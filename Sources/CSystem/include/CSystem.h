@@ -40,9 +40,6 @@ ssize_t csystem_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count);
    resolution, symlinks included, that would leave dirfd. Returns -1 with errno. */
 int csystem_open_beneath(int dirfd, const char *path, int flags);
 
-/* Parses an HTTP date in any of RFC 9110's three forms; -1 if it is none of them. */
-int64_t csystem_parse_http_date(const char *text);
-
 int csystem_errno(void);
 
 /// Starts writing a file's range to disk without waiting (sync_file_range, WRITE only):
@@ -51,15 +48,21 @@ int csystem_start_writeback(int fd, int64_t offset, int64_t length);
 
 /// Datagrams in batches (recvmmsg/sendmmsg), for at most CSYSTEM_BATCH at a time.
 #define CSYSTEM_BATCH 32
+/// Asks for each datagram's destination address (IP_PKTINFO / IPV6_RECVPKTINFO), for a
+/// socket bound to a wildcard address. Returns 0 or -1 with errno.
+int csystem_want_destination(int fd, int ipv6);
 /// Receives up to `count` datagrams without blocking, datagram i into `slots + i * slot_size`
-/// with its sender in `senders[i]` (an array of sockaddr_storage); `lengths[i]` is its size, or -1 if it did not fit.
+/// with its sender in `senders[i]` (an array of sockaddr_storage) and, where the socket asked
+/// for it, the address it was sent to in `locals[i]` (port 0; family AF_UNSPEC when unknown;
+/// for IPv6 the arrival interface in sin6_scope_id); `lengths[i]` is its size, or -1 if it did not fit.
 /// Returns how many arrived, or -1 with errno (EAGAIN when none waits).
 int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsigned count,
-                          void *senders, long *lengths);
+                          void *senders, void *locals, long *lengths);
 /// Sends `count` datagrams, datagram i being `lengths[i]` bytes at `data + offsets[i]` to
-/// `receivers[i]` (`receiver_lengths[i]` long); one the kernel refuses is dropped, as UDP
+/// `receivers[i]` (`receiver_lengths[i]` long), from `locals[i]` when its family is not
+/// AF_UNSPEC (the address the query came to); one the kernel refuses is dropped, as UDP
 /// allows. Returns how many were sent.
 int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets, const size_t *lengths,
-                       const void *receivers, const uint32_t *receiver_lengths, unsigned count);
+                       const void *receivers, const uint32_t *receiver_lengths, const void *locals, unsigned count);
 
 #endif

@@ -48,10 +48,13 @@ final class RawClient {
     /// Ends the conversation from this side.
     func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
 
-    /// True once the server has closed the connection (read returns 0 or a reset).
+    /// True when the server closes the connection (read returns 0 or a reset) before the
+    /// receive timeout; false when data arrives or the timeout passes with the connection open.
     func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
-        return recv(fd, &byte, 1, 0) <= 0
+        let n = recv(fd, &byte, 1, 0)
+        if n == 0 { return true }
+        return n < 0 && (errno == ECONNRESET || errno == EPIPE)
     }
 }
 
@@ -95,4 +98,31 @@ func withLoopback<R>(port: UInt16, _ body: (UnsafeMutablePointer<sockaddr>, sock
     return withUnsafeMutablePointer(to: &sin) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
+}
+
+/// A listening socket on 127.0.0.1 and a free port, held to make a port "in use".
+final class RawListener {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &sin) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(fd, address, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, address, &length) == 0
+            }
+        }
+        guard ok else {
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRINUSE)
+        }
+        self.fd = fd
+        port = UInt16(bigEndian: sin.sin_port)
+    }
+
+    deinit { close(fd) }
 }

@@ -14,13 +14,15 @@ final class TestDNSServer {
     static let shippedZones = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../conf/zones").standardized.path
 
-    init(zones folder: String = TestDNSServer.shippedZones, upstreams: [SocketAddress] = []) throws {
+    init(zones folder: String = TestDNSServer.shippedZones, upstreams: [SocketAddress] = [],
+         allowRecursion: [IPNetwork] = IPNetwork.localAndPrivate, tcpIdleTimeout: Double = 10) throws {
         zones = try ZoneStore(folder: folder)
         forwarder = upstreams.isEmpty ? nil
             : Forwarder(upstreams: upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
-        let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: IPNetwork.localAndPrivate,
+        let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: allowRecursion,
                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let config = DNSConfiguration(responder: responder)
+        var config = DNSConfiguration(responder: responder)
+        config.tcpIdleTimeout = tcpIdleTimeout
         registry = try ListenerRegistry(workers: 2)
         port = try TestDNSServer.bindBoth(registry, config)
         registry.start()
@@ -80,4 +82,91 @@ func udpExchange(_ bytes: [UInt8], port: UInt16, timeout: Int = 2) -> [UInt8]? {
     var buffer = [UInt8](repeating: 0, count: 65535)
     let n = recv(fd, &buffer, buffer.count, 0)
     return n > 0 ? Array(buffer[0..<n]) : nil
+}
+
+/// A framed DNS message for a TCP stream.
+func tcpFramed(_ message: [UInt8]) -> [UInt8] {
+    [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+}
+
+/// A query for `name` and `type`, encoded.
+func dnsQuery(_ name: String, _ type: RRType = .a, id: UInt16 = 1) -> [UInt8] {
+    var query = DNSMessage()
+    query.id = id
+    query.recursionDesired = true
+    query.questions = [.init(name: DNSName(name)!, type: type)]
+    return query.encode()
+}
+
+/// Queries crafted to hurt, as exact bytes (the same as DNSServiceTests' HostileQueries).
+enum HostileQueries {
+    /// About `size` bytes (issue 11: 23 KB) of questions that are compression pointers into
+    /// the middle of earlier questions' labels. Each block is a question whose name is three
+    /// 63-octet labels of 0x3F (and one octet unique to the block), then a question of one
+    /// label of zeros; a pointer to offset 6...62 of a block reads three other 63-octet
+    /// labels ending in the zeros. Every such name has its own last label, so no compression
+    /// can shorten its echo: ~197 octets for each 6-octet question, about 380 KB for 23 KB.
+    /// A FORMERR that echoed every question could not be framed over TCP (the length prefix
+    /// trapped) nor sent over UDP.
+    static func questionsIntoLabels(size: Int = 23_000) -> [UInt8] {
+        var bytes: [UInt8] = [0xBE, 0xEF, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]
+        let txtIN: [UInt8] = [0x00, 0x10, 0x00, 0x01]
+        var questions = 0
+        var targets: [Int] = []
+        // Blocks fill half the query, the pointers the rest; pointers hold 14 bits, so
+        // every block lies below 0x3FFF.
+        while bytes.count + 266 <= min(0x3FFF, size / 2) {
+            let start = bytes.count
+            var labels = [UInt8](repeating: 0x3F, count: 192)
+            labels[191] = UInt8(0x80 + questions / 2)  // not a letter: no two blocks are equal even ignoring case
+            bytes += labels + [0] + txtIN
+            bytes += [0x3F] + [UInt8](repeating: 0, count: 63) + [0] + txtIN
+            questions += 2
+            targets += (6...62).map { start + $0 }
+        }
+        var next = 0
+        while bytes.count + 6 <= size {
+            let target = targets[next % targets.count]
+            bytes += [0xC0 | UInt8(target >> 8), UInt8(truncatingIfNeeded: target)] + txtIN
+            questions += 1
+            next += 1
+        }
+        bytes[4] = UInt8(questions >> 8)
+        bytes[5] = UInt8(truncatingIfNeeded: questions)
+        return bytes
+    }
+}
+
+/// Reads framed replies until `count` have come, the server closes, or a read times out.
+func readTCPFrames(_ client: RawClient, count: Int) -> [[UInt8]] {
+    var stream: [UInt8] = []
+    var start = 0
+    var frames: [[UInt8]] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        while stream.count - start >= 2 {
+            let length = Int(stream[start]) << 8 | Int(stream[start + 1])
+            guard stream.count - start >= 2 + length else { break }
+            frames.append(Array(stream[(start + 2)..<(start + 2 + length)]))
+            start += 2 + length
+        }
+        guard frames.count < count else { return frames }
+        let n = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { return frames }
+        stream.append(contentsOf: buffer[0..<n])
+    }
+}
+
+func readTCPMessages(_ client: RawClient, count: Int) -> [DNSMessage] {
+    readTCPFrames(client, count: count).compactMap { try? DNSMessage.decode($0) }
+}
+
+/// Sends all of `bytes` on `fd`, blocking while the peer does not read.
+@Sendable func sendAll(_ bytes: [UInt8], on fd: Int32) {
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n <= 0 { return }
+        sent += n
+    }
 }

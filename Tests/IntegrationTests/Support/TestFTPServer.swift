@@ -8,22 +8,29 @@ final class TestFTPServer {
     let base: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    /// What the service logged.
+    let log: CapturedLog
+    /// The most output any control connection had waiting after one of the handler's calls.
+    let outputPeak = OutputPeak()
 
     var root: String { base.path + "/root" }
     var url: String { "ftp://127.0.0.1:\(port)" }
 
     init(anonymous: Bool = false, maxConnectionsPerAddress: Int = 50, passivePorts: ClosedRange<UInt16>? = nil,
-         idleTimeout: Double = 300) throws {
+         idleTimeout: Double = 300, passiveAddress: String? = nil) throws {
+        let log = CapturedLog()
+        self.log = log
         base = try TemporaryFolder("appserver-ftp")
         try FileManager.default.createDirectory(atPath: base.path + "/root", withIntermediateDirectories: true)
         let hash = PasswordFile.hash("secret") ?? "!"
         var config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
                                       anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: passivePorts,
-                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                      maxConnectionsPerAddress: maxConnectionsPerAddress)
+                                      logger: log.logger,
+                                      perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
+        config.passiveAddress = passiveAddress.flatMap(IPAddress.init)
         registry = config.registry
-        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
+        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
         registry.start()
     }
 

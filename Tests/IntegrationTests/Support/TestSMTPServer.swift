@@ -2,22 +2,30 @@ import Foundation
 import Logging
 import ServerCore
 import SMTPService
+import Synchronization
 
 /// The SMTP service in this process on 127.0.0.1 and a free port, storing into a temporary folder.
 final class TestSMTPServer {
     let data: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    /// What the service logged.
+    let log: CapturedLog
+    /// The most output any connection had waiting after one of the handler's calls.
+    let outputPeak = OutputPeak()
 
     init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300) throws {
+        let log = CapturedLog()
+        self.log = log
         data = try TemporaryFolder("appserver-mail")
         let store = try MaildirStore(data: data.path, hostname: "mx.example.test")
         let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
-        var config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                       maxConnectionsPerAddress: maxConnectionsPerAddress)
+        // Loopback is not exempt here: the tests' clients are all on it.
+        var config = SMTPConfiguration(policy: policy, store: store, logger: log.logger,
+                                       perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
         registry = try ListenerRegistry(workers: 2)
-        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.service).port
+        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
         registry.start()
     }
 
@@ -47,4 +55,88 @@ final class TestSMTPServer {
     }
 
     deinit { registry.shutdown(grace: 0) {} }
+}
+
+/// The lines a service logged, kept in memory: for tests that look for an access line.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
+    var all: [String] { lines.withLock { $0 } }
+
+    /// The first line containing `text`, once one is logged (within `timeout`).
+    func line(containing text: String, within timeout: Double = 5) -> String? {
+        var found: String?
+        _ = pollUntil(within: timeout) {
+            found = all.first { $0.contains(text) }
+            return found != nil
+        }
+        return found
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var logLevel = Logger.Level.info
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let text = event.message.description
+            log.lines.withLock { $0.append(text) }
+        }
+    }
+}
+
+/// Whether `condition` holds within `timeout` seconds, asked every 20 ms: for waiting on a
+/// state the server reaches in its own time, instead of sleeping and hoping.
+func pollUntil(within timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return try condition()
+}
+
+/// Records how much output a service's connections hold: wraps each handler and, after
+/// every call into it (before the connection flushes), notes `pendingOutputBytes`.
+final class OutputPeak: Sendable {
+    private let peak = Atomic<Int>(0)
+
+    var bytes: Int { peak.load(ordering: .relaxed) }
+
+    func watching(_ service: TCPService) -> TCPService {
+        TCPService(busyReply: service.busyReply, timeoutReply: service.timeoutReply, perAddress: service.perAddress,
+                   perAddressReply: service.perAddressReply, refused: service.refused) { [self] id in
+            Watcher(service.makeHandler(id), peak: self)
+        }
+    }
+
+    func note(_ connection: any ConnectionContext) {
+        peak.max(connection.pendingOutputBytes, ordering: .relaxed)
+    }
+
+    private final class Watcher: ConnectionHandler {
+        let inner: ConnectionHandler
+        let peak: OutputPeak
+
+        init(_ inner: ConnectionHandler, peak: OutputPeak) {
+            self.inner = inner
+            self.peak = peak
+        }
+
+        func connectionOpened(_ connection: any ConnectionContext) { inner.connectionOpened(connection); peak.note(connection) }
+        func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
+            inner.connection(connection, received: bytes)
+            peak.note(connection)
+        }
+        func connectionReceivedEOF(_ connection: any ConnectionContext) { inner.connectionReceivedEOF(connection); peak.note(connection) }
+        func connectionWritable(_ connection: any ConnectionContext) { inner.connectionWritable(connection); peak.note(connection) }
+        func connectionShouldDrain(_ connection: any ConnectionContext) { inner.connectionShouldDrain(connection); peak.note(connection) }
+        func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) { inner.connectionClosed(connection, reason: reason) }
+    }
 }

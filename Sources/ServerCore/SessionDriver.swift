@@ -1,0 +1,134 @@
+import Dispatch
+import Logging
+
+/// Runs a `ConnectionSession` on a connection: the one place that decides when input is
+/// taken (only while output has room and no held work is outstanding), when reading
+/// pauses (past `inputLimit` bytes not yet taken), how blocking work is offloaded, and how
+/// access lines are timed. Every protocol's TCP handler is one of these.
+///
+/// Confined to its connection's queue (every call comes from it, completions through
+/// `async`), hence `@unchecked Sendable`.
+public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// The word that starts its log lines (`http`, `smtp`).
+        public let service: String
+        public let logger: Logger
+        public let pool: BlockingPool
+        /// Input not yet taken past which the connection stops reading.
+        public let inputLimit: Int
+
+        public init(service: String, logger: Logger, pool: BlockingPool = .shared, inputLimit: Int = 64 * 1024) {
+            self.service = service
+            self.logger = logger
+            self.pool = pool
+            self.inputLimit = inputLimit
+        }
+    }
+
+    public private(set) var session: Session
+    private let configuration: Configuration
+    /// Offloads and holding waits not yet completed.
+    private var held = 0
+    private var stepStarted: UInt64 = 0
+    private var readingPaused = false
+
+    public init(_ session: Session, _ configuration: Configuration) {
+        self.session = session
+        self.configuration = configuration
+    }
+
+    public func connectionOpened(_ connection: any ConnectionContext) {
+        stepStarted = DispatchTime.now().uptimeNanoseconds
+        perform(session.start(), on: connection)
+        run(connection)
+    }
+
+    public func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
+        session.receive(bytes)
+        run(connection)
+    }
+
+    public func connectionWritable(_ connection: any ConnectionContext) { run(connection) }
+
+    public func connectionReceivedEOF(_ connection: any ConnectionContext) {
+        run(connection)
+        if connection.isOpen { perform(session.peerClosed(), on: connection) }
+    }
+
+    public func connectionShouldDrain(_ connection: any ConnectionContext) {
+        perform(session.drain(), on: connection)
+    }
+
+    public func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
+        for case .log(let kind, let text) in session.closed(reason) { log(kind, text, connection) }
+    }
+
+    /// Takes steps until one has to wait: for input, for held work, or for the peer to read.
+    private func run(_ connection: any ConnectionContext) {
+        while connection.isOpen && held == 0 {
+            if connection.outputIsFull {
+                connection.notifyWhenWritable()
+                break
+            }
+            stepStarted = DispatchTime.now().uptimeNanoseconds
+            guard let actions = session.step() else { break }
+            perform(actions, on: connection)
+        }
+        let over = session.bufferedBytes > configuration.inputLimit
+        if over != readingPaused {
+            readingPaused = over
+            if over { connection.pauseReading() } else { connection.resumeReading() }
+        }
+    }
+
+    private func perform(_ actions: Session.Actions, on connection: any ConnectionContext) {
+        for action in actions {
+            switch action {
+            case .write(let bytes): connection.write(bytes)
+            case .writeFile(let file, let offset, let count): connection.write(file: file, offset: offset, count: count)
+            case .closeAfterFlush(let lingering): connection.closeAfterFlush(lingering: lingering)
+            case .close: connection.close()
+            case .idleTimeout(let seconds): connection.setIdleTimeout(seconds)
+            case .log(let kind, let text): log(kind, text, connection)
+            case .offload(let work, let busy):
+                held += 1
+                let accepted = connection.offload(to: configuration.pool, work) { [self] connection, completion in
+                    finish(completion, on: connection)
+                }
+                if !accepted {
+                    held -= 1
+                    log(.notice, "busy: the blocking pool is full", connection)
+                    connection.write(busy)
+                    connection.closeAfterFlush(lingering: true)
+                }
+            case .wait(let holdsInput, let begin):
+                if holdsInput { held += 1 }
+                begin { [self] completion in
+                    connection.async { [self] connection in
+                        if holdsInput { finish(completion, on: connection) } else {
+                            perform(session.complete(completion), on: connection)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func finish(_ completion: Session.Completion, on connection: any ConnectionContext) {
+        held -= 1
+        perform(session.complete(completion), on: connection)
+        run(connection)
+    }
+
+    private func log(_ kind: LogKind, _ text: String, _ connection: any ConnectionContext) {
+        let logger = configuration.logger
+        switch kind {
+        case .access:
+            guard logger.logLevel <= .info else { return }
+            let micros = (DispatchTime.now().uptimeNanoseconds - stepStarted) / 1000
+            logger.info("\(configuration.service) \(connection.logName) \(text) \(micros / 1000).\(micros % 1000 / 100)ms")
+        case .notice: logger.notice("\(configuration.service) \(connection.logName) \(text)")
+        case .error: logger.error("\(configuration.service) \(connection.logName) \(text)")
+        }
+    }
+}
