@@ -2,18 +2,19 @@ import DNSService
 import Logging
 import ServerCore
 
-/// The whole DNS path on a sample zone: the input as one UDP datagram, and read as a TCP
-/// stream of length-prefixed queries (RFC 7766, as the server's TCP side frames them).
-/// Every query gets exactly one reply (none only for a response or a runt), within the
-/// transport's size, that decodes, with the query's ID; asked again (from the answer
-/// cache) it gets the same bytes.
+/// The whole DNS path on a sample zone: the input as one UDP datagram, and as a TCP stream
+/// of length-prefixed queries (RFC 7766), both to the responder and through the server's
+/// own TCP handler on a socketless connection. Every query gets exactly one reply (none
+/// only for a response or a runt), within the transport's size, that decodes, with the
+/// query's ID; asked again (from the answer cache) it gets the same bytes. The handler
+/// writes those replies, framed, in order, however the stream was cut.
 enum DNSResponderTarget {
-    static let target = FuzzTarget(name: "dns-responder", summary: "DNS responder on a sample zone, over UDP and TCP framing") {
+    static let target = FuzzTarget(name: "dns-responder", summary: "DNS responder on a sample zone, over UDP and TCP (the real handler)") {
         let zones = loadSampleZones()
         let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
         return { data in
-            // A responder per input, so that no answer cached by an earlier input is reused.
-            let responder = DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: logger)
+            // Responders per input, so that no answer cached by an earlier input is reused.
+            let responder = { DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: logger) }
             run([UInt8](data), responder)
         }
     }
@@ -21,24 +22,51 @@ enum DNSResponderTarget {
     static let client = ConnectionID(local: SocketAddress(ip: IPAddress("192.0.2.1")!, port: 53),
                                      remote: SocketAddress(ip: IPAddress("198.51.100.7")!, port: 40000))
 
-    static func run(_ input: [UInt8], _ responder: DNSResponder) {
-        answer(input, over: .udp, responder)
+    static func run(_ input: [UInt8], _ responder: () -> DNSResponder) {
+        let direct = responder()
+        _ = answer(input, over: .udp, direct)
+        var framed: [UInt8] = []
         var rest = input[...]
         while rest.count >= 2 {
             let length = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
             guard rest.count >= 2 + length else { break }
-            answer(Array(rest.dropFirst(2).prefix(length)), over: .tcp, responder)
+            if let reply = answer(Array(rest.dropFirst(2).prefix(length)), over: .tcp, direct) {
+                framed += [UInt8(reply.count >> 8), UInt8(truncatingIfNeeded: reply.count)] + reply
+            }
             rest = rest.dropFirst(2 + length)
         }
+        let whole = overTCP(input, Pieces.whole(input.count), responder())
+        require(whole == framed, "the TCP handler wrote \(whole.count) bytes, not the \(framed.count) of the framed replies")
+        let cuts = Pieces.cuts(input)
+        require(overTCP(input, cuts, responder()) == whole, "the TCP handler writes otherwise when the stream is cut at \(cuts)")
     }
 
-    static func answer(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) {
+    /// What the server's TCP handler writes for `input` arriving in `pieces`, then EOF.
+    static func overTCP(_ input: [UInt8], _ pieces: [Range<Int>], _ responder: DNSResponder) -> [UInt8] {
+        let handler = DNSConfiguration(responder: responder).service.makeHandler(client)
+        let connection = TestConnection(handler: handler, local: client.local, remote: client.remote)
+        connection.open()
+        for piece in pieces {
+            // Refused while reading is paused: the answers in flight resume it.
+            while connection.isOpen && !connection.closedAfterFlush && !connection.receive(Array(input[piece])) {
+                require(connection.runPending() > 0, "the TCP handler stopped reading with nothing in flight")
+            }
+            while connection.runPending() > 0 {}
+        }
+        connection.receiveEOF()
+        while connection.runPending() > 0 {}
+        require(!connection.isOpen || connection.closedAfterFlush, "the TCP handler left the connection open after EOF")
+        return connection.takeOutput()
+    }
+
+    /// The reply to one query, checked.
+    static func answer(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) -> [UInt8]? {
         let first = reply(query, over: transport, responder)
         let again = reply(query, over: transport, responder)
         require(first == again, "asked again over \(transport), the reply differs")
         guard let bytes = first else {
             require(query.count < 12 || query[2] & 0x80 != 0, "no reply to a \(query.count)-byte query")
-            return
+            return nil
         }
         let limit: Int
         switch transport {
@@ -57,6 +85,7 @@ enum DNSResponderTarget {
             fatalError("our reply does not decode (\(error)): \(bytes)")
         }
         require(response.isResponse && bytes[0] == query[0] && bytes[1] == query[1], "reply is not a response with the query's ID")
+        return bytes
     }
 
     /// The reply, which comes at once: with no forwarder, nothing is asked upstream.

@@ -3,8 +3,8 @@ import Glibc
 import ServerCore
 
 /// The FTP control conversation on a temporary root, as the handler drives it: lines
-/// through the framer into the session (PORT, EPRT and EPSV included), its actions done
-/// in memory. Active-mode targets are only ever the peer itself above port 1023 (no FTP
+/// through FTPCommandInput (the same lines however the input is cut) into the session
+/// (PORT, EPRT and EPSV included), its actions done in memory. Active-mode targets are only ever the peer itself above port 1023 (no FTP
 /// bounce), replies stay line-framed, and no run leaves a descriptor open.
 enum FTPTarget {
     static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV") {
@@ -42,49 +42,52 @@ enum FTPTarget {
     }
 
     static func run(_ input: [UInt8], _ fs: VirtualFS) {
+        let cuts = Pieces.cuts(input)
+        require(commandLines(input, cuts) == commandLines(input, Pieces.whole(input.count)), "command lines differ when cut at \(cuts)")
         let hash = Pieces.fnv1a(input)
         let peer = peers[Int(hash % UInt64(peers.count))]
         var session = FTPSession(fs: fs, anonymousAllowed: hash & 0x10 != 0, peer: peer)
-        var lines = LineFramer(maxLength: 512)
-        var queued: [[UInt8]?] = []
-        for piece in Pieces.cuts(input) {
-            input[piece].withUnsafeBytes { lines.append($0) }
-            while true {
-                switch lines.next() {
-                case .needMore: break
-                case .tooLong: queued.append(nil); continue
-                case .line(let line): queued.append(line); continue
-                }
-                break
-            }
-        }
+        var lines = FTPCommandInput()
         var dataChannel = false
-        var actions: [FTPSession.Action] = []
-        for line in queued {
-            guard let line else { continue }
-            actions = session.handle(line)
-            while !actions.isEmpty {
-                let action = actions.removeFirst()
-                switch action {
-                case .reply(let reply):
-                    check(reply)
-                case .checkPassword(let user, let password):
-                    actions += session.passwordChecked(user: user, success: user == "alice" && password == "secret")
-                case .enterPassive:
-                    dataChannel = true
-                case .setActive(let target):
-                    require(sameHost(target.ip, peer) && target.port >= 1024, "PORT/EPRT to \(target) for peer \(peer)")
-                    dataChannel = true
-                case .transfer(let transfer, _):
-                    perform(transfer, dataChannel: dataChannel)
-                    dataChannel = false
-                case .abort:
-                    dataChannel = false
-                case .close:
-                    return
+        for piece in cuts {
+            input[piece].withUnsafeBytes { lines.receive($0) }
+            while let line = lines.next() {
+                guard case .line(let bytes) = line else { continue }
+                var actions = session.handle(bytes)
+                while !actions.isEmpty {
+                    switch actions.removeFirst() {
+                    case .reply(let reply):
+                        check(reply)
+                    case .checkPassword(let user, let password):
+                        actions += session.passwordChecked(user: user, success: user == "alice" && password == "secret")
+                    case .enterPassive:
+                        dataChannel = true
+                    case .setActive(let target):
+                        require(sameHost(target.ip, peer) && target.port >= 1024, "PORT/EPRT to \(target) for peer \(peer)")
+                        dataChannel = true
+                    case .transfer(let transfer, _):
+                        // During a transfer the handler looks ahead for an ABOR.
+                        let aborted = lines.takeAbort()
+                        perform(transfer, dataChannel: dataChannel && !aborted)
+                        dataChannel = false
+                    case .abort:
+                        dataChannel = false
+                    case .close:
+                        return
+                    }
                 }
             }
         }
+    }
+
+    static func commandLines(_ input: [UInt8], _ pieces: [Range<Int>]) -> [FTPCommandInput.Line] {
+        var lines = FTPCommandInput()
+        var taken: [FTPCommandInput.Line] = []
+        for piece in pieces {
+            input[piece].withUnsafeBytes { lines.receive($0) }
+            while let line = lines.next() { taken.append(line) }
+        }
+        return taken
     }
 
     /// The transfer, done at once: a few bytes read or written, the upload kept only when

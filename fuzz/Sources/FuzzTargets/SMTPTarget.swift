@@ -1,27 +1,21 @@
 import ServerCore
 import SMTPService
 
-/// The SMTP conversation as the server holds it: command lines through the line framer
-/// into the session, and after DATA the bytes through the data reader until the end of
-/// the message, then commands again. The same bytes given whole, one byte a read, and cut
-/// at points drawn from the input give the same replies and messages; nothing a client
-/// can send puts a control character into an envelope or the client's name (they go into
-/// trace headers and logs).
+/// The SMTP conversation as the server holds it (SMTPConversation: line framer, session,
+/// DATA reader), each message delivered at once. The same bytes given whole, one byte a
+/// read, and cut at points drawn from the input give the same events (message bytes joined
+/// however they came); a message keeps at most the size limit, and what is delivered is
+/// all of it; nothing a client sends puts a control character into its name or an
+/// envelope (they go into trace headers and logs).
 enum SMTPTarget {
-    static let target = FuzzTarget(name: "smtp", summary: "SMTP line framer, session and DATA reader: whole and split, compared") {
+    static let target = FuzzTarget(name: "smtp", summary: "SMTP conversation (framer, session, DATA reader): whole and split, compared") {
         run
     }
 
     /// A small message limit, so that inputs reach it.
     static let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test", "Example.ORG"],
                                            maxMessageSize: 600, maxRecipients: 4, maxErrors: 10)
-
-    enum Event: Equatable {
-        case reply(SMTPReply)
-        case lineTooLong
-        case message(SMTPSession.Envelope?, body: [UInt8], oversized: Bool)
-        case close
-    }
+    static let queued = SMTPReply(250, "2.0.0", "OK: queued")
 
     static func run(_ data: UnsafeRawBufferPointer) {
         let input = [UInt8](data)
@@ -32,80 +26,45 @@ enum SMTPTarget {
         require(cut == whole, "cut at \(Pieces.cuts(input)) differs from whole:\n\(cut)\n\(whole)")
     }
 
-    /// The handler's loop (SMTPHandler), with delivery replaced by an event.
-    struct Conversation {
-        var session = SMTPSession(policy: SMTPTarget.policy)
-        var lines = LineFramer(maxLength: 512)
-        var reader: DataReader?
-        var body: [UInt8] = []
-        var events: [Event] = []
-        var closed = false
-
-        mutating func receive(_ bytes: ArraySlice<UInt8>) {
-            if reader != nil {
-                guard let end = readMessage(bytes) else { return }
-                lines.append(Array(bytes.dropFirst(end)))
-            } else {
-                lines.append(Array(bytes))
-            }
-            takeCommands()
-        }
-
-        mutating func takeCommands() {
-            while !closed && reader == nil {
-                let actions: [SMTPSession.Action]
-                switch lines.next() {
-                case .needMore: return
-                case .tooLong:
-                    events.append(.lineTooLong)
-                    actions = session.lineTooLong()
-                case .line(let line): actions = session.handle(line)
+    static func converse(_ input: [UInt8], _ pieces: [Range<Int>]) -> [SMTPConversation.Event] {
+        var conversation = SMTPConversation(policy: policy)
+        var events: [SMTPConversation.Event] = []
+        var message = 0
+        for piece in pieces {
+            input[piece].withUnsafeBytes { conversation.receive($0) }
+            while true {
+                let event = conversation.next()
+                switch event {
+                case .needMore:
+                    break
+                case .reply:
+                    checkNames(conversation.session)
+                case .startMessage:
+                    message = 0
+                case .body(let bytes):
+                    message += bytes.count
+                    require(message <= policy.maxMessageSize, "kept \(message) bytes of a message, past the limit")
+                    if case .body(let earlier) = events.last {
+                        events[events.count - 1] = .body(earlier + bytes)
+                        continue
+                    }
+                case .deliver(_, let size):
+                    require(size == message, "delivers \(size) bytes, kept \(message)")
+                    conversation.delivered(queued)
+                default:
+                    break
                 }
-                checkEnvelope()
-                for action in actions { perform(action) }
+                if event == .needMore { break }
+                events.append(event)
             }
         }
-
-        mutating func perform(_ action: SMTPSession.Action) {
-            switch action {
-            case .reply(let reply): events.append(.reply(reply))
-            case .close:
-                events.append(.close)
-                closed = true
-            case .receiveData:
-                reader = DataReader(limit: SMTPTarget.policy.maxMessageSize)
-                let rest = lines.takeRemaining()
-                if let end = readMessage(rest[...]) { lines.append(Array(rest.dropFirst(end))) }
-            }
-        }
-
-        /// Message bytes to the reader; at the end of the message, how many of `bytes` it took.
-        mutating func readMessage(_ bytes: ArraySlice<UInt8>) -> Int? {
-            guard var current = reader else { return nil }
-            let end = bytes.withUnsafeBytes { current.read($0, into: &body) }
-            reader = current
-            guard let end else { return nil }
-            require(body.count <= current.limit, "kept \(body.count) bytes past the limit \(current.limit)")
-            events.append(.message(session.envelope, body: body, oversized: current.oversized))
-            reader = nil
-            body = []
-            session.transactionEnded()
-            return end
-        }
-
-        func checkEnvelope() {
-            let texts = [session.clientName ?? "", session.envelope?.sender ?? ""] + (session.envelope?.recipients.map(\.description) ?? [])
-            for text in texts {
-                require(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "control character in \(Array(text.utf8))")
-            }
-        }
+        return events
     }
 
-    static func converse(_ input: [UInt8], _ pieces: [Range<Int>]) -> [Event] {
-        var conversation = Conversation()
-        for piece in pieces where !conversation.closed {
-            conversation.receive(input[piece])
+    static func checkNames(_ session: SMTPSession) {
+        let texts = [session.clientName ?? "", session.envelope?.sender ?? ""] + (session.envelope?.recipients.map(\.description) ?? [])
+        for text in texts {
+            require(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "control character in \(Array(text.utf8))")
         }
-        return conversation.events
     }
 }
