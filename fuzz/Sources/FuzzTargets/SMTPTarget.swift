@@ -3,10 +3,10 @@ import SMTPService
 
 /// The SMTP conversation as the server holds it (SMTPConversation: line framer, session,
 /// DATA reader), each message delivered at once. The same bytes given whole, one byte a
-/// read, and cut at points drawn from the input give the same events (message bytes joined
-/// however they came); a message keeps at most the size limit, and what is delivered is
-/// all of it; nothing a client sends puts a control character into its name or an
-/// envelope (they go into trace headers and logs).
+/// read (up to 1 KiB), and cut at points drawn from the input give the same events (message
+/// bytes joined however they came); a message keeps at most the size limit, and what is
+/// delivered is all of it; nothing a client sends puts a control character into its name
+/// or an envelope (they go into trace headers and logs).
 enum SMTPTarget {
     static let target = FuzzTarget(name: "smtp", summary: "SMTP conversation (framer, session, DATA reader): whole and split, compared") {
         run
@@ -20,8 +20,12 @@ enum SMTPTarget {
     static func run(_ data: UnsafeRawBufferPointer) {
         let input = [UInt8](data)
         let whole = converse(input, Pieces.whole(input.count))
-        let bytewise = converse(input, Pieces.bytes(input.count))
-        require(bytewise == whole, "one byte a read differs from whole:\n\(bytewise)\n\(whole)")
+        // One byte a read costs the framer a scan of the line so far per byte: longer inputs
+        // are only cut, or runs would crawl.
+        if input.count <= 1024 {
+            let bytewise = converse(input, Pieces.bytes(input.count))
+            require(bytewise == whole, "one byte a read differs from whole:\n\(bytewise)\n\(whole)")
+        }
         let cut = converse(input, Pieces.cuts(input))
         require(cut == whole, "cut at \(Pieces.cuts(input)) differs from whole:\n\(cut)\n\(whole)")
     }
