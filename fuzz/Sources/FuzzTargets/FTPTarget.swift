@@ -4,8 +4,9 @@ import ServerCore
 
 /// The FTP control conversation on a temporary root, as the handler drives it: lines
 /// through FTPCommandInput (the same lines however the input is cut) into the session
-/// (PORT, EPRT and EPSV included), its actions done in memory. Active-mode targets are only ever the peer itself above port 1023 (no FTP
-/// bounce), replies stay line-framed, and no run leaves a descriptor open.
+/// (PORT, EPRT and EPSV included), its actions done in memory. Active-mode targets are
+/// only ever the peer itself above port 1023 (no FTP bounce), the working directory stays
+/// a normal path, replies stay line-framed, and no run leaves a descriptor open.
 enum FTPTarget {
     static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV") {
         let folder = Scratch.makeFolder("ftp")
@@ -58,6 +59,9 @@ enum FTPTarget {
                     switch actions.removeFirst() {
                     case .reply(let reply):
                         check(reply)
+                        let segments = session.cwd.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+                        require(session.cwd == "/" || !segments.contains { $0.isEmpty || $0 == "." || $0 == ".." },
+                                "the working directory \(session.cwd) is not a normal path")
                     case .checkPassword(let user, let password):
                         actions += session.passwordChecked(user: user, success: user == "alice" && password == "secret")
                     case .enterPassive:
