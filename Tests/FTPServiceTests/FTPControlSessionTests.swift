@@ -213,6 +213,34 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self).contains(" 6 May 08  2025 hello.txt\r\n"), "\(String(decoding: bytes, as: UTF8.self))")
     }
 
+    /// REST then STOR copies the first bytes of the old file: on the pool, never on the
+    /// control connection's queue, where it stalled every connection sharing the worker.
+    @Test func theRestCopyRunsOnThePoolNotTheControlQueue() throws {
+        let pool = BlockingPool(lanes: 1, capacity: 4)
+        let f = try Fixture(pool: pool)
+        try Data("abcdefgh".utf8).write(to: URL(fileURLWithPath: f.folder + "/big.bin"))
+        f.logIn()
+        f.send("PASV\r\n")
+        #expect(f.connection.takeText() == "227 Entering Passive Mode (127,0,0,1,195,80)\r\n")
+        let release = DispatchSemaphore(value: 0)
+        #expect(pool.submit { release.wait() })
+        f.send("REST 3\r\nSTOR big.bin\r\n")
+        #expect(f.connection.takeText() == "350 Restarting at 3. Send STOR or RETR\r\n", "the STOR waits for the pool; the queue is free")
+        #expect(!f.connection.runPending(waitingUpTo: 0.2))
+        release.signal()
+        #expect(f.replies("150 Opening data connection for big.bin\r\n") == "150 Opening data connection for big.bin\r\n")
+        let link = try #require(f.links.last)
+        guard case .receive(let upload, false) = link.transfer else {
+            Issue.record("no upload: \(String(describing: link.transfer))")
+            return
+        }
+        #expect(Array("XYZ".utf8).withUnsafeBytes { upload.write($0) })
+        #expect(upload.commit())
+        link.end(.complete, bytes: 3)
+        #expect(f.replies("226 Transfer complete\r\n") == "226 Transfer complete\r\n")
+        #expect(try String(contentsOfFile: f.folder + "/big.bin", encoding: .utf8) == "abcXYZ")
+    }
+
     @Test func aFullPoolAnswersBusyAndCloses() throws {
         let pool = BlockingPool(lanes: 1, capacity: 1)
         let f = try Fixture(pool: pool)
