@@ -138,7 +138,9 @@ final class DataChannel: DataLink {
                 if waiting { finish(.noConnection, bytes: 0) }
             }
         case .ended:
-            break
+            // The data connection came and went before the transfer: there is none to use.
+            if case .receive(let upload, _) = transfer { upload.abandon() }
+            done(.noConnection, 0)
         }
     }
 
