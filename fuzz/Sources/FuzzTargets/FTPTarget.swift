@@ -2,9 +2,9 @@ import FTPService
 import Glibc
 import ServerCore
 
-/// The FTP control conversation on a temporary root, as the handler drives it: lines
-/// through the framer into the session (PORT, EPRT and EPSV included), its actions done
-/// in memory. Active-mode targets are only ever the peer itself above port 1023 (no FTP
+/// The FTP control conversation on a temporary root, as the control session drives it:
+/// lines through the framer into the session (PORT, EPRT and EPSV included), its file
+/// requests performed at once, its other actions done in memory. Active-mode targets are only ever the peer itself above port 1023 (no FTP
 /// bounce), replies stay line-framed, and no run leaves a descriptor open.
 enum FTPTarget {
     static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV") {
@@ -44,7 +44,7 @@ enum FTPTarget {
     static func run(_ input: [UInt8], _ fs: VirtualFS) {
         let hash = Pieces.fnv1a(input)
         let peer = peers[Int(hash % UInt64(peers.count))]
-        var session = FTPSession(fs: fs, anonymousAllowed: hash & 0x10 != 0, peer: peer)
+        var session = FTPSession(anonymousAllowed: hash & 0x10 != 0, peer: peer)
         var lines = LineFramer(maxLength: 512)
         var queued: [[UInt8]?] = []
         for piece in Pieces.cuts(input) {
@@ -70,6 +70,8 @@ enum FTPTarget {
                     check(reply)
                 case .checkPassword(let user, let password):
                     actions += session.passwordChecked(user: user, success: user == "alice" && password == "secret")
+                case .files(let request):
+                    actions += session.finished(request.perform(on: fs, now: 1_764_000_000))
                 case .enterPassive:
                     dataChannel = true
                 case .setActive(let target):
