@@ -11,7 +11,7 @@ public final class DNSResponder: Sendable {
     let forwarder: Forwarder?
     let allowRecursion: [IPNetwork]
     let logger: Logger
-    let answers = AnswerCache()
+    let encodedResponses = EncodedResponseCache()
 
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
     static let ednsSize: UInt16 = 1232
@@ -47,8 +47,8 @@ public final class DNSResponder: Sendable {
         let recursionAllowed = forwarder != nil && allowRecursion.contains { $0.contains(client.remote.ip) }
         let zones = self.zones.current
         let second = forwarder?.cache.now ?? 0
-        let key = AnswerCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed)
-        if let hit = answers.lookup(key, id: (bytes[0], bytes[1]), zones: zones.generation, second: second) {
+        let key = EncodedResponseCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed)
+        if let hit = encodedResponses.lookup(key, id: (bytes[0], bytes[1]), zones: zones.generation, second: second) {
             reply(hit.bytes)
             return logAccess(client, transport, hit.summary, size: hit.bytes.count, started: started)
         }
@@ -97,7 +97,7 @@ public final class DNSResponder: Sendable {
             response.rcode = RCode.refused.rawValue
             return finish(response, untilReload)
         }
-        let forwarded: @Sendable (DNSCache.Answer?, Reuse?) -> Void = { [response] answer, reuse in
+        let forwarded: @Sendable (UpstreamRecordCache.Answer?, Reuse?) -> Void = { [response] answer, reuse in
             var response = response
             response.recursionAvailable = true
             if let answer {
@@ -150,7 +150,7 @@ public final class DNSResponder: Sendable {
         let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
         let summary = "\"\(question)\" \(rcode)\(truncated) \(response.answers.count)"
         if let reuse {
-            answers.store(reuse.key, response: bytes, summary: summary, zones: reuse.zones, expires: reuse.expires)
+            encodedResponses.store(reuse.key, response: bytes, summary: summary, zones: reuse.zones, expires: reuse.expires)
         }
         logAccess(client, transport, summary, size: bytes.count, started: started)
     }

@@ -57,7 +57,7 @@ import Testing
         #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
     }
 
-    @Test func aRepeatedQueryIsAnsweredFromTheAnswerCacheWithItsOwnID() throws {
+    @Test func aRepeatedQueryIsAnsweredFromTheEncodedResponseCacheWithItsOwnID() throws {
         let first = ask(query("www.example.test.", .a, id: 1))
         let second = ask(query("www.example.test.", .a, id: 2))
         #expect(first?.id == 1 && second?.id == 2)
@@ -89,15 +89,15 @@ import Testing
         }
     }
 
-    @Test func theAnswerCacheKeepsToItsBudget() {
-        let cache = AnswerCache(budget: 100)
-        let key = AnswerCache.key([0, 1] + Array(repeating: 7, count: 20), tcp: false, recursionAllowed: true)
+    @Test func theEncodedResponseCacheKeepsToItsBudget() {
+        let cache = EncodedResponseCache(budget: 100)
+        let key = EncodedResponseCache.key([0, 1] + Array(repeating: 7, count: 20), tcp: false, recursionAllowed: true)
         let response = [UInt8](repeating: 9, count: 40)
         cache.store(key, response: response, summary: "a", zones: 0, expires: 10)
         #expect(cache.lookup(key, id: (0xAB, 0xCD), zones: 0, second: 9)?.bytes == [0xAB, 0xCD] + response.dropFirst(2))
         #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 10) == nil)
         #expect(cache.lookup(key, id: (0, 0), zones: 1, second: 0) == nil)
-        let other = AnswerCache.key([0, 1] + Array(repeating: 8, count: 20), tcp: false, recursionAllowed: true)
+        let other = EncodedResponseCache.key([0, 1] + Array(repeating: 8, count: 20), tcp: false, recursionAllowed: true)
         cache.store(other, response: response, summary: "b", zones: 0, expires: 10)
         #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 0) == nil)
         #expect(cache.lookup(other, id: (0, 0), zones: 0, second: 0)?.summary == "b")
@@ -162,7 +162,7 @@ import Testing
     @Test func aClientOutsideAllowRecursionIsRefusedEvenWithAnUpstream() throws {
         // Nothing listens on the upstream: a query sent there would give SERVFAIL, not REFUSED.
         let upstream = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 9)
-        let forwarder = Forwarder(upstreams: [upstream], cache: DNSCache { 0 })
+        let forwarder = Forwarder(upstreams: [upstream], cache: UpstreamRecordCache { 0 })
         let closed = DNSResponder(zones: responder.zones, forwarder: forwarder, allowRecursion: [IPNetwork("192.0.2.0/24")!],
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let result = Mutex<[UInt8]??>(nil)
