@@ -5,7 +5,7 @@ import ServerCore
 /// cache: hits never touch upstream, identical questions in flight share one upstream
 /// query, a truncated UDP reply is asked again over TCP, and when every upstream fails
 /// the client gets a stale answer if one is kept, else SERVFAIL, within `deadline` seconds.
-public final class Forwarder: Sendable {
+public final class Forwarder: UpstreamResolver {
     public let upstreams: [SocketAddress]
     public let cache: UpstreamRecordCache
     private let queue = DispatchQueue(label: "appserver.dns.forwarder")
@@ -23,13 +23,14 @@ public final class Forwarder: Sendable {
         self.deadline = deadline
     }
 
-    /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
-    /// answer, or nil for SERVFAIL.
-    /// The cache's answer, if it holds one now.
-    func cached(_ question: DNSMessage.Question) -> UpstreamRecordCache.Answer? {
+    public var now: UInt64 { cache.now }
+
+    public func cached(_ question: DNSMessage.Question) -> UpstreamRecordCache.Answer? {
         cache.lookup(UpstreamRecordCache.Key(question))
     }
 
+    /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
+    /// answer, or nil for SERVFAIL.
     public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (UpstreamRecordCache.Answer?) -> Void) {
         let key = UpstreamRecordCache.Key(question)
         if let hit = cache.lookup(key) { return completion(hit) }

@@ -172,6 +172,71 @@ import Testing
         #expect(reply.rcode == RCode.refused.rawValue && !reply.recursionAvailable && reply.answers.isEmpty)
     }
 
+    func forwarding(_ upstream: FakeUpstream) -> DNSResponder {
+        DNSResponder(zones: responder.zones, forwarder: upstream, allowRecursion: IPNetwork.localAndPrivate,
+                     logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// The response of an outcome that must be at once.
+    func atOnce(_ outcome: DNSResponder.Outcome) -> DNSMessage? {
+        guard case .now(let bytes?) = outcome else {
+            Issue.record("not answered at once: \(outcome)")
+            return nil
+        }
+        return try? DNSMessage.decode(bytes)
+    }
+
+    @Test func notOursGoesUpstreamAndComesBackLaterWithRecursionAvailable() throws {
+        let upstream = FakeUpstream()
+        let forwarding = forwarding(upstream)
+        guard case .upstream(let begin) = forwarding.answer(query("Example.COM.", .a, id: 5), from: client, over: .udp) else {
+            Issue.record("a name not ours is asked upstream")
+            return
+        }
+        #expect(upstream.count == 0, "asked only when begun")
+        let reply = Mutex<[UInt8]?>(nil)
+        begin { bytes in reply.withLock { $0 = bytes } }
+        #expect(upstream.count == 1 && reply.withLock { $0 } == nil)
+        upstream.answer(1)
+        let message = try DNSMessage.decode(try #require(reply.withLock { $0 }))
+        #expect(message.id == 5 && message.rcode == RCode.noError.rawValue && message.recursionAvailable && !message.authoritative)
+        #expect(message.questions.first?.name.description == "Example.COM.", "the question as the client spelled it")
+        #expect(message.answers.first?.data == FakeUpstream.address(1))
+
+        let failed = Mutex<[UInt8]??>(nil)
+        forwarding.respond(to: query("example.com.", .a, id: 6), from: client, over: .udp) { bytes in failed.withLock { $0 = .some(bytes) } }
+        upstream.fail(2)
+        let servFail = try DNSMessage.decode(try #require(failed.withLock { $0 } ?? nil))
+        #expect(servFail.id == 6 && servFail.rcode == RCode.servFail.rawValue && servFail.recursionAvailable)
+        #expect(atOnce(forwarding.answer(query("www.example.test.", .a), from: client, over: .udp))?.authoritative == true,
+                "ours is never asked upstream")
+        #expect(upstream.count == 2)
+    }
+
+    @Test func anUpstreamAnswerHeldIsSentAtOnceAndItsResponseReusedForThatSecondOnly() {
+        let upstream = FakeUpstream()
+        let record = ResourceRecord(name: DNSName("example.com.")!, type: .a, ttl: 30, data: .a([203, 0, 113, 1]))
+        upstream.hold("example.com.", .init(rcode: RCode.noError.rawValue, answer: [record], authority: [], additional: []))
+        let forwarding = forwarding(upstream)
+        let first = atOnce(forwarding.answer(query("example.com.", .a, id: 1), from: client, over: .udp))
+        #expect(first?.answers == [record] && first?.recursionAvailable == true)
+        #expect(upstream.cacheLookups == 1)
+        #expect(atOnce(forwarding.answer(query("example.com.", .a, id: 2), from: client, over: .udp))?.id == 2)
+        #expect(upstream.cacheLookups == 1, "the encoded response, reused within the second")
+        upstream.second.add(1, ordering: .relaxed)
+        #expect(atOnce(forwarding.answer(query("example.com.", .a, id: 3), from: client, over: .udp))?.answers == [record])
+        #expect(upstream.cacheLookups == 2, "a second later the records are aged again")
+        #expect(upstream.count == 0, "nothing was asked upstream")
+    }
+
+    @Test func onlyClientsInAllowRecursionMayRecurse() {
+        let allowed = [IPNetwork("192.0.2.0/24")!]
+        let inside = ConnectionID(local: client.local, remote: SocketAddress(ip: IPAddress("192.0.2.77")!, port: 5000))
+        #expect(QueryPolicy.mayRecurse(inside, allowed: allowed))
+        #expect(!QueryPolicy.mayRecurse(client, allowed: allowed))
+        #expect(!QueryPolicy.mayRecurse(inside, allowed: []))
+    }
+
     @Test func opcodeClassVersionAndTransfers() {
         #expect(ask(query("www.example.test.", .a) { $0.opcode = 2 })?.rcode == RCode.notImp.rawValue)
         #expect(ask(query("www.example.test.", .a) { $0.questions[0].qclass = DNSClass.chaos })?.rcode == RCode.refused.rawValue)
