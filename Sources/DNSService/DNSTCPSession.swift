@@ -30,6 +30,8 @@ public struct DNSTCPSession: ConnectionSession {
     private var framer = LengthPrefixFramer()
     private var inFlight = 0
     private var peerHasClosed = false
+    /// The server is shutting down: no query is taken, those upstream are still answered.
+    private var draining = false
     private var closing = false
     /// Bytes came since the last step: the idle clock starts again, as on every read.
     private var freshInput = false
@@ -54,7 +56,7 @@ public struct DNSTCPSession: ConnectionSession {
             freshInput = false
             return [.idleTimeout(idleTimeout)]
         }
-        guard !closing, inFlight < DNSTCPSession.maxInFlight else { return nil }
+        guard !closing, !draining, inFlight < DNSTCPSession.maxInFlight else { return nil }
         switch framer.next() {
         case .needMore: return closeIfFinished()
         // Past 65535 octets: two bytes cannot say it, so the framer never reports one.
@@ -83,6 +85,11 @@ public struct DNSTCPSession: ConnectionSession {
         return closeIfFinished() ?? []
     }
 
+    public mutating func drain() -> Actions {
+        draining = true
+        return closeIfFinished() ?? []
+    }
+
     private mutating func answer(_ query: [UInt8]) -> Actions {
         switch responder.answer(query, from: client, over: .tcp) {
         case .now(let response):
@@ -94,9 +101,9 @@ public struct DNSTCPSession: ConnectionSession {
     }
 
     /// Once the peer has closed: close when nothing is in flight and no whole query waits
-    /// (a partial one will never be completed).
+    /// (a partial one will never be completed). Draining: once nothing is in flight.
     private mutating func closeIfFinished() -> Actions? {
-        guard peerHasClosed, !closing, inFlight == 0, !framer.hasMessage else { return nil }
+        guard peerHasClosed || draining, !closing, inFlight == 0, draining || !framer.hasMessage else { return nil }
         closing = true
         return [.closeAfterFlush(lingering: true)]
     }

@@ -230,6 +230,21 @@ import Testing
         #expect(!connection.isOpen)
     }
 
+    @Test func aDrainAnswersWhatIsUpstreamThenCloses() {
+        // The driver's contract: finish what is in flight, then close. Closing at once
+        // threw away the answers upstream was about to give.
+        let (connection, _) = connect()
+        connection.receive(DNSTCPSessionTests.framed(DNSTCPSessionTests.query("n1.example.com.", .a, id: 1)))
+        connection.drain()
+        #expect(connection.isOpen && !connection.closedAfterFlush, "an answer is still due")
+        connection.receive(DNSTCPSessionTests.framed(DNSTCPSessionTests.query("www.example.test.", .a, id: 2)))
+        #expect(connection.takeOutput().isEmpty, "no query is taken while draining")
+        upstream.answer(1)
+        DNSTCPSessionTests.settle(connection)
+        #expect(DNSTCPSessionTests.replies(connection.takeOutput()).map(\.id) == [1])
+        #expect(!connection.isOpen)
+    }
+
     @Test func aDrainClosesOnceFlushed() {
         let (connection, _) = connect()
         connection.peerReading = false
