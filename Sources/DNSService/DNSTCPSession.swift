@@ -7,7 +7,7 @@ import ServerCore
 ///
 /// What one connection can make the server hold, whatever the peer does:
 /// - input: reading pauses past one largest framed query (`inputLimit`), so less than
-///   65537 octets plus one read (64 KiB) wait;
+///   65537 octets plus one read (64 KiB) at most wait;
 /// - in flight: at most `maxInFlight` queries upstream; at the bound no query is taken;
 /// - output: no query is taken while output is full (the driver's rule, at 1 MiB), so
 ///   unsent output stays below 1 MiB plus one answer plus the answers in flight
