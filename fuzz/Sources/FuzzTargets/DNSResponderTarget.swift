@@ -3,42 +3,54 @@ import Logging
 import ServerCore
 
 /// The whole DNS path on a sample zone: the input as one UDP datagram, and read as a TCP
-/// stream of length-prefixed queries (RFC 7766, as the server's TCP side frames them).
-/// Every query gets exactly one reply (none only for a response or a runt), within the
-/// transport's size, that decodes, with the query's ID; asked again (from the answer
-/// cache) it gets the same bytes.
+/// stream of length-prefixed queries (RFC 7766). Every query gets exactly one reply (none
+/// only for a response or a runt), within the transport's size, that decodes, with the
+/// query's ID; asked again (from the encoded response cache) it gets the same bytes. The
+/// stream sent whole to the server's TCP side (`SessionDriver<DNSTCPSession>` on the test
+/// double) gets those replies, framed, in order, and the connection closes after them.
 enum DNSResponderTarget {
     static let target = FuzzTarget(name: "dns-responder", summary: "DNS responder on a sample zone, over UDP and TCP framing") {
         let zones = loadSampleZones()
-        let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
         return { data in
             // A responder per input, so that no answer cached by an earlier input is reused.
-            let responder = DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: logger)
+            let responder = DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: quiet)
             run([UInt8](data), responder)
         }
     }
+
+    static let quiet = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
 
     static let client = ConnectionID(local: SocketAddress(ip: IPAddress("192.0.2.1")!, port: 53),
                                      remote: SocketAddress(ip: IPAddress("198.51.100.7")!, port: 40000))
 
     static func run(_ input: [UInt8], _ responder: DNSResponder) {
         answer(input, over: .udp, responder)
-        var rest = input[...]
-        while rest.count >= 2 {
-            let length = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
-            guard rest.count >= 2 + length else { break }
-            answer(Array(rest.dropFirst(2).prefix(length)), over: .tcp, responder)
-            rest = rest.dropFirst(2 + length)
+        var framer = LengthPrefixFramer()
+        framer.append(input)
+        var expected: [UInt8] = []
+        while case .message(let query) = framer.next() {
+            if let reply = answer(query, over: .tcp, responder) { expected += LengthPrefixFramer.frame(reply) ?? [] }
         }
+        let session = DNSTCPSession(responder: responder, client: client, idleTimeout: 10)
+        let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: quiet,
+                                                                 inputLimit: DNSTCPSession.inputLimit)
+        let connection = TestConnection(handler: SessionDriver(session, driving), local: client.local, remote: client.remote)
+        connection.open()
+        connection.receive(input)
+        connection.receiveEOF()
+        require(connection.takeOutput() == expected, "over a TCP connection the replies differ from the queries' own")
+        require(!connection.isOpen, "the connection stays open after the peer's EOF")
     }
 
-    static func answer(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) {
+    /// The reply to `query`, checked.
+    @discardableResult
+    static func answer(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) -> [UInt8]? {
         let first = reply(query, over: transport, responder)
         let again = reply(query, over: transport, responder)
         require(first == again, "asked again over \(transport), the reply differs")
         guard let bytes = first else {
             require(query.count < 12 || query[2] & 0x80 != 0, "no reply to a \(query.count)-byte query")
-            return
+            return nil
         }
         let limit: Int
         switch transport {
@@ -57,6 +69,7 @@ enum DNSResponderTarget {
             fatalError("our reply does not decode (\(error)): \(bytes)")
         }
         require(response.isResponse && bytes[0] == query[0] && bytes[1] == query[1], "reply is not a response with the query's ID")
+        return bytes
     }
 
     /// The reply, which comes at once: with no forwarder, nothing is asked upstream.
