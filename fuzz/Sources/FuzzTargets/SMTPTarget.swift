@@ -32,7 +32,7 @@ enum SMTPTarget {
         require(cut == whole, "cut at \(Pieces.cuts(input)) differs from whole:\n\(cut)\n\(whole)")
     }
 
-    /// The handler's loop (SMTPHandler), with delivery replaced by an event.
+    /// The conversation as SMTPConnectionSession runs it, with delivery replaced by an event.
     struct Conversation {
         var session = SMTPSession(policy: SMTPTarget.policy)
         var lines = LineFramer(maxLength: 512)
