@@ -225,8 +225,8 @@ struct FTPControlSession: ConnectionSession {
         logInfo("\(loggedUser) \"\(FTPControlSession.loggable(line))\" \(reply.code)")
     }
 
-    /// Info lines without a duration, as they have always been: the driver's `.access`
-    /// lines end in one, so these are written here (ServerCore has no untimed info kind).
+    /// Info lines without a duration, written here rather than as `.log(.info, ...)`
+    /// actions because some come from `receive` (a line too long), which returns none.
     private func logInfo(_ text: String) {
         config.logger.info("ftp \(id) \(text)")
     }

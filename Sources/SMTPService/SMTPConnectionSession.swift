@@ -114,7 +114,7 @@ struct SMTPConnectionSession: ConnectionSession {
             return [.closeAfterFlush(lingering: true)]
         case .refused(let command, let reply):
             let sender = conversation.session.envelope.map { "<" + LogEscape.escaped($0.sender) + ">" } ?? "-"
-            return [.log(.access, "refused \"\(SMTPConnectionSession.loggable(command))\" from=\(sender) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")")]
+            return [.log(.info, "refused \"\(SMTPConnectionSession.loggable(command))\" from=\(sender) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")")]
         case .startMessage:
             do {
                 message = try config.store.spool()
