@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "appserver",
             dependencies: [
-                "ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService",
+                "CSystem", "ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

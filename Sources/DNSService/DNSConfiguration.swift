@@ -17,6 +17,10 @@ public struct DNSConfiguration: Sendable {
 
     public var service: TCPService {
         let responder = responder, idle = tcpIdleTimeout
-        return TCPService(perAddress: perAddress) { _ in DNSStreamHandler(responder: responder, idleTimeout: idle) }
+        let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: responder.logger,
+                                                                 inputLimit: DNSTCPSession.inputLimit)
+        return TCPService(perAddress: perAddress) { client in
+            SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle), driving)
+        }
     }
 }

@@ -4,160 +4,187 @@ import ServerCore
 
 /// The one DNS core: takes a query's bytes and answers them, from our zones or through the
 /// forwarder. UDP and TCP are thin transports around it; only they know the framing.
+///
+/// A query passes through small named steps, in this order: the encoded response cache
+/// (`reused`), `QueryPolicy` (is it the shape of a query we serve?), our zones
+/// (`fromZones`), `QueryPolicy` again (may this client recurse?), upstream (`forward`),
+/// and `finish` (encode to the transport's limit, keep for reuse, write the access line).
 public final class DNSResponder: Sendable {
     public enum Transport: String, Sendable { case udp, tcp }
 
+    /// What a query gets: its response at once (nil: it deserves none, being itself a
+    /// response or too short to have an ID), or later from upstream: `begin` asks, and calls
+    /// `reply` exactly once, from any queue, with the response (SERVFAIL if upstream fails).
+    public enum Outcome: Sendable {
+        case now([UInt8]?)
+        case upstream(begin: @Sendable (_ reply: @escaping @Sendable ([UInt8]) -> Void) -> Void)
+    }
+
     let zones: ZoneStore
-    let forwarder: Forwarder?
+    let forwarder: (any UpstreamResolver)?
     let allowRecursion: [IPNetwork]
     let logger: Logger
-    let answers = AnswerCache()
+    let encodedResponses = EncodedResponseCache()
 
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
     static let ednsSize: UInt16 = 1232
 
-    public init(zones: ZoneStore, forwarder: Forwarder?, allowRecursion: [IPNetwork], logger: Logger) {
+    public init(zones: ZoneStore, forwarder: (any UpstreamResolver)?, allowRecursion: [IPNetwork], logger: Logger) {
         self.zones = zones
         self.forwarder = forwarder
         self.allowRecursion = allowRecursion
         self.logger = logger
     }
 
-    /// Where a response may be reused from: the query's key in the answer cache, the zones'
-    /// generation, and until which second of the forwarder's clock (`.max`: until a reload).
-    private struct Reuse {
+    /// One query on its way through the steps: who asked, how and since when, and where its
+    /// response may be kept (its key, the zones' generation, the forwarder's second).
+    struct Exchange: Sendable {
+        let client: ConnectionID
+        let transport: Transport
+        let started: UInt64
+        let recursionAllowed: Bool
         let key: [UInt8]
         let zones: Int
-        let expires: UInt64
+        let second: UInt64
     }
 
-    /// Answers `bytes`: `reply` is called exactly once, with the response, or with nil when
-    /// the message deserves none (it is itself a response, or too short to have an ID). It
-    /// is called before this returns unless the query goes upstream, so a caller without a
-    /// socket (a test, a fuzz target) gets answers from the zones at once. The response
-    /// keeps to the transport's limit: the client's EDNS size (512 to 1232) or 512 over
-    /// UDP, 65535 over TCP.
-    public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
-                        reply: @escaping @Sendable ([UInt8]?) -> Void) {
+    /// The response to `bytes`, within the transport's limit: the client's EDNS size (512 to
+    /// 1232) or 512 over UDP, 65535 over TCP. Only a query sent upstream is not answered
+    /// `.now`, so a caller without a socket (a test, a fuzz target) gets the zones' answers at once.
+    public func answer(_ bytes: [UInt8], from client: ConnectionID, over transport: Transport) -> Outcome {
         let started = DispatchTime.now().uptimeNanoseconds
         guard let header = DNSMessage.header(of: bytes), !header.isResponse else {
             logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
-            return reply(nil)
+            return .now(nil)
         }
-        let recursionAllowed = forwarder != nil && allowRecursion.contains { $0.contains(client.remote.ip) }
+        let recursionAllowed = forwarder != nil && QueryPolicy.mayRecurse(client, allowed: allowRecursion)
         let zones = self.zones.current
-        let second = forwarder?.cache.now ?? 0
-        let key = AnswerCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed)
-        if let hit = answers.lookup(key, id: (bytes[0], bytes[1]), zones: zones.generation, second: second) {
-            reply(hit.bytes)
-            return logAccess(client, transport, hit.summary, size: hit.bytes.count, started: started)
-        }
-        let untilReload = Reuse(key: key, zones: zones.generation, expires: .max)
+        let exchange = Exchange(client: client, transport: transport, started: started, recursionAllowed: recursionAllowed,
+                                key: EncodedResponseCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed),
+                                zones: zones.generation, second: forwarder?.now ?? 0)
+        if let hit = reused(bytes, exchange) { return .now(hit) }
 
+        var response = DNSResponder.response(to: header)
+        if let refusal = QueryPolicy.refusal(for: header) {
+            // Answered from the header, echoing at most the first question (as NSD does): the
+            // rest is never decoded, so a crafted body can neither cost much nor be echoed.
+            response.rcode = refusal.rawValue
+            response.questions = DNSMessage.firstQuestion(of: bytes).map { [$0] } ?? []
+            return .now(finish(response, for: nil, exchange, keptUntil: nil))
+        }
+        guard let query = try? DNSMessage.decode(bytes) else {
+            response.rcode = RCode.formErr.rawValue
+            return .now(finish(response, for: nil, exchange, keptUntil: nil))
+        }
+        response.questions = query.questions
+        if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
+        if let refusal = QueryPolicy.refusal(for: query) {
+            response.rcode = refusal.rawValue
+        } else if !DNSResponder.fromZones(query.questions[0], zones.authority, into: &response) {
+            if query.recursionDesired, recursionAllowed, let forwarder { return forward(query, response, exchange, through: forwarder) }
+            // Not ours, and no resolver for this client: never an open resolver.
+            response.rcode = RCode.refused.rawValue
+        }
+        // Everything decided from the zones holds until they are reloaded.
+        return .now(finish(response, for: query, exchange, keptUntil: .max))
+    }
+
+    /// `answer`, for a caller that takes every response the same way (UDP): `reply` is
+    /// called exactly once, before this returns unless the query goes upstream.
+    public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
+                        reply: @escaping @Sendable ([UInt8]?) -> Void) {
+        switch answer(bytes, from: client, over: transport) {
+        case .now(let response): reply(response)
+        case .upstream(let begin): begin { reply($0) }
+        }
+    }
+
+    /// The encoded response cache: what was sent for the same query bytes, with this ID.
+    private func reused(_ bytes: [UInt8], _ exchange: Exchange) -> [UInt8]? {
+        guard let hit = encodedResponses.lookup(exchange.key, id: (bytes[0], bytes[1]), zones: exchange.zones,
+                                                second: exchange.second) else { return nil }
+        logAccess(exchange, hit.summary, size: hit.bytes.count)
+        return hit.bytes
+    }
+
+    /// The start of every response: the query's ID, opcode and RD.
+    static func response(to header: DNSMessage.Header) -> DNSMessage {
         var response = DNSMessage()
         response.id = header.id
         response.isResponse = true
         response.opcode = header.opcode
         response.recursionDesired = header.flags & 0x0100 != 0
+        return response
+    }
 
-        if let refusal = DNSResponder.refusal(for: header) {
-            // Answered from the header, echoing at most the first question (as NSD does): the
-            // rest is never decoded, so a crafted body can neither cost much nor be echoed.
-            response.rcode = refusal.rawValue
-            response.questions = DNSMessage.firstQuestion(of: bytes).map { [$0] } ?? []
-            return send(response, for: nil, to: client, over: transport, started: started, reuse: nil, reply: reply)
-        }
-        let query: DNSMessage
-        do {
-            query = try DNSMessage.decode(bytes)
-        } catch {
-            response.rcode = RCode.formErr.rawValue
-            return send(response, for: nil, to: client, over: transport, started: started, reuse: nil, reply: reply)
-        }
-        response.questions = query.questions
-        if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
-        let finish: @Sendable (DNSMessage, Reuse?) -> Void = { [self] response, reuse in
-            send(response, for: query, to: client, over: transport, started: started, reuse: reuse, reply: reply)
-        }
-        if let refusal = DNSResponder.refusal(for: query) {
-            response.rcode = refusal.rawValue
-            return finish(response, untilReload)
-        }
+    /// Our zones' answer to `question`; false when it is in none of them.
+    static func fromZones(_ question: DNSMessage.Question, _ authority: Authority, into response: inout DNSMessage) -> Bool {
+        guard let answer = authority.answer(question) else { return false }
+        response.rcode = answer.rcode.rawValue
+        response.authoritative = answer.authoritative
+        response.answers = answer.answer
+        response.authority = answer.authority
+        response.additional = answer.additional
+        return true
+    }
+
+    /// Upstream, through the forwarder's record cache: a held answer at once (its response
+    /// kept for this second only, as its TTLs count down), else upstream's, later.
+    private func forward(_ query: DNSMessage, _ response: DNSMessage, _ exchange: Exchange,
+                         through forwarder: any UpstreamResolver) -> Outcome {
         let question = query.questions[0]
-        if let answer = zones.authority.answer(question) {
-            response.rcode = answer.rcode.rawValue
-            response.authoritative = answer.authoritative
-            response.answers = answer.answer
-            response.authority = answer.authority
-            response.additional = answer.additional
-            return finish(response, untilReload)
-        }
-        guard query.recursionDesired, let forwarder, recursionAllowed else {
-            // Not ours, and no resolver for this client: never an open resolver.
-            response.rcode = RCode.refused.rawValue
-            return finish(response, untilReload)
-        }
-        let forwarded: @Sendable (DNSCache.Answer?, Reuse?) -> Void = { [response] answer, reuse in
-            var response = response
-            response.recursionAvailable = true
-            if let answer {
-                response.rcode = answer.rcode
-                // The question as the client spelled it; the records as upstream gave them.
-                response.answers = answer.answer
-                response.authority = answer.authority
-                response.additional = answer.additional
-            } else {
-                response.rcode = RCode.servFail.rawValue
-            }
-            finish(response, reuse)
-        }
         if let held = forwarder.cached(question) {
-            return forwarded(held, Reuse(key: key, zones: zones.generation, expires: second + 1))
+            return .now(finish(DNSResponder.response(response, with: held), for: query, exchange, keptUntil: exchange.second + 1))
         }
-        forwarder.resolve(question) { answer in forwarded(answer, nil) }
+        return .upstream { [self] reply in
+            forwarder.resolve(question) { answer in
+                reply(self.finish(DNSResponder.response(response, with: answer), for: query, exchange, keptUntil: nil))
+            }
+        }
     }
 
-    /// Why a message is not decoded at all: an opcode other than QUERY, or not the shape of
-    /// a query (one question, RFC 9619; no answer or authority records; in the additional
-    /// section at most an OPT and a TSIG, as NSD requires).
-    static func refusal(for header: DNSMessage.Header) -> RCode? {
-        if header.opcode != 0 { return .notImp }
-        guard header.counts[0] == 1, header.counts[1] == 0, header.counts[2] == 0, header.counts[3] <= 2 else { return .formErr }
-        return nil
+    /// `response` carrying upstream's answer (nil: SERVFAIL): the question as the client
+    /// spelled it, the records as upstream gave them.
+    static func response(_ response: DNSMessage, with answer: UpstreamRecordCache.Answer?) -> DNSMessage {
+        var response = response
+        response.recursionAvailable = true
+        guard let answer else {
+            response.rcode = RCode.servFail.rawValue
+            return response
+        }
+        response.rcode = answer.rcode
+        response.answers = answer.answer
+        response.authority = answer.authority
+        response.additional = answer.additional
+        return response
     }
 
-    /// Why a well-formed query is not looked up, checked in this order; nil to go on.
-    static func refusal(for query: DNSMessage) -> RCode? {
-        if let edns = query.edns, edns.version > 0 { return .badVers }
-        let question = query.questions[0]
-        guard question.qclass == DNSClass.internet || question.qclass == DNSClass.any,
-              question.type != .axfr, question.type != .ixfr else { return .refused }
-        return nil
-    }
-
-    private func send(_ response: DNSMessage, for query: DNSMessage?, to client: ConnectionID, over transport: Transport,
-                      started: UInt64, reuse: Reuse?, reply: @Sendable ([UInt8]?) -> Void) {
+    /// Encodes `response` within the transport's limit, keeps it for reuse while the
+    /// forwarder's second is below `keptUntil` (nil: not kept), and writes the access line.
+    private func finish(_ response: DNSMessage, for query: DNSMessage?, _ exchange: Exchange, keptUntil expires: UInt64?) -> [UInt8] {
         let limit: Int
-        switch transport {
+        switch exchange.transport {
         case .tcp: limit = DNSMessage.maxSize
         case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
         }
         let bytes = response.encode(maxSize: limit)
-        reply(bytes)
-        guard reuse != nil || logger.logLevel <= .info else { return }
+        guard expires != nil || logger.logLevel <= .info else { return bytes }
         let question = response.questions.first.map { "\($0.name) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
         let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
         let summary = "\"\(question)\" \(rcode)\(truncated) \(response.answers.count)"
-        if let reuse {
-            answers.store(reuse.key, response: bytes, summary: summary, zones: reuse.zones, expires: reuse.expires)
+        if let expires {
+            encodedResponses.store(exchange.key, response: bytes, summary: summary, zones: exchange.zones, expires: expires)
         }
-        logAccess(client, transport, summary, size: bytes.count, started: started)
+        logAccess(exchange, summary, size: bytes.count)
+        return bytes
     }
 
-    private func logAccess(_ client: ConnectionID, _ transport: Transport, _ summary: String, size: Int, started: UInt64) {
+    /// `dns 4-tuple transport summary size duration`, timed from the query's own start for
+    /// both transports: over TCP, answers complete out of order, so no per-step clock fits.
+    private func logAccess(_ exchange: Exchange, _ summary: String, size: Int) {
         guard logger.logLevel <= .info else { return }
-        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        logger.info("dns \(client) \(transport.rawValue) \(summary) \(size) \(micros / 1000).\(micros % 1000 / 100)ms")
+        let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
+        logger.info("dns \(exchange.client) \(exchange.transport.rawValue) \(summary) \(size) \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 }

@@ -5,33 +5,34 @@ import ServerCore
 /// cache: hits never touch upstream, identical questions in flight share one upstream
 /// query, a truncated UDP reply is asked again over TCP, and when every upstream fails
 /// the client gets a stale answer if one is kept, else SERVFAIL, within `deadline` seconds.
-public final class Forwarder: Sendable {
+public final class Forwarder: UpstreamResolver {
     public let upstreams: [SocketAddress]
-    public let cache: DNSCache
+    public let cache: UpstreamRecordCache
     private let queue = DispatchQueue(label: "appserver.dns.forwarder")
     private let deadline: Double
     /// Waiters per question in flight; touched only on `queue`.
     private let inFlight = InFlight()
 
     private final class InFlight: @unchecked Sendable {
-        var waiters: [DNSCache.Key: [@Sendable (DNSCache.Answer?) -> Void]] = [:]
+        var waiters: [UpstreamRecordCache.Key: [@Sendable (UpstreamRecordCache.Answer?) -> Void]] = [:]
     }
 
-    public init(upstreams: [SocketAddress], cache: DNSCache, deadline: Double = 2) {
+    public init(upstreams: [SocketAddress], cache: UpstreamRecordCache, deadline: Double = 2) {
         self.upstreams = upstreams
         self.cache = cache
         self.deadline = deadline
     }
 
-    /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
-    /// answer, or nil for SERVFAIL.
-    /// The cache's answer, if it holds one now.
-    func cached(_ question: DNSMessage.Question) -> DNSCache.Answer? {
-        cache.lookup(DNSCache.Key(question))
+    public var now: UInt64 { cache.now }
+
+    public func cached(_ question: DNSMessage.Question) -> UpstreamRecordCache.Answer? {
+        cache.lookup(UpstreamRecordCache.Key(question))
     }
 
-    public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (DNSCache.Answer?) -> Void) {
-        let key = DNSCache.Key(question)
+    /// Calls `completion` (on the forwarder's queue, or at once for a cache hit) with the
+    /// answer, or nil for SERVFAIL.
+    public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (UpstreamRecordCache.Answer?) -> Void) {
+        let key = UpstreamRecordCache.Key(question)
         if let hit = cache.lookup(key) { return completion(hit) }
         queue.async { [self] in
             if inFlight.waiters[key] != nil {
@@ -49,7 +50,7 @@ public final class Forwarder: Sendable {
 
     /// Tries each upstream in turn, sharing the deadline; runs on `queue`.
     private func ask(_ question: DNSMessage.Question, upstreams: ArraySlice<SocketAddress>, started: DispatchTime,
-                     done: @escaping (DNSCache.Answer?) -> Void) {
+                     done: @escaping (UpstreamRecordCache.Answer?) -> Void) {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         guard let upstream = upstreams.first, elapsed < deadline else { return done(nil) }
         // Each server gets a fair share of what time is left, so one dead server cannot use it all.
@@ -76,8 +77,8 @@ public final class Forwarder: Sendable {
 
     /// NOERROR and NXDOMAIN answers are passed on; SERVFAIL, REFUSED and the like send us
     /// to the next upstream.
-    static func usable(_ reply: DNSMessage) -> DNSCache.Answer? {
+    static func usable(_ reply: DNSMessage) -> UpstreamRecordCache.Answer? {
         guard reply.rcode == RCode.noError.rawValue || reply.rcode == RCode.nxDomain.rawValue, !reply.truncated else { return nil }
-        return DNSCache.Answer(rcode: reply.rcode, answer: reply.answers, authority: reply.authority, additional: reply.additional)
+        return UpstreamRecordCache.Answer(rcode: reply.rcode, answer: reply.answers, authority: reply.authority, additional: reply.additional)
     }
 }

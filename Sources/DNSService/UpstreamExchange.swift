@@ -23,7 +23,8 @@ final class UpstreamExchange: @unchecked Sendable {
     private var completion: ((DNSMessage?) -> Void)?
     private var fd: Int32 = -1
     private var sources: [any DispatchSourceProtocol] = []
-    private var received: [UInt8] = []
+    /// The TCP reply's framing.
+    private var framer = LengthPrefixFramer()
 
     init(query: DNSMessage, upstream: SocketAddress, transport: Transport, queue: DispatchQueue,
          completion: @escaping (DNSMessage?) -> Void) {
@@ -79,8 +80,8 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     private func send(framed: Bool) -> Bool {
-        var bytes = query.encode()
-        if framed { bytes = [UInt8(bytes.count >> 8), UInt8(truncatingIfNeeded: bytes.count)] + bytes }
+        let message = query.encode()
+        guard let bytes = framed ? LengthPrefixFramer.frame(message) : message else { return false }
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return n == bytes.count
     }
@@ -96,10 +97,8 @@ final class UpstreamExchange: @unchecked Sendable {
                 if let reply = matching(Array(buffer[0..<n])) { finish(reply) }
                 continue
             }
-            received += buffer[0..<n]
-            guard received.count >= 2 else { continue }
-            let length = Int(received[0]) << 8 | Int(received[1])
-            if received.count >= 2 + length { finish(matching(Array(received[2..<(2 + length)]))) }
+            buffer.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if case .message(let reply) = framer.next() { finish(matching(reply)) }
         }
     }
 

@@ -1,33 +1,47 @@
-/// Every FTP verb this server knows, described once (as pyftpdlib does): whether it
-/// needs a login, an argument, write permission, and its help. One gate in the session
-/// answers 530, 501 and 550 from this table before any verb runs.
-public struct FTPVerb: Sendable {
+/// Every FTP verb this server knows, in one table (as pyftpdlib has it): whether it needs a
+/// login, an argument, write permission. One gate in the session answers 530, 501 and 550
+/// from it before any verb runs; the session then switches over these cases, never over text.
+public enum FTPCommand: String, CaseIterable, Sendable {
+    case user = "USER", pass = "PASS", quit = "QUIT", noop = "NOOP", feat = "FEAT", syst = "SYST", help = "HELP", opts = "OPTS"
+    case pwd = "PWD", xpwd = "XPWD", cwd = "CWD", xcwd = "XCWD", cdup = "CDUP", xcup = "XCUP"
+    case type = "TYPE", mode = "MODE", stru = "STRU"
+    case pasv = "PASV", epsv = "EPSV", port = "PORT", eprt = "EPRT"
+    case list = "LIST", nlst = "NLST", mlsd = "MLSD", mlst = "MLST"
+    case retr = "RETR", stor = "STOR", appe = "APPE", rest = "REST", abor = "ABOR"
+    case size = "SIZE", mdtm = "MDTM", stat = "STAT", allo = "ALLO"
+    case dele = "DELE", mkd = "MKD", xmkd = "XMKD", rmd = "RMD", xrmd = "XRMD", rnfr = "RNFR", rnto = "RNTO", site = "SITE"
+
     public enum Argument: Sendable { case none, optional, required }
 
-    public let name: String
-    public let needsLogin: Bool
-    public let argument: Argument
-    /// Changes the file system: refused to anonymous users.
-    public let writes: Bool
+    public struct Rules: Sendable {
+        public let needsLogin: Bool
+        public let argument: Argument
+        /// Changes the file system: refused to anonymous users.
+        public let writes: Bool
+    }
 
-    static let table: [String: FTPVerb] = {
-        var verbs: [String: FTPVerb] = [:]
-        func add(_ names: String, login: Bool = true, _ argument: Argument = .none, writes: Bool = false) {
-            for name in names.split(separator: " ") {
-                verbs[String(name)] = FTPVerb(name: String(name), needsLogin: login, argument: argument, writes: writes)
-            }
+    public var rules: Rules { FTPCommand.table[self]! }
+
+    /// The verb of a command line, if this server knows it.
+    public init?(line: [UInt8]) { self.init(rawValue: FTPCommandLine(line).verb) }
+
+    private static let table: [FTPCommand: Rules] = {
+        var rules: [FTPCommand: Rules] = [:]
+        func add(_ commands: [FTPCommand], login: Bool = true, _ argument: Argument = .none, writes: Bool = false) {
+            for command in commands { rules[command] = Rules(needsLogin: login, argument: argument, writes: writes) }
         }
-        add("USER", login: false, .required)
-        add("PASS", login: false, .optional)
-        add("QUIT NOOP FEAT SYST", login: false)
-        add("HELP", login: false, .optional)
-        add("OPTS", login: false, .required)
-        add("PWD XPWD CDUP XCUP PASV ABOR")
-        add("CWD XCWD TYPE MODE STRU PORT EPRT RETR REST SIZE MDTM", .required)
-        add("EPSV LIST NLST MLSD MLST STAT ALLO", .optional)
-        add("STOR APPE DELE MKD XMKD RMD XRMD RNFR RNTO", .required, writes: true)
-        add("SITE", .optional, writes: true)
-        return verbs
+        add([.user], login: false, .required)
+        add([.pass], login: false, .optional)
+        add([.quit, .noop, .feat, .syst], login: false)
+        add([.help], login: false, .optional)
+        add([.opts], login: false, .required)
+        add([.pwd, .xpwd, .cdup, .xcup, .pasv, .abor])
+        add([.cwd, .xcwd, .type, .mode, .stru, .port, .eprt, .retr, .rest, .size, .mdtm], .required)
+        add([.epsv, .list, .nlst, .mlsd, .mlst, .stat, .allo], .optional)
+        add([.stor, .appe, .dele, .mkd, .xmkd, .rmd, .xrmd, .rnfr, .rnto], .required, writes: true)
+        add([.site], .optional, writes: true)
+        precondition(rules.count == allCases.count, "every FTP command has its rules")
+        return rules
     }()
 
     /// Verbs other servers have that this one does not: 502 rather than 500.

@@ -42,7 +42,7 @@ public struct FTPCommandInput: Sendable {
             framed.append(line)
             if case .line(let bytes) = line { framedBytes += bytes.count }
         }
-        guard let index = framed.firstIndex(where: { if case .line(let bytes) = $0 { FTPCommandLine(bytes).verb == "ABOR" } else { false } }) else {
+        guard let index = framed.firstIndex(where: { if case .line(let bytes) = $0 { FTPCommand(line: bytes) == .abor } else { false } }) else {
             return false
         }
         if case .line(let bytes) = framed.remove(at: index) { framedBytes -= bytes.count }

@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import ServerCore
 
@@ -20,6 +21,8 @@ public struct FTPConfiguration: Sendable {
     /// The registry's per-address cap for this service (nil: none).
     public var perAddress: AddressLimit?
     public let throttle = LoginThrottle()
+    /// Seconds since the epoch, for the dates in listings (passed in so tests can fix it).
+    public var clock: @Sendable () -> Int = { Int(time(nil)) }
 
     public init(fs: VirtualFS, users: FTPUsers, anonymous: Bool, registry: ListenerRegistry, passivePorts: ClosedRange<UInt16>?,
                 logger: Logger, perAddress: AddressLimit? = nil) {
@@ -35,6 +38,11 @@ public struct FTPConfiguration: Sendable {
     public var service: TCPService {
         let configuration = self, logger = logger
         return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
-                          refused: { id, why in logger.notice("ftp \(id) \(why)") }) { _ in FTPHandler(configuration) }
+                          refused: { id, why in logger.notice("ftp \(id) \(why)") }) { id in
+            let links = RegistryDataLinks(registry: configuration.registry, ports: configuration.passivePorts,
+                                          timeout: configuration.dataTimeout)
+            return SessionDriver(FTPControlSession(configuration, id: id, links: links),
+                                 .init(service: "ftp", logger: logger, inputLimit: FTPControlSession.inputLimit))
+        }
     }
 }

@@ -25,6 +25,18 @@ public struct FTPReply: Equatable, Sendable {
     /// A path in a 257 reply, its quotes doubled (RFC 959 appendix II).
     static func quoted(_ path: String) -> String { "\"" + path.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\"" }
 
+    /// 227 (PASV): the address as `h1,h2,h3,h4,p1,p2`.
+    static func passive(_ ipv4: [UInt8], port: UInt16) -> FTPReply {
+        let text = (ipv4 + [UInt8(port >> 8), UInt8(port & 0xFF)]).map(String.init).joined(separator: ",")
+        return FTPReply(227, "Entering Passive Mode (\(text))")
+    }
+
+    /// 229 (EPSV, RFC 2428 3): the port alone.
+    static func extendedPassive(port: UInt16) -> FTPReply { FTPReply(229, "Entering Extended Passive Mode (|||\(port)|)") }
+
+    /// 150: a transfer is about to start.
+    static func opening(_ what: String) -> FTPReply { FTPReply(150, "Opening data connection for \(what)") }
+
     static let greeting = FTPReply(220, "appserver FTP ready")
     static let goodbye = FTPReply(221, "Goodbye")
     static let ok = FTPReply(200, "Command okay")
@@ -54,6 +66,7 @@ public struct FTPReply: Equatable, Sendable {
     static let protocolNotSupported = FTPReply(522, "Network protocol not supported, use (1,2)")
     static let portOK = FTPReply(200, "PORT command successful. Consider using PASV")
     static let needDataChannel = FTPReply(425, "Use PORT or PASV first")
+    static let useExtendedPassive = FTPReply(425, "Use EPSV with IPv6")
     static let cannotOpenData = FTPReply(425, "Can't open data connection")
     static let transferComplete = FTPReply(226, "Transfer complete")
     static let transferAborted = FTPReply(426, "Connection closed; transfer aborted")
@@ -67,5 +80,7 @@ public struct FTPReply: Equatable, Sendable {
     static let allocateNotNeeded = FTPReply(202, "No storage allocation necessary")
     static let tooManyConnections = FTPReply(421, "Too many connections, try again later")
     static let timedOut = FTPReply(421, "Timeout: closing control connection")
+    /// Blocking work (a file operation, a password check) found the pool full.
+    static let busy = FTPReply(421, "Server busy, try again later")
     static let shuttingDown = FTPReply(421, "Service shutting down")
 }

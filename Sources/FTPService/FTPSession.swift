@@ -1,4 +1,3 @@
-import Glibc
 import ServerCore
 
 /// What goes over a data connection.
@@ -10,14 +9,17 @@ public enum Transfer: Sendable {
     case receive(Upload, ascii: Bool)
 }
 
-/// The FTP control conversation as a state machine, sans I/O but for the file system it
-/// is given: each command line goes in, replies and what to do come out. Data
-/// connections, password checks and delays are the handler's.
+/// The FTP control conversation as a state machine, sans I/O: each command line goes in,
+/// replies and what to do come out. File access comes out as a `FileRequest` whose answer
+/// goes back in through `finished`; data connections, password checks and delays are the
+/// control session's.
 public struct FTPSession: Sendable {
     public enum Action: Sendable {
         case reply(FTPReply)
         /// Check the password off the connection's queue, then call `passwordChecked`.
         case checkPassword(user: String, password: String)
+        /// Run this off the connection's queue, then call `finished` with its answer.
+        case files(FileRequest)
         /// Open a passive data listener and say where (227 or, extended, 229).
         case enterPassive(extended: Bool)
         /// The next transfer connects out to this address (PORT/EPRT, already checked).
@@ -34,7 +36,6 @@ public struct FTPSession: Sendable {
         case loggedIn(String, anonymous: Bool)
     }
 
-    private let fs: VirtualFS
     private let anonymousAllowed: Bool
     /// The control connection's peer: the only address data connections may involve.
     private let peer: IPAddress
@@ -44,8 +45,7 @@ public struct FTPSession: Sendable {
     private var restart: Int64 = 0
     private var renameFrom: String?
 
-    public init(fs: VirtualFS, anonymousAllowed: Bool, peer: IPAddress) {
-        self.fs = fs
+    public init(anonymousAllowed: Bool, peer: IPAddress) {
         self.anonymousAllowed = anonymousAllowed
         self.peer = peer
     }
@@ -60,16 +60,31 @@ public struct FTPSession: Sendable {
 
     public mutating func handle(_ line: [UInt8]) -> [Action] {
         let command = FTPCommandLine(line)
-        guard let verb = FTPVerb.table[command.verb] else {
+        guard let verb = FTPCommand(rawValue: command.verb) else {
             if !loggedIn { return [.reply(.notLoggedIn)] }
-            return [.reply(FTPVerb.unimplemented.contains(command.verb) ? .notImplemented : .unknown)]
+            return [.reply(FTPCommand.unimplemented.contains(command.verb) ? .notImplemented : .unknown)]
         }
-        if verb.needsLogin && !loggedIn { return [.reply(.notLoggedIn)] }
-        if verb.argument == .required && command.argument.isEmpty { return [.reply(.syntax)] }
-        if verb.writes && anonymous { return [.reply(.readOnly)] }
+        let rules = verb.rules
+        if rules.needsLogin && !loggedIn { return [.reply(.notLoggedIn)] }
+        if rules.argument == .required && command.argument.isEmpty { return [.reply(.syntax)] }
+        if rules.writes && anonymous { return [.reply(.readOnly)] }
         let pendingRename = renameFrom
         renameFrom = nil
-        return run(verb.name, command.argument, renaming: pendingRename)
+        return run(verb, command.argument, renaming: pendingRename)
+    }
+
+    /// The answer to `.files`.
+    public mutating func finished(_ answer: FileAnswer) -> [Action] {
+        switch answer {
+        case .reply(let reply): return [.reply(reply)]
+        case .changedDirectory(let target):
+            cwd = target
+            return [.reply(FTPReply(250, "Directory successfully changed"))]
+        case .renameSource(let source):
+            renameFrom = source
+            return [.reply(.readyForRename)]
+        case .transfer(let transfer, let what): return [.transfer(transfer, what: what)]
+        }
     }
 
     /// The answer to `.checkPassword`.
@@ -81,9 +96,9 @@ public struct FTPSession: Sendable {
 
     private func path(_ argument: String) -> String { VirtualFS.resolve(argument, cwd: cwd) }
 
-    private mutating func run(_ verb: String, _ argument: String, renaming pendingRename: String?) -> [Action] {
+    private mutating func run(_ verb: FTPCommand, _ argument: String, renaming pendingRename: String?) -> [Action] {
         switch verb {
-        case "USER":
+        case .user:
             if ["anonymous", "ftp"].contains(argument.lowercased()) {
                 guard anonymousAllowed else { return [.reply(.anonymousRefused)] }
                 login = .user("anonymous")
@@ -91,144 +106,93 @@ public struct FTPSession: Sendable {
             }
             login = .user(argument)
             return [.reply(.needPassword)]
-        case "PASS":
+        case .pass:
             guard case .user(let name) = login else { return [.reply(.needUser)] }
             if name == "anonymous" {
                 login = .loggedIn("anonymous", anonymous: true)
                 return [.reply(.anonymousReadOnly)]
             }
             return [.checkPassword(user: name, password: argument)]
-        case "QUIT": return [.reply(.goodbye), .close]
-        case "NOOP": return [.reply(.ok)]
-        case "FEAT": return [.reply(.features)]
-        case "SYST": return [.reply(.system)]
-        case "HELP": return [.reply(.help)]
-        case "OPTS":
+        case .quit: return [.reply(.goodbye), .close]
+        case .noop: return [.reply(.ok)]
+        case .feat: return [.reply(.features)]
+        case .syst: return [.reply(.system)]
+        case .help: return [.reply(.help)]
+        case .opts:
             let upper = argument.uppercased()
             if upper == "UTF8 ON" || upper == "UTF-8 ON" { return [.reply(.utf8On)] }
             if upper.hasPrefix("MLST") { return [.reply(FTPReply(200, "MLST OPTS type;size;modify;perm;unique;"))] }
             return [.reply(.syntax)]
-        case "PWD", "XPWD":
+        case .pwd, .xpwd:
             return [.reply(FTPReply(257, "\(FTPReply.quoted(cwd)) is the current directory"))]
-        case "CWD", "XCWD", "CDUP", "XCUP":
-            let target = path(verb.hasSuffix("UP") ? ".." : argument)
-            guard fs.isDirectory(target) else { return [.reply(FTPReply(550, "Failed to change directory"))] }
-            cwd = target
-            return [.reply(FTPReply(250, "Directory successfully changed"))]
-        case "TYPE":
+        case .cwd, .xcwd, .cdup, .xcup:
+            return [.files(.changeDirectory(path(verb == .cdup || verb == .xcup ? ".." : argument)))]
+        case .type:
             switch argument.uppercased() {
             case "A", "A N": ascii = true
             case "I", "L 8": ascii = false
             default: return [.reply(.parameterNotImplemented)]
             }
             return [.reply(FTPReply(200, "Switching to \(ascii ? "ASCII" : "Binary") mode"))]
-        case "MODE": return [.reply(argument.uppercased() == "S" ? .ok : .parameterNotImplemented)]
-        case "STRU": return [.reply(argument.uppercased() == "F" ? .ok : .parameterNotImplemented)]
-        case "PASV": return [.enterPassive(extended: false)]
-        case "EPSV":
+        case .mode: return [.reply(argument.uppercased() == "S" ? .ok : .parameterNotImplemented)]
+        case .stru: return [.reply(argument.uppercased() == "F" ? .ok : .parameterNotImplemented)]
+        case .pasv: return [.enterPassive(extended: false)]
+        case .epsv:
             switch DataAddress.epsv(argument) {
             case .any, .ipv4, .ipv6: return [.enterPassive(extended: true)]
             case .all: return [.reply(FTPReply(200, "EPSV ALL ok"))]
             case nil: return [.reply(.protocolNotSupported)]
             }
-        case "PORT", "EPRT":
-            guard let target = verb == "PORT" ? DataAddress.port(argument) : DataAddress.eprt(argument) else {
-                return [.reply(verb == "EPRT" && DataAddress.eprtFamilyUnknown(argument) ? .protocolNotSupported : .syntax)]
+        case .port, .eprt:
+            guard let target = verb == .port ? DataAddress.port(argument) : DataAddress.eprt(argument) else {
+                return [.reply(verb == .eprt && DataAddress.eprtFamilyUnknown(argument) ? .protocolNotSupported : .syntax)]
             }
             // No FTP bounce: data goes only to the control connection's own peer, above 1023.
             guard DataAddress.sameHost(target.ip, peer), target.port >= 1024 else { return [.reply(.illegalPort)] }
             return [.reply(.portOK), .setActive(target)]
-        case "LIST", "NLST", "MLSD":
-            return listing(verb, argument)
-        case "MLST":
-            let target = path(argument.isEmpty ? "." : argument)
-            switch fs.stat(target) {
-            case .failure(let failure): return [.reply(FTPReply(550, failure.message))]
-            case .success(let entry):
-                return [.reply(FTPReply(250, lines: ["Listing \(target)", ListingFormat.facts(entry, name: target, readOnly: anonymous), "End"]))]
-            }
-        case "RETR":
+        case .list, .nlst, .mlsd:
+            return [.files(.listing(verb, listingPath(verb, argument), readOnly: anonymous))]
+        case .mlst:
+            return [.files(.facts(path(argument.isEmpty ? "." : argument), readOnly: anonymous))]
+        case .retr:
             let offset = restart
             restart = 0
-            switch fs.openForReading(path(argument)) {
-            case .failure(let failure): return [.reply(FTPReply(550, failure.message))]
-            case .success((let file, let entry)):
-                guard offset <= entry.size else { return [.reply(.badRest)] }
-                return [.transfer(.send(file, offset: offset, count: entry.size - offset, ascii: ascii),
-                                  what: "\(entry.name) (\(entry.size) bytes)")]
-            }
-        case "STOR", "APPE":
+            return [.files(.retrieve(path(argument), offset: offset, ascii: ascii))]
+        case .stor, .appe:
             let offset = restart
             restart = 0
-            switch fs.upload(path(argument), offset: verb == "APPE" ? 0 : offset, append: verb == "APPE") {
-            case .failure(.invalidName): return [.reply(FTPReply(553, "File name not allowed"))]
-            case .failure(let failure): return [.reply(FTPReply(550, failure.message))]
-            case .success(let upload): return [.transfer(.receive(upload, ascii: ascii), what: VirtualFS.name(of: path(argument)))]
-            }
-        case "REST":
+            return [.files(.store(path(argument), offset: offset, append: verb == .appe, ascii: ascii))]
+        case .rest:
             guard let offset = StrictNumber.decimal(argument, as: UInt64.self, max: UInt64(Int64.max)).map(Int64.init) else {
                 return [.reply(.syntax)]
             }
             restart = offset
             return [.reply(FTPReply(350, "Restarting at \(offset). Send STOR or RETR"))]
-        case "SIZE", "MDTM":
-            guard case .success(let entry) = fs.stat(path(argument)), !entry.isDirectory else {
-                return [.reply(FTPReply(550, "Could not get file \(verb == "SIZE" ? "size" : "modification time")"))]
-            }
-            return [.reply(FTPReply(213, verb == "SIZE" ? String(entry.size) : ListingFormat.timestamp(entry.modified)))]
-        case "DELE": return done(fs.delete(path(argument)), .fileActionOK)
-        case "MKD", "XMKD":
-            let target = path(argument)
-            return done(fs.makeDirectory(target), FTPReply(257, "\(FTPReply.quoted(target)) created"))
-        case "RMD", "XRMD": return done(fs.removeDirectory(path(argument)), .fileActionOK)
-        case "RNFR":
-            let source = path(argument)
-            guard case .success = fs.stat(source) else { return [.reply(FTPReply(550, "RNFR command failed"))] }
-            renameFrom = source
-            return [.reply(.readyForRename)]
-        case "RNTO":
+        case .size: return [.files(.size(path(argument)))]
+        case .mdtm: return [.files(.modificationTime(path(argument)))]
+        case .dele: return [.files(.delete(path(argument)))]
+        case .mkd, .xmkd: return [.files(.makeDirectory(path(argument)))]
+        case .rmd, .xrmd: return [.files(.removeDirectory(path(argument)))]
+        case .rnfr: return [.files(.renameSource(path(argument)))]
+        case .rnto:
             guard let pendingRename else { return [.reply(.badSequence)] }
-            return done(fs.rename(pendingRename, to: path(argument)), .renamed)
-        case "ABOR": return [.abort]
-        case "STAT":
+            return [.files(.rename(pendingRename, to: path(argument)))]
+        case .abor: return [.abort]
+        case .stat:
             guard !argument.isEmpty else {
                 return [.reply(FTPReply(211, lines: ["appserver FTP status", "Logged in as \(user ?? "-")",
                                                      "TYPE: \(ascii ? "ASCII" : "BINARY"), STRUcture: File, MODE: Stream", "End of status"]))]
             }
-            guard case .success(let entries) = fs.list(path(argument)) else { return [.reply(FTPReply(550, "No such file or directory"))] }
-            let lines = String(decoding: ListingFormat.list(entries, now: Int(time(nil))), as: UTF8.self)
-                .split(separator: "\r\n").map(String.init)
-            return [.reply(FTPReply(213, lines: ["Status of \(path(argument)):"] + lines + ["End of status"]))]
-        case "ALLO": return [.reply(.allocateNotNeeded)]
-        case "SITE": return [.reply(FTPReply(500, "SITE command not supported"))]
-        default: return [.reply(.unknown)]
+            return [.files(.status(path(argument)))]
+        case .allo: return [.reply(.allocateNotNeeded)]
+        case .site: return [.reply(FTPReply(500, "SITE command not supported"))]
         }
     }
 
-    private func listing(_ verb: String, _ argument: String) -> [Action] {
-        // `ls` options that clients put before the path (LIST -la dir) are not paths.
+    /// `ls` options that clients put before the path (LIST -la dir) are not paths.
+    private func listingPath(_ verb: FTPCommand, _ argument: String) -> String {
         let words = argument.split(separator: " ", omittingEmptySubsequences: true)
-        let target = path(words.drop { $0.hasPrefix("-") && verb == "LIST" }.joined(separator: " ").nilIfEmpty ?? ".")
-        switch fs.list(target) {
-        case .failure(let failure):
-            return [.reply(FTPReply(550, failure.message))]
-        case .success(let entries):
-            if verb == "MLSD" && !fs.isDirectory(target) { return [.reply(FTPReply(501, "Not a directory"))] }
-            let bytes = switch verb {
-            case "NLST": ListingFormat.names(entries)
-            case "MLSD": ListingFormat.mlsd(entries, readOnly: anonymous)
-            default: ListingFormat.list(entries, now: Int(time(nil)))
-            }
-            return [.transfer(.listing(bytes), what: "directory listing")]
-        }
-    }
-
-    private func done(_ result: Result<Void, VirtualFS.Failure>, _ success: FTPReply) -> [Action] {
-        switch result {
-        case .success: [.reply(success)]
-        case .failure(.invalidName): [.reply(FTPReply(553, "File name not allowed"))]
-        case .failure(let failure): [.reply(FTPReply(550, failure.message))]
-        }
+        return path(words.drop { $0.hasPrefix("-") && verb == .list }.joined(separator: " ").nilIfEmpty ?? ".")
     }
 }
 

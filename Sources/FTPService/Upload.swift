@@ -2,7 +2,8 @@ import CSystem
 import Glibc
 import ServerCore
 
-/// A file being received. Confined to the data connection's queue.
+/// A file being received: opened (and, after REST, its start copied) on the blocking pool,
+/// then handed to the data connection and used on its queue alone, one owner at a time.
 public final class Upload: @unchecked Sendable {
     private let parent: FileDescriptor
     private let name: String

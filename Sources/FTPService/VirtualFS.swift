@@ -195,7 +195,8 @@ public final class VirtualFS: Sendable {
 
     /// An upload: written to a temporary name beside the file and renamed over it on
     /// success, so an aborted STOR never replaces a good file with part of one; APPE
-    /// appends in place. REST copies the first `offset` bytes of the old file first.
+    /// appends in place. REST copies the first `offset` bytes of the old file first, which
+    /// blocks as long as the copy takes: run it on the BlockingPool (`FileRequest.store`).
     public func upload(_ path: String, offset: Int64, append: Bool) -> Result<Upload, Failure> {
         parent(of: path).flatMap { parent, name in
             if append {

@@ -5,8 +5,16 @@ import Synchronization
 /// HTTP dates (RFC 9110 5.6.7): IMF-fixdate out; IMF-fixdate, RFC 850 and asctime in.
 public enum HTTPDate {
     public static func format(_ seconds: Int) -> String {
-        UTCTime.format(seconds, "%a, %d %b %Y %H:%M:%S GMT")
+        // strftime's %Y has fewer than the four digits IMF-fixdate needs before year 1000
+        // (a file's mtime can be that old): those years are padded by hand.
+        guard seconds < year1000 else { return UTCTime.format(seconds, "%a, %d %b %Y %H:%M:%S GMT") }
+        let year = String(DateFields.year(of: seconds))
+        return UTCTime.format(seconds, "%a, %d %b ") + String(repeating: "0", count: max(0, 4 - year.count)) + year
+            + UTCTime.format(seconds, " %H:%M:%S GMT")
     }
+
+    /// 1000-01-01T00:00:00Z.
+    static let year1000 = -30_610_224_000
 
     /// Seconds since the epoch, or nil unless `text` is exactly one of the three forms with
     /// every field a digit in its range (strptime skips blanks and takes one-digit days).

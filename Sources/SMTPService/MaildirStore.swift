@@ -51,11 +51,14 @@ public final class MaildirStore: Sendable {
         return "\(time.tv_sec).M\(time.tv_nsec / 1000)P\(getpid())Q\(n).\(hostname)"
     }
 
-    /// A file the body is written to as it arrives.
+    /// A file the body is written to as it arrives. Used by one queue at a time (the
+    /// connection's while the message arrives, then the blocking pool's that delivers it),
+    /// hence `@unchecked Sendable`.
     public final class Spool: @unchecked Sendable {
         public let path: String
         let fd: Int32
         public private(set) var failed = false
+        private var discarded = false
 
         init(path: String, fd: Int32) {
             self.path = path
@@ -63,15 +66,21 @@ public final class MaildirStore: Sendable {
         }
 
         public func write(_ bytes: [UInt8]) {
-            guard !failed, !bytes.isEmpty else { return }
+            guard !failed, !discarded, !bytes.isEmpty else { return }
             failed = !MaildirStore.writeAll(fd, bytes)
         }
 
-        /// Removes the file; called whatever the outcome.
+        /// Removes the file; called whatever the outcome, and at most once closes the fd
+        /// (a second close could close a number reused by another connection's file).
         public func discard() {
+            guard !discarded else { return }
+            discarded = true
             close(fd)
             unlink(path)
         }
+
+        /// A spool dropped unused (a delivery the full blocking pool never ran) leaves no file.
+        deinit { discard() }
     }
 
     public func spool() throws(Failure) -> Spool {

@@ -18,9 +18,18 @@ public struct SMTPConfiguration: Sendable {
         self.perAddress = perAddress
     }
 
+    /// Where deliveries (the copies, fsync, renames) run.
+    public var pool = BlockingPool.shared
+
     public var service: TCPService {
         let configuration = self, logger = logger
         return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
-                          refused: { id, why in logger.notice("smtp \(id) \(why)") }) { _ in SMTPHandler(configuration) }
+                          refused: { id, why in logger.notice("smtp \(id) \(why)") }) { configuration.handler(for: $0) }
+    }
+
+    /// One connection's handler: the driver running its session.
+    func handler(for id: ConnectionID) -> SessionDriver<SMTPConnectionSession> {
+        SessionDriver(SMTPConnectionSession(self, clientIP: id.remote.ip.description),
+                      .init(service: "smtp", logger: logger, pool: pool, inputLimit: 64 * 1024))
     }
 }

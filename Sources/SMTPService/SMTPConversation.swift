@@ -2,8 +2,8 @@ import ServerCore
 
 /// One SMTP connection's input side, sans I/O: the line framer (512 octets per command
 /// line), the session and, after DATA, the data reader, joined so that bytes go in however
-/// they were split and events come out one at a time, in order. The handler takes events
-/// only while it can answer (output not full, no delivery running); what it does not take
+/// they were split and events come out one at a time, in order. SMTPConnectionSession takes
+/// events only while it can answer (output not full, no delivery running); what it does not take
 /// stays buffered here. A fuzz target or a test drives it the same way, without a socket.
 public struct SMTPConversation: Sendable {
     public enum Event: Equatable, Sendable {

@@ -59,6 +59,8 @@ public struct SMTPReply: Equatable, Sendable {
     static let deliveryFailed = SMTPReply(451, "4.3.0", "Local delivery failed, try again later")
     static let tooManyErrors = SMTPReply(421, "4.7.0", "Too many errors, closing connection")
     static let busy = SMTPReply(421, "4.3.2", "Too many connections, try again later")
+    /// The blocking pool is full, so the message cannot be delivered now; the connection closes.
+    static let overloaded = SMTPReply(421, "4.3.2", "System busy, try again later")
     static let shuttingDown = SMTPReply(421, "4.3.2", "Service shutting down, try again later")
     static let timedOut = SMTPReply(421, "4.4.2", "Timeout exceeded, closing connection")
 }

@@ -85,6 +85,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
 
     /// Queues bytes; small writes in a row are joined into one send.
     public func write(_ bytes: [UInt8]) {
+        assertOnQueue(worker.queue)
         guard phase == .open, !bytes.isEmpty else { return }
         pendingOutputBytes += bytes.count
         if case .bytes(var last, let sent)? = output.last, sent == 0, last.count + bytes.count <= 64 * 1024 {
@@ -98,6 +99,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
 
     /// Queues `count` bytes of `file` from `offset`, sent with sendfile(2).
     public func write(file: FileDescriptor, offset: Int64, count: Int64) {
+        assertOnQueue(worker.queue)
         guard phase == .open, count > 0 else { return }
         pendingOutputBytes += Int(count)
         output.append(.file(file, offset: offset, remaining: count))
@@ -114,13 +116,17 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     }
 
     /// Asks for one `connectionWritable` call once everything queued has been sent.
-    public func notifyWhenWritable() { wantsWritable = true }
+    public func notifyWhenWritable() {
+        assertOnQueue(worker.queue)
+        wantsWritable = true
+    }
 
     /// Sends what is queued, then closes. With `lingering`, input still arriving is read and
     /// dropped for a moment so that the peer sees the reply rather than a reset; without it
     /// (the peer said it will send nothing more, and nothing is pending) the socket is
     /// closed at once, as nginx does, saving a shutdown and a round trip per connection.
     public func closeAfterFlush(lingering: Bool) {
+        assertOnQueue(worker.queue)
         guard phase == .open else { return }
         phase = .closingAfterFlush
         lingers = lingering
@@ -136,11 +142,13 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     }
 
     public func pauseReading() {
+        assertOnQueue(worker.queue)
         readPaused = true
         updateInterest()
     }
 
     public func resumeReading() {
+        assertOnQueue(worker.queue)
         readPaused = false
         updateInterest()
     }
@@ -148,6 +156,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     /// Closes the connection if it stays idle for `seconds` (nil: no limit). The clock starts
     /// now, and again when output that had to wait for the peer has all been sent.
     public func setIdleTimeout(_ seconds: Double?) {
+        assertOnQueue(worker.queue)
         idleDuration = seconds.map { UInt64($0 * 1e9) } ?? 0
         idleDeadline = idleDuration == 0 ? 0 : worker.now() + idleDuration
     }
@@ -164,6 +173,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     // MARK: events from the worker
 
     func readable(into buffer: UnsafeMutableRawBufferPointer) {
+        assertOnQueue(worker.queue)
         guard phase != .connecting else { return }
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
@@ -195,6 +205,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     /// Sends what the socket takes; hands the handler `connectionWritable` when it asked
     /// and the queue is empty; starts the lingering close once a closing flush is done.
     func flush() {
+        assertOnQueue(worker.queue)
         while true {
             guard phase == .open || phase == .closingAfterFlush else { return }
             guard sendQueued() else { return }

@@ -56,6 +56,8 @@ public enum SessionAction<Completion: Sendable> {
 public enum LogKind: Sendable {
     /// One line per request or transaction, at info, ending in its duration.
     case access
+    /// At info, untimed: a refusal, a login.
+    case info
     case notice
     case error
 }

@@ -107,6 +107,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
                     connection.async { [self] connection in
                         if holdsInput { finish(completion, on: connection) } else {
                             perform(session.complete(completion), on: connection)
+                            run(connection)
                         }
                     }
                 }
@@ -127,6 +128,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             guard logger.logLevel <= .info else { return }
             let micros = (DispatchTime.now().uptimeNanoseconds - stepStarted) / 1000
             logger.info("\(configuration.service) \(connection.logName) \(text) \(micros / 1000).\(micros % 1000 / 100)ms")
+        case .info: logger.info("\(configuration.service) \(connection.logName) \(text)")
         case .notice: logger.notice("\(configuration.service) \(connection.logName) \(text)")
         case .error: logger.error("\(configuration.service) \(connection.logName) \(text)")
         }

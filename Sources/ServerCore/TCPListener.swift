@@ -9,8 +9,9 @@ final class TCPListener: @unchecked Sendable {
     let service: TCPService
     private let fd: Int32
     private let source: any DispatchSourceRead
+    private let queue: DispatchQueue
     private let wildcard: Bool
-    /// Touched only on the source's queue.
+    /// Touched only on `queue`, the source's (the back-off timer runs there too).
     private var backingOff = false
     private let lifecycle = SourceLifecycle()
 
@@ -20,6 +21,7 @@ final class TCPListener: @unchecked Sendable {
         self.fd = fd
         self.address = bound
         self.service = service
+        self.queue = queue
         wildcard = bound.ip == .v4(0) || bound.ip == .v6(0, 0)
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [unowned self] in self.acceptAll(admit) }
@@ -35,6 +37,7 @@ final class TCPListener: @unchecked Sendable {
     func stop() { lifecycle.stop(source) }
 
     private func acceptAll(_ admit: (Int32, ConnectionID, TCPService) -> Void) {
+        assertOnQueue(queue)
         guard !backingOff else { return }
         while true {
             var storage = sockaddr_storage()
@@ -63,7 +66,7 @@ final class TCPListener: @unchecked Sendable {
     private func backOff() {
         backingOff = true
         source.suspend()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
+        queue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
             backingOff = false
             source.resume()
         }

@@ -39,6 +39,7 @@ final class UDPListener: @unchecked Sendable {
     let address: SocketAddress
     private let fd: Int32
     private let source: any DispatchSourceRead
+    private let queue: DispatchQueue
     private let lifecycle = SourceLifecycle()
     /// Touched only on the source's queue: a slot per datagram of a batch, large enough
     /// for any datagram, and the senders' addresses.
@@ -58,6 +59,7 @@ final class UDPListener: @unchecked Sendable {
         }
         self.fd = fd
         self.address = bound
+        self.queue = queue
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [unowned self] in self.receiveAll(handler) }
         source.setCancelHandler { [self] in
@@ -73,6 +75,7 @@ final class UDPListener: @unchecked Sendable {
     func stop() { lifecycle.stop(source) }
 
     private func receiveAll(_ handler: any DatagramHandler) {
+        assertOnQueue(queue)
         while true {
             let count = csystem_receive_batch(fd, slots, UDPListener.slotSize, UInt32(CSYSTEM_BATCH), &senders, &destinations, &lengths)
             if count < 0 {

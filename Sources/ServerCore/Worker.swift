@@ -64,6 +64,7 @@ final class Worker: @unchecked Sendable {
     /// Takes over an accepted socket, or one still connecting out (which opens, or fails,
     /// within `connectTimeout`); runs on `queue`.
     func adopt(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double? = nil) {
+        assertOnQueue(queue)
         let key = nextKey
         nextKey += 1
         let connecting = connectTimeout != nil
@@ -84,6 +85,7 @@ final class Worker: @unchecked Sendable {
     }
 
     func close(_ connection: Connection, reason: CloseReason) {
+        assertOnQueue(queue)
         guard connections.removeValue(forKey: connection.key) != nil else { return }
         if connection.fd >= 0 {
             _ = csystem_epoll_remove(epollFD, connection.fd)

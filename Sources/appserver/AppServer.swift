@@ -44,7 +44,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: Options
 
     func run() throws {
-        Startup.holdSignals()
+        Startup.catchSignals()
         let config = orFail { try loadConfig(options.config) }
         let settings = orFail { try Settings(flags: options, file: config) }
         LoggingSystem.bootstrap { _ in LineLogHandler(level: settings.logLevel) }
@@ -66,8 +66,7 @@ struct Serve: ParsableCommand {
         plan.cleanups.forEach { $0() }
         if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
         orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, logger: logger) }
-        Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile)
-        Startup.reloadOnHangup(plan.reloads, logger: logger)
+        Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile, reloads: plan.reloads)
         (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
         registry.start()
         dispatchMain()

@@ -46,7 +46,7 @@ struct ServicePlan {
             summary.append("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)"
                 + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
             let forwarder = settings.upstreams.isEmpty ? nil
-                : Forwarder(upstreams: settings.upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
+                : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion, logger: logger))
             dns.perAddress = settings.addressLimit()

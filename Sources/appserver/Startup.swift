@@ -1,3 +1,4 @@
+import CSystem
 import DNSService
 import Dispatch
 import Glibc
@@ -63,23 +64,39 @@ enum Startup {
 
     static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
 
-    /// Blocks the signals the server handles, before any thread starts (every thread inherits
-    /// the mask): one that arrives before libdispatch has registered its source, which it
-    /// does later on its own thread, then waits as pending instead of being ignored, and
-    /// libdispatch's signalfd reads it once registered.
-    static func holdSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        handledSignals.forEach { sigaddset(&set, $0) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+    /// The handled signals, as they arrive (see `catchSignals`).
+    nonisolated(unsafe) private static var signalPipe: Int32 = -1
+
+    /// Catches the signals the server handles from the first moment of `serve`, before any
+    /// thread starts: a handler writes each one to a pipe that `handleSignals` reads, so a
+    /// signal sent at any time is acted on once serving starts, never ignored or fatal.
+    /// (A libdispatch signal source registers itself later, on its own thread: a signal
+    /// sent in between was lost, seen as a server that ignored a SIGTERM under load.)
+    static func catchSignals() {
+        signalPipe = handledSignals.withUnsafeBufferPointer { csystem_signal_pipe($0.baseAddress, Int32($0.count)) }
+        if signalPipe < 0 { fail("cannot install signal handlers: \(errorText(errno))") }
     }
 
     /// SIGINT and SIGTERM: stop accepting, give open connections a few seconds, exit 0.
-    static func handleSignals(registry: ListenerRegistry, logger: Logger, pidFile: String?) {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
-            source.setEventHandler {
+    /// SIGHUP: reload what can be reloaded (zones, FTP users) on the reload queue; what
+    /// fails to load keeps its previous version and the error is logged.
+    static func handleSignals(registry: ListenerRegistry, logger: Logger, pidFile: String?,
+                              reloads: [(name: String, reload: @Sendable () -> [String])]) {
+        let reloading = DispatchQueue(label: "appserver.reload")
+        let fd = signalPipe
+        DispatchQueue(label: "appserver.signals").async {
+            var stopping = false
+            while true {
+                var byte: UInt8 = 0
+                let n = read(fd, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                guard n == 1 else { return }
+                if Int32(byte) == SIGHUP {
+                    reloading.async { reload(reloads, logger: logger) }
+                    continue
+                }
+                guard !stopping else { continue }
+                stopping = true
                 logger.notice("shutting down: finishing \(registry.connectionCount) open connection(s)")
                 registry.shutdown(grace: 5) {
                     if let pidFile { unlink(pidFile) }
@@ -87,26 +104,15 @@ enum Startup {
                     exit(0)
                 }
             }
-            source.activate()
-            sources.append(source)
         }
     }
 
-    /// SIGHUP: reload what can be reloaded (zones, FTP users); what fails to load keeps its
-    /// previous version and the error is logged. Installed even with nothing to reload, so
-    /// that a SIGHUP never takes its default action (ending the process).
-    static func reloadOnHangup(_ reloads: [(name: String, reload: @Sendable () -> [String])], logger: Logger) {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            for (name, reload) in reloads {
-                let problems = reload()
-                problems.forEach { logger.error("reload: \($0)") }
-                logger.notice("reloaded \(name)\(problems.isEmpty ? "" : " (\(problems.count) with errors)")")
-            }
+    private static func reload(_ reloads: [(name: String, reload: @Sendable () -> [String])], logger: Logger) {
+        for (name, reload) in reloads {
+            let problems = reload()
+            problems.forEach { logger.error("reload: \($0)") }
+            logger.notice("reloaded \(name)\(problems.isEmpty ? "" : " (\(problems.count) with errors)")")
         }
-        source.activate()
-        sources.append(source)
     }
 
     /// `--pid-file`: the process id, for `kill -HUP $(cat FILE)`; an existing file whose
@@ -131,6 +137,4 @@ enum Startup {
         return name.isEmpty ? "localhost" : name
     }
 
-    /// Signal sources live as long as the process.
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 }

@@ -57,7 +57,7 @@ import Testing
         #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
     }
 
-    @Test func aRepeatedQueryIsAnsweredFromTheAnswerCacheWithItsOwnID() throws {
+    @Test func aRepeatedQueryIsAnsweredFromTheEncodedResponseCacheWithItsOwnID() throws {
         let first = ask(query("www.example.test.", .a, id: 1))
         let second = ask(query("www.example.test.", .a, id: 2))
         #expect(first?.id == 1 && second?.id == 2)
@@ -89,15 +89,15 @@ import Testing
         }
     }
 
-    @Test func theAnswerCacheKeepsToItsBudget() {
-        let cache = AnswerCache(budget: 100)
-        let key = AnswerCache.key([0, 1] + Array(repeating: 7, count: 20), tcp: false, recursionAllowed: true)
+    @Test func theEncodedResponseCacheKeepsToItsBudget() {
+        let cache = EncodedResponseCache(budget: 100)
+        let key = EncodedResponseCache.key([0, 1] + Array(repeating: 7, count: 20), tcp: false, recursionAllowed: true)
         let response = [UInt8](repeating: 9, count: 40)
         cache.store(key, response: response, summary: "a", zones: 0, expires: 10)
         #expect(cache.lookup(key, id: (0xAB, 0xCD), zones: 0, second: 9)?.bytes == [0xAB, 0xCD] + response.dropFirst(2))
         #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 10) == nil)
         #expect(cache.lookup(key, id: (0, 0), zones: 1, second: 0) == nil)
-        let other = AnswerCache.key([0, 1] + Array(repeating: 8, count: 20), tcp: false, recursionAllowed: true)
+        let other = EncodedResponseCache.key([0, 1] + Array(repeating: 8, count: 20), tcp: false, recursionAllowed: true)
         cache.store(other, response: response, summary: "b", zones: 0, expires: 10)
         #expect(cache.lookup(key, id: (0, 0), zones: 0, second: 0) == nil)
         #expect(cache.lookup(other, id: (0, 0), zones: 0, second: 0)?.summary == "b")
@@ -162,7 +162,7 @@ import Testing
     @Test func aClientOutsideAllowRecursionIsRefusedEvenWithAnUpstream() throws {
         // Nothing listens on the upstream: a query sent there would give SERVFAIL, not REFUSED.
         let upstream = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 9)
-        let forwarder = Forwarder(upstreams: [upstream], cache: DNSCache { 0 })
+        let forwarder = Forwarder(upstreams: [upstream], cache: UpstreamRecordCache { 0 })
         let closed = DNSResponder(zones: responder.zones, forwarder: forwarder, allowRecursion: [IPNetwork("192.0.2.0/24")!],
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let result = Mutex<[UInt8]??>(nil)
@@ -170,6 +170,71 @@ import Testing
         let bytes = try #require(result.withLock { $0 } ?? nil, "refused at once, without asking upstream")
         let reply = try DNSMessage.decode(bytes)
         #expect(reply.rcode == RCode.refused.rawValue && !reply.recursionAvailable && reply.answers.isEmpty)
+    }
+
+    func forwarding(_ upstream: FakeUpstream) -> DNSResponder {
+        DNSResponder(zones: responder.zones, forwarder: upstream, allowRecursion: IPNetwork.localAndPrivate,
+                     logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// The response of an outcome that must be at once.
+    func atOnce(_ outcome: DNSResponder.Outcome) -> DNSMessage? {
+        guard case .now(let bytes?) = outcome else {
+            Issue.record("not answered at once: \(outcome)")
+            return nil
+        }
+        return try? DNSMessage.decode(bytes)
+    }
+
+    @Test func notOursGoesUpstreamAndComesBackLaterWithRecursionAvailable() throws {
+        let upstream = FakeUpstream()
+        let forwarding = forwarding(upstream)
+        guard case .upstream(let begin) = forwarding.answer(query("Example.COM.", .a, id: 5), from: client, over: .udp) else {
+            Issue.record("a name not ours is asked upstream")
+            return
+        }
+        #expect(upstream.count == 0, "asked only when begun")
+        let reply = Mutex<[UInt8]?>(nil)
+        begin { bytes in reply.withLock { $0 = bytes } }
+        #expect(upstream.count == 1 && reply.withLock { $0 } == nil)
+        upstream.answer(1)
+        let message = try DNSMessage.decode(try #require(reply.withLock { $0 }))
+        #expect(message.id == 5 && message.rcode == RCode.noError.rawValue && message.recursionAvailable && !message.authoritative)
+        #expect(message.questions.first?.name.description == "Example.COM.", "the question as the client spelled it")
+        #expect(message.answers.first?.data == FakeUpstream.address(1))
+
+        let failed = Mutex<[UInt8]??>(nil)
+        forwarding.respond(to: query("example.com.", .a, id: 6), from: client, over: .udp) { bytes in failed.withLock { $0 = .some(bytes) } }
+        upstream.fail(2)
+        let servFail = try DNSMessage.decode(try #require(failed.withLock { $0 } ?? nil))
+        #expect(servFail.id == 6 && servFail.rcode == RCode.servFail.rawValue && servFail.recursionAvailable)
+        #expect(atOnce(forwarding.answer(query("www.example.test.", .a), from: client, over: .udp))?.authoritative == true,
+                "ours is never asked upstream")
+        #expect(upstream.count == 2)
+    }
+
+    @Test func anUpstreamAnswerHeldIsSentAtOnceAndItsResponseReusedForThatSecondOnly() {
+        let upstream = FakeUpstream()
+        let record = ResourceRecord(name: DNSName("example.com.")!, type: .a, ttl: 30, data: .a([203, 0, 113, 1]))
+        upstream.hold("example.com.", .init(rcode: RCode.noError.rawValue, answer: [record], authority: [], additional: []))
+        let forwarding = forwarding(upstream)
+        let first = atOnce(forwarding.answer(query("example.com.", .a, id: 1), from: client, over: .udp))
+        #expect(first?.answers == [record] && first?.recursionAvailable == true)
+        #expect(upstream.cacheLookups == 1)
+        #expect(atOnce(forwarding.answer(query("example.com.", .a, id: 2), from: client, over: .udp))?.id == 2)
+        #expect(upstream.cacheLookups == 1, "the encoded response, reused within the second")
+        upstream.second.add(1, ordering: .relaxed)
+        #expect(atOnce(forwarding.answer(query("example.com.", .a, id: 3), from: client, over: .udp))?.answers == [record])
+        #expect(upstream.cacheLookups == 2, "a second later the records are aged again")
+        #expect(upstream.count == 0, "nothing was asked upstream")
+    }
+
+    @Test func onlyClientsInAllowRecursionMayRecurse() {
+        let allowed = [IPNetwork("192.0.2.0/24")!]
+        let inside = ConnectionID(local: client.local, remote: SocketAddress(ip: IPAddress("192.0.2.77")!, port: 5000))
+        #expect(QueryPolicy.mayRecurse(inside, allowed: allowed))
+        #expect(!QueryPolicy.mayRecurse(client, allowed: allowed))
+        #expect(!QueryPolicy.mayRecurse(inside, allowed: []))
     }
 
     @Test func opcodeClassVersionAndTransfers() {

@@ -23,13 +23,14 @@ import Testing
     /// Feeds `chunks` in turn, acting on every line after each; the password is right when it is "pw".
     static func run(_ chunks: [[UInt8]]) -> [String] {
         var input = FTPCommandInput()
-        var session = FTPSession(fs: root.fs, anonymousAllowed: true, peer: IPAddress("192.0.2.7")!)
+        var session = FTPSession(anonymousAllowed: true, peer: IPAddress("192.0.2.7")!)
         var out: [String] = []
         func act(_ actions: [FTPSession.Action]) {
             for action in actions {
                 switch action {
                 case .reply(let reply): out.append(String(decoding: reply.bytes, as: UTF8.self))
                 case .checkPassword(let user, let password): act(session.passwordChecked(user: user, success: password == "pw"))
+                case .files(let request): act(session.finished(request.perform(on: root.fs, now: 0)))
                 case .enterPassive(let extended): out.append("passive \(extended)")
                 case .setActive(let address): out.append("active \(address)")
                 case .transfer(let transfer, let what):

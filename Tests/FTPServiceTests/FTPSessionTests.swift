@@ -28,13 +28,24 @@ import Testing
     }
 
     func session(anonymous: Bool = false) -> FTPSession {
-        FTPSession(fs: fs, anonymousAllowed: anonymous, peer: peer)
+        FTPSession(anonymousAllowed: anonymous, peer: peer)
     }
 
-    /// The reply codes (and markers for other actions) a line produces.
+    /// The reply codes (and markers for other actions) a line produces, its file requests
+    /// performed at once (as the control session does off its queue).
     func codes(_ line: String, _ session: inout FTPSession) -> [String] {
-        session.handle(Array(line.utf8)).map { action in
-            switch action {
+        codes(session.handle(Array(line.utf8)), &session)
+    }
+
+    func codes(_ actions: [FTPSession.Action], _ session: inout FTPSession) -> [String] {
+        var out: [String] = []
+        for action in actions {
+            if case .files(let request) = action {
+                out += codes(session.finished(request.perform(on: fs, now: Int(time(nil)))), &session)
+                continue
+            }
+            let marker: String = switch action {
+            case .files: "files"
             case .reply(let reply): "\(reply.code)"
             case .checkPassword(let user, let password): "check \(user):\(password)"
             case .enterPassive(let extended): extended ? "EPSV" : "PASV"
@@ -48,7 +59,9 @@ import Testing
             case .abort: "abort"
             case .close: "close"
             }
+            out.append(marker)
         }
+        return out
     }
 
     func loggedIn() -> FTPSession {

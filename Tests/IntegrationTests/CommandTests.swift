@@ -106,7 +106,7 @@ struct CommandTests {
                                        "--data", folder.path + "/data", "--pid-file", pidFile, "--user", me])
         #expect(third.listeningPort() != nil, "a pid file naming a process that is gone is taken over")
         third.signal(SIGTERM)
-        #expect(third.exitStatus() == 0)
+        #expect(third.exitStatus() == 0, "\(third.stdout)|\(third.stderr)|pid \(third.process.processIdentifier)")
     }
 
     @Test func passwdMakesANewUsersFileReadableByItsOwnerOnly() throws {

@@ -54,11 +54,11 @@ import Testing
 
     func forwarder() -> Forwarder {
         let clock = clock
-        return Forwarder(upstreams: [address], cache: DNSCache { clock.seconds.load(ordering: .relaxed) }, deadline: 1)
+        return Forwarder(upstreams: [address], cache: UpstreamRecordCache { clock.seconds.load(ordering: .relaxed) }, deadline: 1)
     }
 
-    func resolve(_ forwarder: Forwarder, _ name: String, times: Int = 1) -> [DNSCache.Answer?] {
-        let results = Mutex<[DNSCache.Answer?]>([])
+    func resolve(_ forwarder: Forwarder, _ name: String, times: Int = 1) -> [UpstreamRecordCache.Answer?] {
+        let results = Mutex<[UpstreamRecordCache.Answer?]>([])
         let group = DispatchGroup()
         for _ in 0..<times {
             group.enter()

@@ -10,12 +10,15 @@ import Testing
     struct Echo: ConnectionSession {
         enum Completion: Sendable { case slow(String), upstream(String) }
         var framer = LineFramer(maxLength: 64)
+        /// Set by `gate`: no step until its answer comes.
+        var gated = false
 
         mutating func start() -> Actions { [.write(Array("hi\n".utf8)), .idleTimeout(30)] }
         mutating func receive(_ bytes: UnsafeRawBufferPointer) { framer.append(bytes) }
         var bufferedBytes: Int { framer.bufferedBytes }
 
         mutating func step() -> Actions? {
+            if gated { return nil }
             switch framer.next() {
             case .needMore: return nil
             case .tooLong: return [.write(Array("too long\n".utf8))]
@@ -24,6 +27,11 @@ import Testing
                 if line.hasPrefix("slow ") {
                     let word = String(line.dropFirst(5))
                     return [.offload({ .slow(word.uppercased()) }, busy: Array("busy\n".utf8))]
+                }
+                if line.hasPrefix("gate ") {
+                    gated = true
+                    let word = String(line.dropFirst(5))
+                    return [.wait(holdsInput: false) { done in done(.upstream(word)) }]
                 }
                 if line.hasPrefix("ask ") {
                     let word = String(line.dropFirst(4))
@@ -36,8 +44,10 @@ import Testing
 
         mutating func complete(_ completion: Completion) -> Actions {
             switch completion {
-            case .slow(let word): [.write(Array("\(word)\n".utf8))]
-            case .upstream(let word): [.write(Array("answer \(word)\n".utf8))]
+            case .slow(let word): return [.write(Array("\(word)\n".utf8))]
+            case .upstream(let word):
+                gated = false
+                return [.write(Array("answer \(word)\n".utf8))]
             }
         }
     }
@@ -93,6 +103,11 @@ import Testing
         #expect(connection.takeText() == "next\n")
         #expect(connection.runPending() == 1)
         #expect(connection.takeText() == "answer q\n")
+        // A session that holds its own input until a non-holding wait completes is run again then.
+        connection.receive(Array("gate g\nlater\n".utf8))
+        #expect(connection.takeText() == "")
+        #expect(connection.runPending() == 1)
+        #expect(connection.takeText() == "answer g\nlater\n")
     }
 
     @Test func aFullPoolIsBusyNotAThread() {

@@ -65,4 +65,9 @@ int csystem_receive_batch(int fd, unsigned char *slots, size_t slot_size, unsign
 int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets, const size_t *lengths,
                        const void *receivers, const uint32_t *receiver_lengths, const void *locals, unsigned count);
 
+/// Installs a handler for each of `signals` that writes the signal's number, one byte, to a
+/// pipe, and returns the pipe's read end (-1 with errno): whichever thread a signal lands
+/// on, and from the moment this returns, it is read there and never lost or ignored.
+int csystem_signal_pipe(const int *signals, int count);
+
 #endif

@@ -18,7 +18,7 @@ final class TestDNSServer {
          allowRecursion: [IPNetwork] = IPNetwork.localAndPrivate, tcpIdleTimeout: Double = 10) throws {
         zones = try ZoneStore(folder: folder)
         forwarder = upstreams.isEmpty ? nil
-            : Forwarder(upstreams: upstreams, cache: DNSCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
+            : Forwarder(upstreams: upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
         let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: allowRecursion,
                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         var config = DNSConfiguration(responder: responder)
@@ -86,7 +86,7 @@ func udpExchange(_ bytes: [UInt8], port: UInt16, timeout: Int = 2) -> [UInt8]? {
 
 /// A framed DNS message for a TCP stream.
 func tcpFramed(_ message: [UInt8]) -> [UInt8] {
-    [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+    LengthPrefixFramer.frame(message)!
 }
 
 /// A query for `name` and `type`, encoded.
@@ -139,21 +139,15 @@ enum HostileQueries {
 
 /// Reads framed replies until `count` have come, the server closes, or a read times out.
 func readTCPFrames(_ client: RawClient, count: Int) -> [[UInt8]] {
-    var stream: [UInt8] = []
-    var start = 0
+    var framer = LengthPrefixFramer()
     var frames: [[UInt8]] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
-        while stream.count - start >= 2 {
-            let length = Int(stream[start]) << 8 | Int(stream[start + 1])
-            guard stream.count - start >= 2 + length else { break }
-            frames.append(Array(stream[(start + 2)..<(start + 2 + length)]))
-            start += 2 + length
-        }
+        while case .message(let frame) = framer.next() { frames.append(frame) }
         guard frames.count < count else { return frames }
         let n = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
         if n <= 0 { return frames }
-        stream.append(contentsOf: buffer[0..<n])
+        framer.append(Array(buffer[0..<n]))
     }
 }
 

@@ -2,64 +2,65 @@ import DNSService
 import Logging
 import ServerCore
 
-/// The whole DNS path on a sample zone: the input as one UDP datagram, and as a TCP stream
-/// of length-prefixed queries (RFC 7766), both to the responder and through the server's
-/// own TCP handler on a socketless connection. Every query gets exactly one reply (none
+/// The whole DNS path on a sample zone: the input as one UDP datagram, and read as a TCP
+/// stream of length-prefixed queries (RFC 7766). Every query gets exactly one reply (none
 /// only for a response or a runt), within the transport's size, that decodes, with the
-/// query's ID; asked again (from the answer cache) it gets the same bytes. The handler
-/// writes those replies, framed, in order, however the stream was cut.
+/// query's ID; asked again (from the encoded response cache) it gets the same bytes. The
+/// stream sent to the server's TCP side (`SessionDriver<DNSTCPSession>` on the test
+/// double), whole or cut at points drawn from the input, gets those replies, framed, in
+/// order, and the connection closes after them.
 enum DNSResponderTarget {
-    static let target = FuzzTarget(name: "dns-responder", summary: "DNS responder on a sample zone, over UDP and TCP (the real handler)") {
+    static let target = FuzzTarget(name: "dns-responder", summary: "DNS responder on a sample zone, over UDP and TCP framing") {
         let zones = loadSampleZones()
-        let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
         return { data in
-            // Responders per input, so that no answer cached by an earlier input is reused.
-            let responder = { DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: logger) }
+            // A responder per input, so that no answer cached by an earlier input is reused.
+            let responder = DNSResponder(zones: zones, forwarder: nil, allowRecursion: [], logger: quiet)
             run([UInt8](data), responder)
         }
     }
 
+    static let quiet = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
+
     static let client = ConnectionID(local: SocketAddress(ip: IPAddress("192.0.2.1")!, port: 53),
                                      remote: SocketAddress(ip: IPAddress("198.51.100.7")!, port: 40000))
 
-    static func run(_ input: [UInt8], _ responder: () -> DNSResponder) {
-        let direct = responder()
-        _ = answer(input, over: .udp, direct)
-        var framed: [UInt8] = []
-        var rest = input[...]
-        while rest.count >= 2 {
-            let length = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
-            guard rest.count >= 2 + length else { break }
-            if let reply = answer(Array(rest.dropFirst(2).prefix(length)), over: .tcp, direct) {
-                framed += [UInt8(reply.count >> 8), UInt8(truncatingIfNeeded: reply.count)] + reply
-            }
-            rest = rest.dropFirst(2 + length)
+    static func run(_ input: [UInt8], _ responder: DNSResponder) {
+        answer(input, over: .udp, responder)
+        var framer = LengthPrefixFramer()
+        framer.append(input)
+        var expected: [UInt8] = []
+        while case .message(let query) = framer.next() {
+            if let reply = answer(query, over: .tcp, responder) { expected += LengthPrefixFramer.frame(reply) ?? [] }
         }
-        let whole = overTCP(input, Pieces.whole(input.count), responder())
-        require(whole == framed, "the TCP handler wrote \(whole.count) bytes, not the \(framed.count) of the framed replies")
+        let whole = overTCP(input, Pieces.whole(input.count), responder)
+        require(whole.output == expected, "over a TCP connection the replies differ from the queries' own")
+        require(!whole.open, "the connection stays open after the peer's EOF")
         let cuts = Pieces.cuts(input)
-        require(overTCP(input, cuts, responder()) == whole, "the TCP handler writes otherwise when the stream is cut at \(cuts)")
+        require(overTCP(input, cuts, responder).output == whole.output, "over TCP the replies differ when the stream is cut at \(cuts)")
     }
 
-    /// What the server's TCP handler writes for `input` arriving in `pieces`, then EOF.
-    static func overTCP(_ input: [UInt8], _ pieces: [Range<Int>], _ responder: DNSResponder) -> [UInt8] {
-        let handler = DNSConfiguration(responder: responder).service.makeHandler(client)
-        let connection = TestConnection(handler: handler, local: client.local, remote: client.remote)
+    /// What the server's TCP side writes for `input` arriving in `pieces`, then EOF, and
+    /// whether the connection is still open after it.
+    static func overTCP(_ input: [UInt8], _ pieces: [Range<Int>], _ responder: DNSResponder) -> (output: [UInt8], open: Bool) {
+        let session = DNSTCPSession(responder: responder, client: client, idleTimeout: 10)
+        let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: quiet,
+                                                                 inputLimit: DNSTCPSession.inputLimit)
+        let connection = TestConnection(handler: SessionDriver(session, driving), local: client.local, remote: client.remote)
         connection.open()
         for piece in pieces {
-            // Refused while reading is paused: the answers in flight resume it.
+            // Refused while reading is paused: what is in flight resumes it.
             while connection.isOpen && !connection.closedAfterFlush && !connection.receive(Array(input[piece])) {
-                require(connection.runPending() > 0, "the TCP handler stopped reading with nothing in flight")
+                require(connection.runPending() > 0, "the TCP side stopped reading with nothing in flight")
             }
             while connection.runPending() > 0 {}
         }
         connection.receiveEOF()
         while connection.runPending() > 0 {}
-        require(!connection.isOpen || connection.closedAfterFlush, "the TCP handler left the connection open after EOF")
-        return connection.takeOutput()
+        return (connection.takeOutput(), connection.isOpen)
     }
 
-    /// The reply to one query, checked.
+    /// The reply to `query`, checked.
+    @discardableResult
     static func answer(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) -> [UInt8]? {
         let first = reply(query, over: transport, responder)
         let again = reply(query, over: transport, responder)

@@ -2,11 +2,12 @@ import FTPService
 import Glibc
 import ServerCore
 
-/// The FTP control conversation on a temporary root, as the handler drives it: lines
-/// through FTPCommandInput (the same lines however the input is cut) into the session
-/// (PORT, EPRT and EPSV included), its actions done in memory. Active-mode targets are
-/// only ever the peer itself above port 1023 (no FTP bounce), the working directory stays
-/// a normal path, replies stay line-framed, and no run leaves a descriptor open.
+/// The FTP control conversation on a temporary root, as the control session drives it:
+/// lines through FTPCommandInput (the same lines however the input is cut) into the
+/// session (PORT, EPRT and EPSV included), its file requests performed at once, its other
+/// actions done in memory. Active-mode targets are only ever the peer itself above port
+/// 1023 (no FTP bounce), the working directory stays a normal path, replies stay
+/// line-framed, and no run leaves a descriptor open.
 enum FTPTarget {
     static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV") {
         let folder = Scratch.makeFolder("ftp")
@@ -47,7 +48,7 @@ enum FTPTarget {
         require(commandLines(input, cuts) == commandLines(input, Pieces.whole(input.count)), "command lines differ when cut at \(cuts)")
         let hash = Pieces.fnv1a(input)
         let peer = peers[Int(hash % UInt64(peers.count))]
-        var session = FTPSession(fs: fs, anonymousAllowed: hash & 0x10 != 0, peer: peer)
+        var session = FTPSession(anonymousAllowed: hash & 0x10 != 0, peer: peer)
         var lines = FTPCommandInput()
         var dataChannel = false
         for piece in cuts {
@@ -64,6 +65,8 @@ enum FTPTarget {
                                 "the working directory \(session.cwd) is not a normal path")
                     case .checkPassword(let user, let password):
                         actions += session.passwordChecked(user: user, success: user == "alice" && password == "secret")
+                    case .files(let request):
+                        actions += session.finished(request.perform(on: fs, now: 1_764_000_000))
                     case .enterPassive:
                         dataChannel = true
                     case .setActive(let target):

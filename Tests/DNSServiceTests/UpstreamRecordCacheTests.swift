@@ -9,21 +9,21 @@ final class ManualClock: Sendable {
     var now: UInt64 { seconds.load(ordering: .relaxed) }
 }
 
-@Suite struct DNSCacheTests {
+@Suite struct UpstreamRecordCacheTests {
     let clock = ManualClock()
-    let key = DNSCache.Key(.init(name: DNSName("www.example.com.")!, type: .a))
+    let key = UpstreamRecordCache.Key(.init(name: DNSName("www.example.com.")!, type: .a))
     let name = DNSName("www.example.com.")!
 
-    func cache(capacity: Int = 100) -> DNSCache {
+    func cache(capacity: Int = 100) -> UpstreamRecordCache {
         let clock = clock
-        return DNSCache(capacity: capacity) { clock.now }
+        return UpstreamRecordCache(capacity: capacity) { clock.now }
     }
 
-    func positive(ttls: [UInt32]) -> DNSCache.Answer {
+    func positive(ttls: [UInt32]) -> UpstreamRecordCache.Answer {
         .init(rcode: 0, answer: ttls.map { ResourceRecord(name: name, type: .a, ttl: $0, data: .a([192, 0, 2, 1])) }, authority: [], additional: [])
     }
 
-    func negative(rcode: RCode, soaTTL: UInt32, minimum: UInt32) -> DNSCache.Answer {
+    func negative(rcode: RCode, soaTTL: UInt32, minimum: UInt32) -> UpstreamRecordCache.Answer {
         let soa = RData.SOA(mname: DNSName("ns.example.com.")!, rname: DNSName("h.example.com.")!, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: minimum)
         return .init(rcode: rcode.rawValue, answer: [], authority: [ResourceRecord(name: DNSName("example.com.")!, type: .soa, ttl: soaTTL, data: .soa(soa))], additional: [])
     }
@@ -46,10 +46,10 @@ final class ManualClock: Sendable {
         #expect(cache.lookup(key)?.rcode == RCode.nxDomain.rawValue)
         clock.advance(1)
         #expect(cache.lookup(key) == nil)
-        #expect(DNSCache.ttl(of: negative(rcode: .noError, soaTTL: 30, minimum: 600)) == 30)
-        #expect(DNSCache.ttl(of: .init(rcode: 3, answer: [], authority: [], additional: [])) == nil)
-        #expect(DNSCache.ttl(of: .init(rcode: 2, answer: [], authority: [], additional: [])) == nil)
-        #expect(DNSCache.ttl(of: positive(ttls: [999_999])) == 86_400)
+        #expect(UpstreamRecordCache.ttl(of: negative(rcode: .noError, soaTTL: 30, minimum: 600)) == 30)
+        #expect(UpstreamRecordCache.ttl(of: .init(rcode: 3, answer: [], authority: [], additional: [])) == nil)
+        #expect(UpstreamRecordCache.ttl(of: .init(rcode: 2, answer: [], authority: [], additional: [])) == nil)
+        #expect(UpstreamRecordCache.ttl(of: positive(ttls: [999_999])) == 86_400)
     }
 
     @Test func staleAfterExpiryWithinTheWindow() {
@@ -64,7 +64,7 @@ final class ManualClock: Sendable {
 
     @Test func leastRecentlyUsedIsForgotten() {
         let cache = cache(capacity: 10)
-        let keys = (0..<10).map { DNSCache.Key(.init(name: DNSName("h\($0).example.com.")!, type: .a)) }
+        let keys = (0..<10).map { UpstreamRecordCache.Key(.init(name: DNSName("h\($0).example.com.")!, type: .a)) }
         for k in keys {
             cache.store(k, positive(ttls: [300]))
             clock.advance(1)

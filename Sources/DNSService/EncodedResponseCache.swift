@@ -1,12 +1,15 @@
 import Synchronization
 
-/// Encoded responses to repeated queries. The same query bytes (all but the ID), over the
+/// Our encoded responses, keyed by the query's bytes: what the responder sent, ready to send
+/// again (`UpstreamRecordCache` holds the records upstream gave, by question).
+///
+/// The same query bytes (all but the ID), over the
 /// same transport, from a client with the same right to recursion, get the same response,
 /// so it is looked up and encoded once and later only the ID is changed, as NSD answers
 /// from answers it compiled ahead. A response from our zones holds until the zones are
 /// reloaded; one from the forwarder's cache only for the second it was made in, since
 /// its TTLs count down. Held to a byte budget: past it the table starts again.
-final class AnswerCache: Sendable {
+final class EncodedResponseCache: Sendable {
     struct Hit {
         let bytes: [UInt8]
         /// `"name TYPE" RCODE count`, for the access line.
@@ -52,7 +55,7 @@ final class AnswerCache: Sendable {
     }
 
     func store(_ key: [UInt8], response: [UInt8], summary: String, zones: Int, expires: UInt64) {
-        guard response.count >= 12, response.count <= AnswerCache.largest else { return }
+        guard response.count >= 12, response.count <= EncodedResponseCache.largest else { return }
         state.withLock { state in
             if state.bytes + key.count + response.count > budget {
                 state.entries.removeAll()

@@ -1,9 +1,12 @@
 import Synchronization
 
+/// The forwarder's records from upstream, keyed by question, with their TTLs counting down
+/// (`EncodedResponseCache` holds our whole encoded responses, by query bytes).
+///
 /// Upstream answers kept for their TTL (RFC 1035 7.4), negative ones for the SOA's
 /// negative TTL (RFC 2308 5), in a bounded store that forgets the least recently used.
 /// Expired entries are kept a while longer to be served stale if upstream fails (RFC 8767).
-public final class DNSCache: Sendable {
+public final class UpstreamRecordCache: Sendable {
     public struct Key: Hashable, Sendable {
         public let name: DNSName
         public let type: RRType
@@ -59,7 +62,7 @@ public final class DNSCache: Sendable {
             guard var entry = table[key], now < entry.stored + UInt64(entry.ttl) else { return nil }
             entry.lastUsed = now
             table[key] = entry
-            return DNSCache.aged(entry.answer, by: UInt32(now - entry.stored), floor: 0)
+            return UpstreamRecordCache.aged(entry.answer, by: UInt32(now - entry.stored), floor: 0)
         }
     }
 
@@ -67,15 +70,15 @@ public final class DNSCache: Sendable {
     public func stale(_ key: Key) -> Answer? {
         let now = clock()
         return entries.withLock { table -> Answer? in
-            guard let entry = table[key], now < entry.stored + UInt64(entry.ttl) + DNSCache.staleWindow else { return nil }
-            return DNSCache.aged(entry.answer, by: UInt32.max, floor: DNSCache.staleTTL)
+            guard let entry = table[key], now < entry.stored + UInt64(entry.ttl) + UpstreamRecordCache.staleWindow else { return nil }
+            return UpstreamRecordCache.aged(entry.answer, by: UInt32.max, floor: UpstreamRecordCache.staleTTL)
         }
     }
 
     /// Keeps a NOERROR or NXDOMAIN answer for its TTL; others, and negative answers
     /// without an SOA, are not kept (RFC 2308 5).
     public func store(_ key: Key, _ answer: Answer) {
-        guard let ttl = DNSCache.ttl(of: answer), ttl > 0 else { return }
+        guard let ttl = UpstreamRecordCache.ttl(of: answer), ttl > 0 else { return }
         let now = clock()
         entries.withLock { table in
             table[key] = Entry(answer: answer, stored: now, ttl: ttl, lastUsed: now)

@@ -1,0 +1,115 @@
+import ServerCore
+
+/// DNS over TCP (RFC 7766) as `SessionDriver` runs it: length-prefixed queries, pipelined,
+/// each answered as soon as it is ready: from our zones or the caches within its step, from
+/// upstream later and possibly out of order. Access lines are the responder's, each timed
+/// from its own query's start.
+///
+/// What one connection can make the server hold, whatever the peer does:
+/// - input: reading pauses past one largest framed query (`inputLimit`), so less than
+///   65537 octets plus one read (64 KiB) at most wait;
+/// - in flight: at most `maxInFlight` queries upstream; at the bound no query is taken;
+/// - output: no query is taken while output is full (the driver's rule, at 1 MiB), so
+///   unsent output stays below 1 MiB plus one answer plus the answers in flight
+///   (1 MiB + 17 × 65537 octets).
+public struct DNSTCPSession: ConnectionSession {
+    public enum Completion: Sendable {
+        /// A query's response from upstream.
+        case answered([UInt8])
+        /// Nothing to do but take the steps held back by the in-flight bound (see `complete`).
+        case stepAgain
+    }
+
+    public static let maxInFlight = 16
+    /// The driver's input bound: one whole largest query fits below it.
+    public static let inputLimit = LengthPrefixFramer.largestFramed
+
+    private let responder: DNSResponder
+    private let client: ConnectionID
+    private let idleTimeout: Double
+    private var framer = LengthPrefixFramer()
+    private var inFlight = 0
+    private var peerHasClosed = false
+    /// The server is shutting down: no query is taken, those upstream are still answered.
+    private var draining = false
+    private var closing = false
+    /// Bytes came since the last step: the idle clock starts again, as on every read.
+    private var freshInput = false
+
+    public init(responder: DNSResponder, client: ConnectionID, idleTimeout: Double) {
+        self.responder = responder
+        self.client = client
+        self.idleTimeout = idleTimeout
+    }
+
+    public var bufferedBytes: Int { framer.bufferedBytes }
+
+    public mutating func start() -> Actions { [.idleTimeout(idleTimeout)] }
+
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+        framer.append(bytes)
+        freshInput = true
+    }
+
+    public mutating func step() -> Actions? {
+        if freshInput {
+            freshInput = false
+            return [.idleTimeout(idleTimeout)]
+        }
+        guard !closing, !draining, inFlight < DNSTCPSession.maxInFlight else { return nil }
+        switch framer.next() {
+        case .needMore: return closeIfFinished()
+        // Past 65535 octets: two bytes cannot say it, so the framer never reports one.
+        case .tooLong: return []
+        case .message(let query): return answer(query)
+        }
+    }
+
+    public mutating func complete(_ completion: Completion) -> Actions {
+        guard case .answered(let response) = completion else { return [] }
+        let wasAtBound = inFlight == DNSTCPSession.maxInFlight
+        inFlight -= 1
+        var actions = DNSTCPSession.write(response)
+        if let close = closeIfFinished() {
+            actions += close
+        } else if wasAtBound {
+            // The driver takes no step after a completion that does not hold input; a wait
+            // that completes at once makes it take the queries the bound held back.
+            actions.append(.wait(holdsInput: true) { done in done(.stepAgain) })
+        }
+        return actions
+    }
+
+    public mutating func peerClosed() -> Actions {
+        peerHasClosed = true
+        return closeIfFinished() ?? []
+    }
+
+    public mutating func drain() -> Actions {
+        draining = true
+        return closeIfFinished() ?? []
+    }
+
+    private mutating func answer(_ query: [UInt8]) -> Actions {
+        switch responder.answer(query, from: client, over: .tcp) {
+        case .now(let response):
+            return response.map(DNSTCPSession.write) ?? []
+        case .upstream(let begin):
+            inFlight += 1
+            return [.wait(holdsInput: false) { done in begin { done(.answered($0)) } }]
+        }
+    }
+
+    /// Once the peer has closed: close when nothing is in flight and no whole query waits
+    /// (a partial one will never be completed). Draining: once nothing is in flight.
+    private mutating func closeIfFinished() -> Actions? {
+        guard peerHasClosed || draining, !closing, inFlight == 0, draining || !framer.hasMessage else { return nil }
+        closing = true
+        return [.closeAfterFlush(lingering: true)]
+    }
+
+    /// A response framed; one past 65535 octets cannot be (the encoder never makes one).
+    private static func write(_ response: [UInt8]) -> Actions {
+        LengthPrefixFramer.frame(response).map { [.write($0)] } ?? []
+    }
+}

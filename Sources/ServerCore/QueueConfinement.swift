@@ -1,0 +1,10 @@
+import Dispatch
+
+/// In debug builds, traps unless running on `queue`: the check behind every "confined to
+/// its queue" comment (and `@unchecked Sendable`) in ServerCore. Release builds skip it.
+@inline(__always)
+func assertOnQueue(_ queue: DispatchQueue) {
+    #if DEBUG
+    dispatchPrecondition(condition: .onQueue(queue))
+    #endif
+}
