@@ -13,7 +13,11 @@ import ServerCore
 /// What one step may block on, kept inline because each is bounded: a `pread` of at most
 /// `inlineFileLimit` bytes, or one compression by the gzip cache (at most
 /// `GzipCache.fileLimit` bytes, once per file and version), or one chunk of a stream.
-struct HTTPSession: ConnectionSession {
+///
+/// A class, though confined like a value to its driver: the driver is generic in another
+/// module and runs unspecialised, copying its session through value witnesses at times;
+/// a reference copies for one retain, which the small-file keep-alive path measures.
+final class HTTPSession: ConnectionSession {
     /// Nothing is offloaded or awaited.
     typealias Completion = Never
 
@@ -96,14 +100,14 @@ struct HTTPSession: ConnectionSession {
 
     var bufferedBytes: Int { parser.bufferedBytes }
 
-    mutating func start() -> Actions { [.idleTimeout(config.headerTimeout)] }
+    func start() -> Actions { [.idleTimeout(config.headerTimeout)] }
 
-    mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+    func receive(_ bytes: UnsafeRawBufferPointer) {
         parser.append(bytes)
         waitingForInput = false
     }
 
-    mutating func step() -> Actions? {
+    func step() -> Actions? {
         waitingForInput = false
         switch phase {
         case .closing: return nil
@@ -120,7 +124,7 @@ struct HTTPSession: ConnectionSession {
             waitingForInput = true
             return nil
         case .error(let status, let why):
-            if config.logger.logLevel <= .debug { config.logger.debug("http \(id) bad request: \(why)") }
+            config.logger.debug("http \(id) bad request: \(why)")
             var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false)
             return errorPage(status, &exchange)
         case .request(let request):
@@ -128,16 +132,16 @@ struct HTTPSession: ConnectionSession {
         }
     }
 
-    mutating func complete(_ completion: Never) -> Actions {}
+    func complete(_ completion: Never) -> Actions {}
 
     /// What is buffered is still answered; the close comes once nothing complete is left.
-    mutating func peerClosed() -> Actions {
+    func peerClosed() -> Actions {
         peerHasClosed = true
         return waitingForInput ? closeAfterFlush() : []
     }
 
     /// A request in progress is answered with `Connection: close`; an idle connection closes now.
-    mutating func drain() -> Actions {
+    func drain() -> Actions {
         draining = true
         switch phase {
         case .idle, .readingHead: return parser.isMidRequest ? [] : closeAfterFlush()
@@ -145,12 +149,12 @@ struct HTTPSession: ConnectionSession {
         }
     }
 
-    private mutating func closeAfterFlush() -> Actions {
+    private func closeAfterFlush() -> Actions {
         phase = .closing
         return [.closeAfterFlush(lingering: true)]
     }
 
-    private mutating func respond(to request: HTTPRequestHead) -> Actions {
+    private func respond(to request: HTTPRequestHead) -> Actions {
         let isHead = request.method == "HEAD"
         var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
                                 isHead: isHead, http10: request.minorVersion == 0)
@@ -199,7 +203,7 @@ struct HTTPSession: ConnectionSession {
         }
     }
 
-    private mutating func answer(_ file: FileDescriptor, _ metadata: FileMetadata, _ contents: [UInt8]?,
+    private func answer(_ file: FileDescriptor, _ metadata: FileMetadata, _ contents: [UInt8]?,
                                  type: MIMETypes.Entry, coding: ContentCoding,
                                  for request: HTTPRequestHead, _ exchange: inout Exchange) -> Actions {
         let plan = ResponsePlan(request: request, file: metadata, type: type, coding: coding.plan)
@@ -228,7 +232,7 @@ struct HTTPSession: ConnectionSession {
 
     /// `head` and then `length` bytes from `offset` of the body: from memory when the whole
     /// body is there, read into the same write when small, else by sendfile.
-    private mutating func body(_ head: [UInt8], from source: FileDescriptor?, _ contents: [UInt8]?, offset: Int64, length: Int64,
+    private func body(_ head: [UInt8], from source: FileDescriptor?, _ contents: [UInt8]?, offset: Int64, length: Int64,
                                _ exchange: inout Exchange) -> Actions {
         var bytes = head
         if exchange.isHead {
@@ -260,7 +264,7 @@ struct HTTPSession: ConnectionSession {
     }
 
     /// The next chunk of a gzip response, or its end.
-    private mutating func pump(_ response: GzipResponse) -> Actions {
+    private func pump(_ response: GzipResponse) -> Actions {
         switch response.gzip.next() {
         case .data(let data):
             var chunk = Array((String(data.count, radix: 16) + "\r\n").utf8)
@@ -276,7 +280,7 @@ struct HTTPSession: ConnectionSession {
         }
     }
 
-    private mutating func errorPage(_ status: HTTPStatus, extra: [(String, String)] = [], _ exchange: inout Exchange) -> Actions {
+    private func errorPage(_ status: HTTPStatus, extra: [(String, String)] = [], _ exchange: inout Exchange) -> Actions {
         let page = HTTPResponseHead.errorPage(status)
         var bytes = exchange.head(status, extra + [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", String(page.count))])
         if !exchange.isHead {
@@ -289,7 +293,7 @@ struct HTTPSession: ConnectionSession {
 
     /// The answer's writes, then its access line and what follows it: the keep-alive
     /// timeout, or the close. One array per answer, allocated once.
-    private mutating func finish(_ exchange: Exchange, _ write: SessionAction<Never>, _ more: SessionAction<Never>? = nil) -> Actions {
+    private func finish(_ exchange: Exchange, _ write: SessionAction<Never>, _ more: SessionAction<Never>? = nil) -> Actions {
         var actions = Actions()
         actions.reserveCapacity(4)
         actions.append(write)
