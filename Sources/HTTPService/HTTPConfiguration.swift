@@ -29,12 +29,12 @@ public struct HTTPConfiguration: Sendable {
 
     /// The registry's view of the service.
     public var service: TCPService {
-        let shared = HTTPHandler.Shared(self)
+        let shared = HTTPSession.Shared(self)
         let logger = logger
         return TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
             perAddress: perAddress, refused: { id, why in logger.notice("http \(id) \(why)") },
-            makeHandler: { _ in HTTPHandler(shared) }
+            makeHandler: { id in HTTPHandler(shared, id: id) }
         )
     }
 }
