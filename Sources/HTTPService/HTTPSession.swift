@@ -32,7 +32,7 @@ final class HTTPSession: ConnectionSession {
             self.config = config
             logsAccess = config.logger.logLevel <= .info
             // Unanswered requests wait in the parser; past one head of them, reading stops.
-            driver = .init(service: "http", logger: config.logger, inputLimit: config.limits.maxHead)
+            driver = .init(service: "http", logger: config.logger, inputLimit: config.limits.maxHead, outputLimit: config.highWater)
         }
     }
 
