@@ -21,7 +21,7 @@ extension VirtualFS {
             }
             defer { closedir(directory) }
             while let item = readdir(directory) {
-                let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = LocalFiles.name(of: item)
                 guard name != ".", name != ".." else { continue }
                 var info = Glibc.stat()
                 guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }

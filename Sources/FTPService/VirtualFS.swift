@@ -134,9 +134,7 @@ public final class VirtualFS: Sendable {
         defer { closedir(directory) }
         var entries: [Entry] = []
         while let item = readdir(directory) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = LocalFiles.name(of: item)
             if name == "." || name == ".." || name.hasPrefix(VirtualFS.uploadPrefix) { continue }
             var info = Glibc.stat()
             guard fstatat(opened.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }

@@ -36,14 +36,13 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return joined
     }
 
-    /// Whether the response to this request depends on nothing but the file: no
-    /// precondition, no range, and no gzip accepted. Such requests can be answered with
-    /// headers prepared when the file was opened.
-    var isPlain: Bool {
+    /// Whether the request has no precondition and no range: its answer, once the body's
+    /// coding is known, depends on the file alone (and can use headers prepared with it).
+    var isUnconditional: Bool {
         for header in headers {
             if header.name.hasPrefix("if-") || header.name == "range" { return false }
         }
-        return !acceptsGzip
+        return true
     }
 
     /// Whether the connection stays open after this request (RFC 9112 9.3).

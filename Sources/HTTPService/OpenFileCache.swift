@@ -9,7 +9,7 @@ struct OpenedFile: Sendable {
     let isDirectory: Bool
     /// The whole file, for small files: read once per open, so a request costs no pread.
     let contents: [UInt8]?
-    /// The header lines of a 200 for a plain request (see `HTTPRequestHead.isPlain`),
+    /// The header lines of a 200 for a request with no precondition, range or gzip,
     /// serialised once per open; nil for a directory.
     let plainHeaders: [UInt8]?
 }

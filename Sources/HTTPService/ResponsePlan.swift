@@ -20,33 +20,17 @@ public struct ResponsePlan: Sendable, Equatable {
         a.status == b.status && a.body == b.body && a.headers.elementsEqual(b.headers, by: ==)
     }
 
-    public init(request: HTTPRequestHead, file: FileMetadata, type: MIMETypes.Entry,
-                precompressed: FileMetadata?, gzipMinLength: Int64) {
-        let acceptsGzip = request.acceptsGzip
-        let sent: FileMetadata
-        let etag: String
-        var headers: [(String, String)] = []
-        var onTheFly = false
-        if acceptsGzip, let precompressed {
-            sent = precompressed
-            etag = "\"\(precompressed.etagBase)-gz\""
-        } else if acceptsGzip && type.compressible && file.size >= gzipMinLength
-                    && request.minorVersion >= 1 && request.header("range") == nil {
-            // Ranges of an on-the-fly encoding cannot be served, so a Range request gets identity.
-            sent = file
-            onTheFly = true
-            etag = "W/\"\(file.etagBase)-gzip\""
-        } else {
-            sent = file
-            etag = "\"\(file.etagBase)\""
-        }
-        headers.append(("Content-Type", type.type))
-        headers.append(("Last-Modified", file.lastModified))
-        headers.append(("ETag", etag))
-        if type.compressible || precompressed != nil { headers.append(("Vary", "Accept-Encoding")) }
-        if sent != file || onTheFly { headers.append(("Content-Encoding", "gzip")) }
-        if !onTheFly { headers.append(("Accept-Ranges", "bytes")) }
+    /// The encoding `ContentCoding` chose, as far as the plan depends on it.
+    public enum Coding: Sendable, Equatable {
+        case identity
+        /// gzip made ahead of time, with its own size and modification time.
+        case stored(FileMetadata)
+        case onTheFly
+    }
 
+    public init(request: HTTPRequestHead, file: FileMetadata, type: MIMETypes.Entry, coding: Coding) {
+        let (representation, etag, sent) = Self.representation(file, type, coding)
+        var headers = representation
         switch Preconditions.evaluate(request, etag: etag, modified: file.modified) {
         case .notModified:
             self.init(status: .notModified, headers: headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" && $0.0 != "Accept-Ranges" }, body: .none)
@@ -57,11 +41,11 @@ public struct ResponsePlan: Sendable, Equatable {
         case .proceed:
             break
         }
-        if onTheFly {
+        if coding == .onTheFly {
             self.init(status: .ok, headers: headers, body: .gzipStream)
             return
         }
-        let compressed = sent != file
+        let compressed = coding != .identity
         var range = ByteRange.full
         if request.method == "GET" && Preconditions.rangeApplies(request, etag: etag, modified: file.modified) {
             range = ByteRange(header: request.header("range"), length: sent.size)
@@ -77,6 +61,39 @@ public struct ResponsePlan: Sendable, Equatable {
         case .unsatisfiable:
             self.init(status: .rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(sent.size)")], body: .errorPage)
         }
+    }
+
+    /// The headers of a 200 to a GET with no precondition, range or gzip: what `StaticFiles`
+    /// prepares once per opened file.
+    public static func plainHeaders(file: FileMetadata, type: MIMETypes.Entry) -> [(String, String)] {
+        representation(file, type, .identity).headers + [("Content-Length", String(file.size))]
+    }
+
+    /// The headers that describe what is sent (before preconditions and ranges), its ETag,
+    /// and its metadata.
+    private static func representation(_ file: FileMetadata, _ type: MIMETypes.Entry, _ coding: Coding)
+        -> (headers: [(String, String)], etag: String, sent: FileMetadata) {
+        let sent: FileMetadata
+        let etag: String
+        switch coding {
+        case .stored(let stored):
+            sent = stored
+            etag = "\"\(stored.etagBase)-gz\""
+        case .onTheFly:
+            sent = file
+            etag = "W/\"\(file.etagBase)-gzip\""
+        case .identity:
+            sent = file
+            etag = "\"\(file.etagBase)\""
+        }
+        var headers: [(String, String)] = []
+        headers.append(("Content-Type", type.type))
+        headers.append(("Last-Modified", file.lastModified))
+        headers.append(("ETag", etag))
+        if type.compressible || coding != .identity { headers.append(("Vary", "Accept-Encoding")) }
+        if coding != .identity { headers.append(("Content-Encoding", "gzip")) }
+        if coding != .onTheFly { headers.append(("Accept-Ranges", "bytes")) }
+        return (headers, etag, sent)
     }
 
     public init(status: HTTPStatus, headers: [(String, String)], body: Body) {

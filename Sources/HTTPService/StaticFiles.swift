@@ -94,11 +94,9 @@ public final class StaticFiles: Sendable {
                                    plainHeaders: kind == S_IFREG ? plainHeaders(relative, metadata) : nil))
     }
 
-    /// What ResponsePlan decides for a plain GET of the file, serialised.
+    /// What ResponsePlan decides for a GET with no precondition, range or gzip, serialised.
     private static func plainHeaders(_ relative: String, _ metadata: FileMetadata) -> [UInt8] {
-        let plain = HTTPRequestHead(method: "GET", target: "/", minorVersion: 1, headers: [])
-        let plan = ResponsePlan(request: plain, file: metadata, type: MIMETypes.lookup(relative), precompressed: nil, gzipMinLength: 0)
-        return HTTPResponseHead.lines(plan.headers)
+        HTTPResponseHead.lines(ResponsePlan.plainHeaders(file: metadata, type: MIMETypes.lookup(relative)))
     }
 
     /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or

@@ -45,15 +45,24 @@ public enum LocalFiles {
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
+    /// A directory entry's name, read in place: readdir's record is only `d_reclen` bytes
+    /// long, so copying the whole `dirent` (its 256-byte `d_name` with it) reads past the
+    /// record (found by the ftp fuzz target under AddressSanitizer).
+    public static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+        let start = UnsafeRawPointer(entry) + offset
+        let room = max(0, Int(entry.pointee.d_reclen) - offset)
+        let bytes = UnsafeRawBufferPointer(start: start, count: room)
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// The names in a folder, without `.` and `..`; nil if it cannot be read.
     public static func names(in folder: String) -> [String]? {
         guard let directory = opendir(folder) else { return nil }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = LocalFiles.name(of: entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names

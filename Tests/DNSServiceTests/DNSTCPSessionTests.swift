@@ -98,7 +98,7 @@ import Testing
     func serve(_ chunks: [ArraySlice<UInt8>]) -> [UInt8] {
         let (connection, driver) = connect()
         for chunk in chunks { #expect(connection.receive(Array(chunk)), "the connection reads on") }
-        #expect(driver.session.bufferedBytes == 0)
+        #expect(driver.current.bufferedBytes == 0)
         connection.receiveEOF()
         #expect(!connection.isOpen, "closed once everything is answered")
         return connection.takeOutput()
@@ -155,7 +155,7 @@ import Testing
         var mostUnread = 0
         while offset < bytes.count, connection.receive(Array(bytes[offset..<min(offset + read, bytes.count)])) {
             offset += read
-            mostBuffered = max(mostBuffered, driver.session.bufferedBytes)
+            mostBuffered = max(mostBuffered, driver.current.bufferedBytes)
             mostUnread = max(mostUnread, connection.pendingOutputBytes)
         }
         #expect(offset < bytes.count, "reading stopped")

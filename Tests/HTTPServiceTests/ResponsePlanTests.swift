@@ -12,10 +12,17 @@ import Testing
                         headers: [.init(name: "host", value: "h")] + headers.map { .init(name: $0.0, value: $0.1) })
     }
 
+    /// The plan for `file` as the session makes it: `ContentCoding` chooses the encoding
+    /// (a `.gz` sibling with `precompressed`, no gzip cache), `ResponsePlan` the rest.
     func plan(_ headers: [(String, String)], type: MIMETypes.Entry? = nil, precompressed: FileMetadata? = nil,
-              method: String = "GET", minor: Int = 1) -> ResponsePlan {
-        ResponsePlan(request: request(headers, method: method, minor: minor), file: file, type: type ?? html,
-                     precompressed: precompressed, gzipMinLength: 256)
+              method: String = "GET", minor: Int = 1, file: FileMetadata? = nil) -> ResponsePlan {
+        let request = request(headers, method: method, minor: minor)
+        let file = file ?? self.file
+        let type = type ?? html
+        let coding = ContentCoding.choose(for: request, path: "a", size: file.size, compressible: type.compressible, minLength: 256,
+                                          sibling: { precompressed.map { .stored(file: nil, metadata: $0, contents: nil) } },
+                                          cached: { nil })
+        return ResponsePlan(request: request, file: file, type: type, coding: coding.plan)
     }
 
     func header(_ plan: ResponsePlan, _ name: String) -> String? {
@@ -48,8 +55,7 @@ import Testing
         #expect(plan([("accept-encoding", "gzip")], type: png).body != .gzipStream)
         #expect(header(plan([("accept-encoding", "gzip")], type: png), "Vary") == nil)
         #expect(plan([("accept-encoding", "gzip")], minor: 0).body != .gzipStream)
-        let small = ResponsePlan(request: request([("accept-encoding", "gzip")]), file: FileMetadata(size: 100, modified: 0),
-                                 type: html, precompressed: nil, gzipMinLength: 256)
+        let small = plan([("accept-encoding", "gzip")], file: FileMetadata(size: 100, modified: 0))
         #expect(small.body == .file(offset: 0, length: 100, precompressed: false))
     }
 
