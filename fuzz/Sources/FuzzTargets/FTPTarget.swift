@@ -139,7 +139,7 @@ enum FTPTarget {
         defer { closedir(directory) }
         var found: [String] = []
         while let item = readdir(directory) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = LocalFiles.name(of: item)
             var buffer = [UInt8](repeating: 0, count: 4096)
             let n = readlink("/proc/self/fd/" + name, &buffer, buffer.count)
             guard n > 0 else { continue }

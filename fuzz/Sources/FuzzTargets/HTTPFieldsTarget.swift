@@ -1,7 +1,8 @@
 import HTTPService
 
 /// What a request head decides for a file: its path (RequestPath), Range, Accept-Encoding,
-/// preconditions and dates, and the whole ResponsePlan, for a few file sizes. The input is
+/// preconditions and dates, and the whole ResponsePlan, for a few file sizes and each
+/// coding (as is, stored gzip, gzip while sending). The input is
 /// a request head; whatever the parser accepts is planned, and each answer is checked
 /// against the file it is about.
 enum HTTPFieldsTarget {
@@ -27,10 +28,11 @@ enum HTTPFieldsTarget {
         for (index, size) in sizes.enumerated() {
             checkRange(head.header("range"), length: size)
             let file = FileMetadata(size: size, modified: modified - index)
-            let precompressed = index % 2 == 0 ? nil : FileMetadata(size: size / 3, modified: modified)
+            let stored = FileMetadata(size: size / 3, modified: modified)
             for type in types {
-                check(ResponsePlan(request: head, file: file, type: type, precompressed: precompressed, gzipMinLength: 256),
-                      file: file, precompressed: precompressed)
+                for coding in [ResponsePlan.Coding.identity, .stored(stored), .onTheFly] {
+                    check(ResponsePlan(request: head, file: file, type: type, coding: coding), file: file, stored: stored)
+                }
             }
         }
     }
@@ -61,10 +63,10 @@ enum HTTPFieldsTarget {
     }
 
     /// The body lies inside what is sent, and the length and range headers say what it is.
-    static func check(_ plan: ResponsePlan, file: FileMetadata, precompressed: FileMetadata?) {
+    static func check(_ plan: ResponsePlan, file: FileMetadata, stored: FileMetadata) {
         let header = { (name: String) in plan.headers.first { $0.0 == name }?.1 }
         guard case .file(let offset, let length, let compressed) = plan.body else { return }
-        let size = compressed ? (precompressed?.size ?? -1) : file.size
+        let size = compressed ? stored.size : file.size
         require(offset >= 0 && length >= 0 && offset <= size - length, "body \(offset)+\(length) outside \(size)")
         require(header("Content-Length") == String(length), "Content-Length \(header("Content-Length") ?? "-") for \(length)")
         if plan.status == .partialContent {

@@ -1,4 +1,5 @@
 import Glibc
+import ServerCore
 
 /// A folder of the target's own under $TMPDIR (or /tmp), the only place a target writes.
 /// It is removed when the process exits, since libFuzzer ends with exit().
@@ -27,7 +28,7 @@ enum Scratch {
         defer { closedir(directory) }
         var names: [String] = []
         while let item = readdir(directory) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = LocalFiles.name(of: item)
             if name != "." && name != ".." { names.append(name) }
         }
         for name in names {
