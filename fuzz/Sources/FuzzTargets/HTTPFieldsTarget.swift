@@ -2,9 +2,8 @@ import HTTPService
 
 /// What a request head decides for a file: its path (RequestPath), Range, Accept-Encoding,
 /// preconditions and dates, and the whole ResponsePlan, for a few file sizes and each
-/// coding (as is, stored gzip, gzip while sending). The input is
-/// a request head; whatever the parser accepts is planned, and each answer is checked
-/// against the file it is about.
+/// coding (as is, stored gzip, gzip while sending). The input is a request head; whatever
+/// the parser accepts is planned, and each answer is checked against the file it is about.
 enum HTTPFieldsTarget {
     static let target = FuzzTarget(name: "http-fields", summary: "request path, Range, Accept-Encoding, preconditions, response plan") {
         run
