@@ -8,16 +8,7 @@ import Testing
 /// DNS over TCP on the test double, as the server runs it: `SessionDriver<DNSTCPSession>`
 /// with a zone, and an upstream that answers only when the test says (`FakeUpstream`).
 @Suite struct DNSTCPSessionTests {
-    final class Lines: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-    }
+    typealias Lines = CapturedLines
 
     static let zones: ZoneStore = {
         let origin = DNSName("example.test.")!

@@ -9,17 +9,7 @@ import Testing
 /// The control connection as the service runs it (SessionDriver<FTPControlSession>), on a
 /// TestConnection with a fake data side: a real folder, a real pool, no sockets.
 @Suite struct FTPControlSessionTests {
-    final class Lines: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-        var all: [String] { lines.withLock { $0 } }
-    }
+    typealias Lines = CapturedLines
 
     /// A data link without a connection: a transfer waits until the test ends it.
     final class FakeLink: DataLink {

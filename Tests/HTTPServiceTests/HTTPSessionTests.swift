@@ -8,17 +8,7 @@ import Testing
 /// The HTTP handler (the driver running `HTTPSession`) on the socket-free `TestConnection`:
 /// pipelining, a peer that stops reading, draining, timeouts, closes and gzip streaming.
 @Suite struct HTTPSessionTests {
-    final class Lines: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-        var all: [String] { lines.withLock { $0 } }
-    }
+    typealias Lines = CapturedLines
 
     /// A site with `a.txt` (100 bytes) and `big.txt` (300 KiB of compressible text).
     final class Site {

@@ -8,17 +8,7 @@ import Testing
 /// The SMTP handler (the driver running SMTPConnectionSession) on the socket-free test
 /// double, with a real Maildir store in a temporary folder and deliveries on a real pool.
 @Suite struct SMTPConnectionSessionTests {
-    final class Lines: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-        var all: [String] { lines.withLock { $0 } }
-    }
+    typealias Lines = CapturedLines
 
     /// One connection to a fresh store.
     final class Harness {

@@ -52,16 +52,7 @@ import Testing
         }
     }
 
-    final class Lines: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-    }
+    typealias Lines = CapturedLines
 
     func driver(_ pool: BlockingPool = BlockingPool(lanes: 1, capacity: 4)) -> (TestConnection, Lines) {
         let lines = Lines()
