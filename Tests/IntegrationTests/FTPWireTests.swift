@@ -114,15 +114,7 @@ import Testing
         let client = try RawClient(port: server.port)
         _ = client.read(atLeast: 5)
         let count = 30_000
-        let fd = client.fd, input = Array((String(repeating: "HELP\r\n", count: count) + "QUIT\r\n").utf8)
-        Thread.detachNewThread {
-            var sent = 0
-            while sent < input.count {
-                let n = input[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n <= 0 { return }
-                sent += n
-            }
-        }
+        client.sendInBackground(Array((String(repeating: "HELP\r\n", count: count) + "QUIT\r\n").utf8))
         #expect(pollUntil(within: 20) { server.outputPeak.bytes >= 1024 * 1024 }, "the server never filled its output: \(server.outputPeak.bytes)")
         let replies = String(decoding: client.readAll(), as: UTF8.self)
         #expect(server.outputPeak.bytes < 1024 * 1024 + 512, "\(server.outputPeak.bytes) bytes waited")

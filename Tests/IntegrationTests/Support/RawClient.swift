@@ -30,6 +30,20 @@ final class RawClient {
         }
     }
 
+    /// Sends `bytes` from a thread of its own, so the test can stop reading while the server
+    /// takes them (a client that pipelines and never reads).
+    func sendInBackground(_ bytes: [UInt8]) {
+        let fd = fd
+        Thread.detachNewThread {
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { return }
+                sent += n
+            }
+        }
+    }
+
     /// Reads until the server closes (or the timeout): everything it sent.
     func readAll() -> [UInt8] { read(atLeast: Int.max) }
 
