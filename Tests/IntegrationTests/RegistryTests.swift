@@ -37,15 +37,21 @@ import Testing
         #expect(client.read(atLeast: 3) == Array("ABC".utf8))
     }
 
+    /// A UDP socket for the test's side, with a 5 s receive timeout.
+    func udpClient(_ family: Int32) -> Int32 {
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
     @Test func udpRepliesReachTheSender() throws {
         let registry = try ListenerRegistry(workers: 1)
         let bound = try registry.addUDP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), handler: EchoDatagrams())
         registry.start()
         defer { registry.shutdown(grace: 0) {} }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = udpClient(AF_INET)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let payload = Array("ping".utf8)
         _ = withLoopback(port: bound.port) { sendto(fd, payload, payload.count, 0, $0, $1) }
         var buffer = [UInt8](repeating: 0, count: 100)
@@ -74,10 +80,8 @@ import Testing
         let bound = try registry.addUDP(SocketAddress(ip: IPAddress("0.0.0.0")!, port: 0), handler: WhereDatagrams())
         registry.start()
         defer { registry.shutdown(grace: 0) {} }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = udpClient(AF_INET)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         for asked in ["127.0.0.1", "127.0.0.2"] {
             let target = SocketAddress(ip: IPAddress(asked)!, port: bound.port)
             let payload = Array(when.utf8)
@@ -101,10 +105,8 @@ import Testing
         let bound = try registry.addUDP(SocketAddress(ip: IPAddress("::")!, port: 0), handler: WhereDatagrams())
         registry.start()
         defer { registry.shutdown(grace: 0) {} }
-        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = udpClient(AF_INET6)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let target = SocketAddress(ip: IPAddress("::1")!, port: bound.port)
         for payload in ["now", "Later"] {
             _ = target.withSockaddr { sendto(fd, payload, payload.utf8.count, 0, $0, $1) }
