@@ -117,11 +117,13 @@ public final class DNSResponder: Sendable {
         return response
     }
 
-    /// Our zones' answer to `question`; false when it is in none of them.
+    /// Our zones' answer to `question`; false when it is in none of them. QCLASS ANY gets
+    /// the IN data without AA: a server cannot know that it holds every class, so such an
+    /// answer is never authoritative (RFC 1034 3.7.1; NSD clears AA the same way).
     static func fromZones(_ question: DNSMessage.Question, _ authority: Authority, into response: inout DNSMessage) -> Bool {
         guard let answer = authority.answer(question) else { return false }
         response.rcode = answer.rcode.rawValue
-        response.authoritative = answer.authoritative
+        response.authoritative = answer.authoritative && question.qclass != DNSClass.any
         response.answers = answer.answer
         response.authority = answer.authority
         response.additional = answer.additional

@@ -246,6 +246,15 @@ import Testing
         #expect(ask(query("example.test.", .axfr))?.rcode == RCode.refused.rawValue)
     }
 
+    /// QCLASS ANY: the IN data, never authoritative (RFC 1034 3.7.1), as NSD answers.
+    @Test func classAnyIsAnsweredFromINWithoutAA() {
+        let reply = ask(query("www.example.test.", .a) { $0.questions[0].qclass = DNSClass.any })
+        #expect(reply?.rcode == RCode.noError.rawValue)
+        #expect(reply?.authoritative == false)
+        #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
+        #expect(ask(query("www.example.test.", .a))?.authoritative == true)
+    }
+
     @Test func notOursWithoutUpstreamIsRefused() {
         let reply = ask(query("example.com.", .a))
         #expect(reply?.rcode == RCode.refused.rawValue)
