@@ -45,6 +45,9 @@ struct ServicePlan {
             reloads.append(("dns zones", { zones.reload() }))
             summary.append("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)"
                 + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
+            if !zones.ignoredFiles.isEmpty {
+                summary.append("dns: not loaded from \(settings.zones), neither *.zone nor $INCLUDEd: \(zones.ignoredFiles.joined(separator: ", "))")
+            }
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,

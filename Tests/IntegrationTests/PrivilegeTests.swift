@@ -29,6 +29,29 @@ struct PrivilegeTests {
         #expect(RawResponse.parseAll(client.readAll()).first?.body == Array("ok".utf8))
     }
 
+    /// Issue 18: a SIGHUP reload as the run user read `$INCLUDE`s by path, and failed when a
+    /// folder above the zones was closed to that user; they are read through the zones
+    /// folder's descriptor, opened as root at start.
+    @Test(.enabled(if: Tools.find("dig") != nil, "dig is not installed"))
+    func includesReloadWhenAFolderAboveTheZonesIsClosedToTheRunUser() throws {
+        let closed = try TemporaryFolder()
+        chmod(closed.path, 0o700)
+        try closed.write("zones/example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n$INCLUDE hosts.inc\n")
+        try closed.write("zones/hosts.inc", "www A 192.0.2.1\n")
+        let server = try ServerProcess(["--services", "dns", "--zones", closed.path + "/zones", "--listen", "127.0.0.1",
+                                        "--dns-port", "0", "--user", "nobody"])
+        let port = try #require(server.listeningPort())
+        func dig() throws -> String {
+            try Tools.run("dig", ["@127.0.0.1", "-p", "\(port)", "+time=3", "+tries=1", "+short", "www.example.test"]).text
+        }
+        #expect(try dig() == "192.0.2.1\n")
+        try closed.write("zones/hosts.inc", "www A 192.0.2.2\n")
+        server.signal(SIGHUP)
+        #expect(server.logged("reloaded dns zones"))
+        #expect(!server.stdout.contains("reload: "), "no zone failed to reload: \(server.stdout)")
+        #expect(try dig() == "192.0.2.2\n")
+    }
+
     @Test func unknownUserIsAStartupError() throws {
         let site = try TemporaryFolder()
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "no-such-user-here"])
