@@ -19,9 +19,10 @@ public final class MaildirStore: Sendable {
         public let description: String
     }
 
-    /// A folder only the server's user may enter (mail is private), with its parents.
+    /// A folder only the server's user writes and its group reads (mail is private; the
+    /// group is the operator's, see appserver's --group), with its parents.
     private static func createFolder(_ path: String) throws(Failure) {
-        if let error = LocalFiles.createDirectories(path, mode: 0o700) {
+        if let error = LocalFiles.createDirectories(path, mode: 0o750) {
             throw Failure(description: "cannot create \(path): \(errorText(error))")
         }
     }
@@ -124,7 +125,7 @@ public final class MaildirStore: Sendable {
         }
         let name = uniqueName()
         let temporary = folder + "/tmp/" + name
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText(errno))") }
         let written = MaildirStore.writeAll(fd, header) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
         let error = errno

@@ -59,6 +59,9 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?
 
+    @Option(help: ArgumentHelp("When started as root, the group that may read the data folders (default: the sudo user's group, else the run user's).", valueName: "name"))
+    var group: String?
+
     @Option(help: ArgumentHelp("Worker queues serving connections (default: one per core).", valueName: "n"))
     var workers: String?
 

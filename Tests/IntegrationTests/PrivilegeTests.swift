@@ -52,6 +52,52 @@ struct PrivilegeTests {
         #expect(try dig() == "192.0.2.2\n")
     }
 
+    /// Issue 18: a run as root left data/ to nobody, mode 0700: only root could read the
+    /// mail. The folders go to the run user and the operator's group (`--group`), mode 2750,
+    /// and what the server creates inside stays readable by that group.
+    @Test func dataFoldersStayReadableByTheOperatorsGroup() throws {
+        let data = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "smtp", "--data", data.path + "/data", "--mail-domain", "example.test",
+                                        "--listen", "127.0.0.1", "--smtp-port", "0", "--user", "nobody", "--group", "staff"])
+        let port = try #require(server.listeningPort())
+        let staff = try #require(getgrnam("staff")).pointee.gr_gid
+        for folder in ["data", "data/mail", "data/spool"] {
+            var info = stat()
+            #expect(stat(data.path + "/" + folder, &info) == 0)
+            #expect(info.st_uid == 65534 && info.st_gid == staff, "\(folder)")
+            #expect(info.st_mode & 0o7777 == 0o2750, "\(folder)")
+        }
+        let client = try RawClient(port: port)
+        client.send("EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+        _ = client.readAll()
+        let inbox = data.path + "/data/mail/example.test/u/new"
+        let names = try FileManager.default.contentsOfDirectory(atPath: inbox)
+        var folder = stat(), message = stat()
+        #expect(stat(inbox, &folder) == 0 && folder.st_gid == staff && folder.st_mode & 0o7777 == 0o2750)
+        #expect(stat(inbox + "/" + (names.first ?? "none"), &message) == 0)
+        #expect(message.st_gid == staff && message.st_mode & 0o777 == 0o640)
+    }
+
+    /// A folder the server's user cannot write is a startup error saying who owns it and
+    /// who the server runs as, not a "Permission denied" at the first delivery.
+    @Test(.enabled(if: Tools.find("setpriv") != nil, "setpriv is not installed"))
+    func aDataFolderTheRunUserCannotWriteSaysWhoOwnsIt() throws {
+        let data = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        let result = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--services", "smtp",
+                                               "--data", data.path, "--listen", "127.0.0.1", "--smtp-port", "0"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "appserver: cannot write \(data.path): Permission denied; it is owned by root (group root, mode 755), "
+            + "and the server runs as nobody\n")
+        // A folder left closed by an older run: the one that closes it is named.
+        try data.write("closed/mail/x", "")
+        chmod(data.path + "/closed", 0o700)
+        let closed = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--services", "smtp",
+                                               "--data", data.path + "/closed/mail", "--listen", "127.0.0.1", "--smtp-port", "0"])
+        #expect(closed.stderr == "appserver: cannot write \(data.path)/closed/mail: Permission denied; \(data.path)/closed is owned by root "
+            + "(group root, mode 700), and the server runs as nobody\n")
+    }
+
     @Test func unknownUserIsAStartupError() throws {
         let site = try TemporaryFolder()
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "no-such-user-here"])
