@@ -134,13 +134,6 @@ public enum LocalFiles {
         return isDirectory(path) ? nil : ENOTDIR
     }
 
-    /// The path with every symlink, `.` and `..` resolved; nil if it does not exist.
-    public static func resolved(_ path: String) -> String? {
-        guard let real = realpath(path, nil) else { return nil }
-        defer { free(real) }
-        return String(cString: real)
-    }
-
     /// `path` with `.` and `..` segments and repeated slashes folded, without touching the disk.
     public static func normalized(_ path: String) -> String {
         var parts: [Substring] = []
@@ -160,10 +153,5 @@ public enum LocalFiles {
         }
         let joined = parts.joined(separator: "/")
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
-    }
-
-    /// The last segment of a path.
-    public static func lastComponent(_ path: String) -> String {
-        String(path.split(separator: "/").last ?? Substring(path))
     }
 }
