@@ -33,14 +33,7 @@ public final class Upload: Sendable {
 
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         state.withLock { state in
-            guard !state.closed else { return false }
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
+            guard !state.closed, LocalFiles.writeAll(fd, bytes) else { return false }
             state.unflushed += Int64(bytes.count)
             if state.unflushed >= Upload.writebackStep {
                 // The whole file (offset 0, length 0): pages already written are skipped, and

@@ -146,14 +146,7 @@ public final class MaildirStore: Sendable {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
+        bytes.withUnsafeBytes { LocalFiles.writeAll(fd, $0) }
     }
 
     /// Copies the whole spool file in bounded chunks.
