@@ -76,6 +76,18 @@ public enum LocalFiles {
         }
     }
 
+    /// All of `bytes` to `fd`, past short writes and signals: false on the first error.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
     /// Replaces `path` with `bytes` whole: written beside it, then renamed over it. The
     /// file keeps its permissions; a new one gets `mode`.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) -> Bool {
@@ -85,10 +97,10 @@ public enum LocalFiles {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         _ = fchmod(fd, mode)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { writeAll(fd, $0) }
         let synced = fsync(fd) == 0
         close(fd)
-        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+        guard written, synced, rename(temporary, path) == 0 else {
             unlink(temporary)
             return false
         }
