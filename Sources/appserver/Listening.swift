@@ -1,0 +1,67 @@
+import ServerCore
+
+/// The listening sockets of a run: bound here from the settings, or handed in at start
+/// (by systemd or by appserver's supervisor), and served by the plan's handlers.
+enum Listening {
+    /// Binds every port of `services` on every address, or ends the process with one line
+    /// saying why; returns the sockets and their "listening on" lines. A port of 0 becomes
+    /// one free port shared by all addresses (and by TCP and UDP for DNS).
+    static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [String]) {
+        var sockets: [ListeningSocket] = [], lines: [String] = []
+        for group in SocketRow.ports(of: services) {
+            guard let first = group.first else { continue }
+            let number: UInt16
+            do throws(SocketError) {
+                let wanted = first.port(settings)
+                number = wanted != 0 ? wanted : try FreePort.common(on: addresses, datagrams: group.contains { $0.datagrams })
+            } catch {
+                fail(Startup.explain(error, flag: first.flag))
+            }
+            for ip in addresses {
+                for row in group {
+                    do throws(SocketError) {
+                        sockets.append(try ListeningSocket.bind(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number)))
+                    } catch {
+                        fail(Startup.explain(error, flag: row.flag))
+                    }
+                }
+                lines.append("listening on \(SocketAddress(ip: ip, port: number)) (\(SocketRow.label(group)))")
+            }
+        }
+        return (sockets, lines)
+    }
+
+    /// The services that sockets handed in are for, in the table's order: each name must be
+    /// in the table and its service among `allowed` (the settings' services).
+    static func services(of inherited: [ListeningSocket], allowed: [String]) throws(ActivationError) -> [String] {
+        var wanted: Set<String> = []
+        for socket in inherited {
+            guard let row = SocketRow.named(socket.name) else {
+                throw ActivationError("inherited socket \(socket.address) is named '\(socket.name)'; expected one of "
+                    + SocketRow.all.map(\.name).joined(separator: ", ") + " (FileDescriptorName=)")
+            }
+            guard allowed.contains(row.service) else {
+                throw ActivationError("inherited socket '\(socket.name)' is for \(row.service), which --services leaves out")
+            }
+            guard socket.datagrams == row.datagrams else {
+                throw ActivationError("inherited socket '\(socket.name)' should be a \(row.datagrams ? "datagram" : "stream") socket")
+            }
+            wanted.insert(row.service)
+        }
+        return Settings.allServices.filter(wanted.contains)
+    }
+
+    /// Serves each socket in this process with the plan's handler for its name.
+    static func serve(_ sockets: [ListeningSocket], plan: ServicePlan, registry: ListenerRegistry) {
+        for socket in sockets {
+            switch plan.handlers[socket.name] {
+            case .stream(let service):
+                registry.adopt(socket, service: service)
+            case .datagrams(let handler):
+                _ = orFail { () throws(SocketError) in try registry.adopt(socket, handler: handler) }
+            case nil:
+                fail("no service serves the socket named '\(socket.name)' (\(socket.address))")
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Sockets handed in by systemd's protocol, as conf/appserver.socket does: here through
+/// systemd-socket-activate, which binds, waits for the first connection and then runs the
+/// command on the sockets (it works without systemd running).
+@Suite(.enabled(if: ServerProcess.binary != nil && Tools.find("systemd-socket-activate") != nil,
+                "systemd-socket-activate is not installed (Debian's systemd package)"))
+struct SocketActivationTests {
+    /// A free loopback port (taken, then let go for systemd-socket-activate to bind).
+    func freePort() throws -> UInt16 { try RawListener().port }
+
+    func activate(_ sockets: [(name: String, port: UInt16)], _ arguments: [String]) throws -> ServerProcess {
+        let binary = try #require(ServerProcess.binary)
+        let activator: String = try #require(Tools.find("systemd-socket-activate"))
+        let listen = sockets.flatMap { ["-l", "127.0.0.1:\($0.port)"] }
+        return try ServerProcess(listen + ["--fdname=" + sockets.map(\.name).joined(separator: ":"), binary] + arguments,
+                                 binary: activator)
+    }
+
+    @Test func theSupervisorServesSocketsHandedIn() throws {
+        let site = try TemporaryFolder()
+        try site.write("index.html", "activated\n")
+        let port = try freePort()
+        let server = try activate([("http", port)], ["--services", "http", "--www", site.path])
+        // The first connection is what starts appserver; until systemd-socket-activate binds, one may be refused.
+        #expect(pollUntil(within: 5) { (try? Prober.http(port: port)()) == true })
+        #expect(server.logged("listening on 127.0.0.1:\(port) (http, inherited)"))
+        let child = try #require(server.child("http"))
+        #expect(kill(child, SIGKILL) == 0)
+        _ = try #require(server.child("http", after: [child]))
+        #expect(try Prober.http(port: port)(), "the socket is systemd's: a restarted child serves it too")
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    @Test func aSingleProcessServesEverySocketHandedIn() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("www/index.html", "one\n")
+        let (http, smtp) = (try freePort(), try freePort())
+        let server = try activate([("http", http), ("smtp", smtp)],
+                                  ["--single-process", "--www", folder.path + "/www", "--data", folder.path + "/data"])
+        #expect(pollUntil(within: 5) { (try? Prober.http(port: http)()) == true })
+        #expect(try Prober.greeting(port: smtp)())
+        #expect(server.logged("listening on 127.0.0.1:\(smtp) (smtp, inherited)"))
+        #expect(!server.stdout.contains("child"), "no supervisor")
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    @Test func aSocketOfAnUnknownNameIsOneClearLine() throws {
+        let port = try freePort()
+        let server = try activate([("gopher", port)], ["--services", "http"])
+        #expect(pollUntil(within: 5) { (try? RawClient(port: port)) != nil })
+        #expect(server.exitStatus() == 1)
+        #expect(server.stderr.contains("is named 'gopher'; expected one of http, dns-tcp, dns-udp, smtp, ftp"), "\(server.stderr)")
+    }
+}
