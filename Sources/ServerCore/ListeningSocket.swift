@@ -43,6 +43,11 @@ public struct ListeningSocket: Sendable {
         return ListeningSocket(name: name, fd: fd, datagrams: datagrams, address: address)
     }
 
+    /// The same socket known by another name.
+    public func named(_ name: String) -> ListeningSocket {
+        ListeningSocket(name: name, fd: fd, datagrams: datagrams, address: address)
+    }
+
     /// Closes a socket that will not be served here.
     public func close() { _ = Glibc.close(fd) }
 }

@@ -58,9 +58,9 @@ struct Serve: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()
         let notify = SystemdNotify.take(), supervisor = SupervisorSpawn.supervisor()
-        let inherited = orFail { try SocketActivation.inherited() }
+        var inherited = orFail { try SocketActivation.inherited() }
         if !inherited.isEmpty {
-            settings.services = orFail { try Listening.services(of: inherited, allowed: settings.services) }
+            (inherited, settings.services) = orFail { try Listening.identify(inherited, settings) }
         }
         if supervisor != nil, let failing = SocketActivation.environment(SupervisorSpawn.testExitVariable),
            settings.services.contains(failing) { Glibc.exit(3) }

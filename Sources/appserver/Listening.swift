@@ -31,24 +31,28 @@ enum Listening {
         return (sockets, lines)
     }
 
-    /// The services that sockets handed in are for, in the table's order: each name must be
-    /// in the table and its service among `allowed` (the settings' services).
-    static func services(of inherited: [ListeningSocket], allowed: [String]) throws(ActivationError) -> [String] {
-        var wanted: Set<String> = []
+    /// Sockets handed in, each under its name in the table: one named otherwise (all the
+    /// sockets of one systemd socket unit share its name) is known by its transport and
+    /// port, which must be a service's port in the settings; and the services they are for,
+    /// in the table's order, each among `settings.services`.
+    static func identify(_ inherited: [ListeningSocket], _ settings: Settings) throws(ActivationError) -> (sockets: [ListeningSocket], services: [String]) {
+        var sockets: [ListeningSocket] = [], wanted: Set<String> = []
         for socket in inherited {
-            guard let row = SocketRow.named(socket.name) else {
-                throw ActivationError("inherited socket \(socket.address) is named '\(socket.name)'; expected one of "
-                    + SocketRow.all.map(\.name).joined(separator: ", ") + " (FileDescriptorName=)")
+            let byPort = SocketRow.all.first { $0.datagrams == socket.datagrams && $0.port(settings) == socket.address.port }
+            guard let row = SocketRow.named(socket.name) ?? byPort else {
+                throw ActivationError("inherited socket \(socket.address) is named '\(socket.name)', not one of "
+                    + SocketRow.all.map(\.name).joined(separator: ", ") + " (FileDescriptorName=), and its port is no service's port")
             }
-            guard allowed.contains(row.service) else {
-                throw ActivationError("inherited socket '\(socket.name)' is for \(row.service), which --services leaves out")
+            guard settings.services.contains(row.service) else {
+                throw ActivationError("inherited socket \(socket.address) (\(row.name)) is for \(row.service), which --services leaves out")
             }
             guard socket.datagrams == row.datagrams else {
-                throw ActivationError("inherited socket '\(socket.name)' should be a \(row.datagrams ? "datagram" : "stream") socket")
+                throw ActivationError("inherited socket \(socket.address) (\(row.name)) should be a \(row.datagrams ? "datagram" : "stream") socket")
             }
+            sockets.append(socket.named(row.name))
             wanted.insert(row.service)
         }
-        return Settings.allServices.filter(wanted.contains)
+        return (sockets, Settings.allServices.filter(wanted.contains))
     }
 
     /// Serves each socket in this process with the plan's handler for its name.

@@ -54,6 +54,49 @@ struct SocketActivationTests {
         let server = try activate([("gopher", port)], ["--services", "http"])
         #expect(pollUntil(within: 5) { (try? RawClient(port: port)) != nil })
         #expect(server.exitStatus() == 1)
-        #expect(server.stderr.contains("is named 'gopher'; expected one of http, dns-tcp, dns-udp, smtp, ftp"), "\(server.stderr)")
+        #expect(server.stderr.hasSuffix("is named 'gopher', not one of http, dns-tcp, dns-udp, smtp, ftp (FileDescriptorName=), and its port is no service's port\n"),
+                "\(server.stderr)")
+        // The other lines are systemd-socket-activate's own.
+        #expect(server.stderr.split(separator: "\n").filter { $0.hasPrefix("appserver: ") }.count == 1)
+    }
+
+    /// One socket unit names all its sockets alike: each is then known by its port.
+    @Test func socketsOfOneUnitAreKnownByTheirPorts() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("www/index.html", "by port\n")
+        let (http, smtp) = (try freePort(), try freePort())
+        let server = try activate([("appserver.socket", http), ("appserver.socket", smtp)],
+                                  ["--services", "http,smtp", "--http-port", "\(http)", "--smtp-port", "\(smtp)",
+                                   "--www", folder.path + "/www", "--data", folder.path + "/data"])
+        #expect(pollUntil(within: 5) { (try? Prober.http(port: http)()) == true })
+        #expect(try Prober.greeting(port: smtp)())
+        #expect(server.logged("listening on 127.0.0.1:\(smtp) (smtp, inherited)"))
+        server.signal(SIGTERM)
+        #expect(server.exitStatus() == 0)
+    }
+
+    /// Type=notify: READY=1 reaches NOTIFY_SOCKET once every child serves, from the
+    /// supervisor (systemd's main process), and only then.
+    @Test func theSupervisorSaysReadyOnceTheChildrenServe() throws {
+        let folder = try TemporaryFolder()
+        let name = "appserver-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = [0] + Array(name.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sa_family_t>.size + path.count)) }
+        }
+        #expect(bound == 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let server = try SupervisorTests.allServices(folder, environment: ["NOTIFY_SOCKET": "@" + name])
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        #expect(n > 0 && String(decoding: buffer.prefix(max(0, n)), as: UTF8.self) == "READY=1")
+        for service in ["http", "dns", "smtp", "ftp"] { #expect(server.childPIDs(service).count == 1, "\(service) child started first") }
+        #expect(try Prober.http(port: try #require(server.listeningPort("http")))())
     }
 }
