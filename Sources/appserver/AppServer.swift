@@ -73,7 +73,7 @@ struct Serve: ParsableCommand {
         let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger) }
         orFail { try Startup.checkUser(settings.user) }
         var notes = [config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only"]
-        var sockets = inherited, listening = inherited.map { "listening on \($0.address) (\($0.name), inherited)" }
+        var sockets = inherited, listening = Listening.lines(inherited)
         if inherited.isEmpty {
             (sockets, listening) = Listening.bind(settings, services: settings.services, on: ServicePlan.addresses(settings, notes: &notes))
         }
@@ -83,15 +83,16 @@ struct Serve: ParsableCommand {
             if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
         }
         guard singleProcess else {
-            (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
-            Supervisor(sockets: sockets, plan: plan, arguments: Array(CommandLine.arguments.dropFirst()),
+            // Each service's "listening on" lines once its first child serves.
+            (notes + plan.summary).forEach { logger.notice("\($0)") }
+            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()),
                        pidFile: settings.pidFile, systemd: notify, logger: logger).run()
         }
         Listening.serve(sockets, plan: plan, registry: registry)
         orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, logger: logger) }
         if let supervisor { Startup.follow(supervisor, serving: settings.services) }
         Startup.handleSignals(registry: registry, logger: logger, pidFile: supervisor == nil ? settings.pidFile : nil, reloads: plan.reloads)
-        if supervisor == nil { (notes + plan.summary + listening).forEach { logger.notice("\($0)") } }
+        if supervisor == nil { (notes + plan.summary + listening.map(\.text)).forEach { logger.notice("\($0)") } }
         registry.start()
         if let notify { SystemdNotify.send("READY=1", to: notify) }
         dispatchMain()

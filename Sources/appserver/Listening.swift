@@ -3,11 +3,18 @@ import ServerCore
 /// The listening sockets of a run: bound here from the settings, or handed in at start
 /// (by systemd or by appserver's supervisor), and served by the plan's handlers.
 enum Listening {
+    typealias Line = (service: String, text: String)
+
+    /// The lines for sockets handed in (named by `identify`).
+    static func lines(_ inherited: [ListeningSocket]) -> [Line] {
+        inherited.map { (SocketRow.named($0.name)?.service ?? "", "listening on \($0.address) (\($0.name), inherited)") }
+    }
+
     /// Binds every port of `services` on every address, or ends the process with one line
-    /// saying why; returns the sockets and their "listening on" lines. A port of 0 becomes
+    /// saying why; returns the sockets and their "listening on" lines, by service. A port of 0 becomes
     /// one free port shared by all addresses (and by TCP and UDP for DNS).
-    static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [String]) {
-        var sockets: [ListeningSocket] = [], lines: [String] = []
+    static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [Line]) {
+        var sockets: [ListeningSocket] = [], lines: [Line] = []
         for group in SocketRow.ports(of: services) {
             guard let first = group.first else { continue }
             let number: UInt16
@@ -25,7 +32,7 @@ enum Listening {
                         fail(Startup.explain(error, flag: row.flag))
                     }
                 }
-                lines.append("listening on \(SocketAddress(ip: ip, port: number)) (\(SocketRow.label(group)))")
+                lines.append((first.service, "listening on \(SocketAddress(ip: ip, port: number)) (\(SocketRow.label(group)))"))
             }
         }
         return (sockets, lines)

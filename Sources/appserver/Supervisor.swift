@@ -8,8 +8,8 @@ import ServerCore
 /// One thread, one poll loop over the signal pipe and the children's notify sockets.
 final class Supervisor {
     static let handledSignals = Startup.handledSignals + [SIGCHLD, SIGUSR2]
-    /// A child that ran this long before dying starts the back-off again from nothing.
-    static let steadyRun = 10.0
+    /// A child that served this long before dying is no crash loop: the next starts at once.
+    static let steadyRun = 1.0
     static let longestBackOff = 30
     /// How long children get to finish their connections at a stop (theirs is 5 s).
     static let stopGrace = 10.0
@@ -18,8 +18,8 @@ final class Supervisor {
         let service: String
         let pid: pid_t
         let notify: Int32
-        let started: Double
-        var ready = false
+        /// When it said READY=1.
+        var ready: Double?
         /// The child of the previous generation it takes over from, stopped once this one is ready.
         var replaces: pid_t?
         /// Asked to stop: its exit is no crash.
@@ -46,9 +46,14 @@ final class Supervisor {
     /// systemd's NOTIFY_SOCKET, until READY=1 has been sent there.
     var systemd: String?
     var stopDeadline: Double?
+    /// Each service's "listening on" lines, said when its first child is ready: they mean
+    /// the service serves, its files loaded, as in a single process.
+    var unannounced: [String: [String]]
     var serial = 0
 
-    init(sockets: [ListeningSocket], plan: ServicePlan, arguments: [String], pidFile: String?, systemd: String?, logger: Logger) {
+    init(sockets: [ListeningSocket], plan: ServicePlan, announcing lines: [Listening.Line], arguments: [String], pidFile: String?,
+         systemd: String?, logger: Logger) {
+        unannounced = Dictionary(grouping: lines, by: \.service).mapValues { $0.map(\.text) }
         order = Settings.allServices.filter { service in sockets.contains { SocketRow.named($0.name)?.service == service } }
         for service in order {
             services[service] = Service(sockets: sockets.filter { SocketRow.named($0.name)?.service == service })
@@ -93,7 +98,7 @@ final class Supervisor {
             close(notify)
             return retry(service, error)
         }
-        children[pid] = Child(service: service, pid: pid, notify: notify, started: Supervisor.now(), replaces: old)
+        children[pid] = Child(service: service, pid: pid, notify: notify, replaces: old)
         services[service]?.current = pid
         logger.notice("\(service) child \(pid) started")
     }

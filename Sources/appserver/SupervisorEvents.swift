@@ -53,15 +53,16 @@ extension Supervisor {
     }
 
     private func ready(_ pid: pid_t) {
-        guard var child = children[pid], !child.ready else { return }
-        child.ready = true
+        guard var child = children[pid], child.ready == nil else { return }
+        child.ready = Supervisor.now()
+        unannounced.removeValue(forKey: child.service)?.forEach { logger.notice("\($0)") }
         if let old = child.replaces {
             child.replaces = nil
             logger.notice("\(child.service) child \(pid) is ready; stopping child \(old)")
             stop(old)
         }
         children[pid] = child
-        let serving = services.values.allSatisfy { $0.current.flatMap { children[$0]?.ready } == true }
+        let serving = services.values.allSatisfy { $0.current.flatMap { children[$0]?.ready } != nil }
         if serving, let target = systemd {
             SystemdNotify.send("READY=1", to: target)
             systemd = nil
@@ -98,7 +99,7 @@ extension Supervisor {
             services[child.service]?.current = old
             return logger.error("upgrade: the new \(child.service) child \(child.pid) \(how) before it was ready; child \(old) goes on")
         }
-        if Supervisor.now() - child.started >= Supervisor.steadyRun { service.quickDeaths = 0 }
+        if let ready = child.ready, Supervisor.now() - ready >= Supervisor.steadyRun { service.quickDeaths = 0 }
         let delay = service.quickDeaths == 0 ? 0 : min(Supervisor.longestBackOff, 1 << min(service.quickDeaths - 1, 5))
         service.quickDeaths += 1
         service.current = nil
