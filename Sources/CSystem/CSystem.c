@@ -217,8 +217,13 @@ int csystem_signal_pipe(const int *signals, int count) {
     action.sa_handler = signal_to_pipe;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
+    sigset_t handled;
+    sigemptyset(&handled);
     for (int i = 0; i < count; i++) {
         if (sigaction(signals[i], &action, NULL) != 0) return -1;
+        sigaddset(&handled, signals[i]);
     }
+    /* A supervised child starts with them blocked, until now: none sent meanwhile is lost. */
+    sigprocmask(SIG_UNBLOCK, &handled, NULL);
     return fds[0];
 }

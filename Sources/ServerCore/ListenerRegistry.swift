@@ -55,7 +55,22 @@ public final class ListenerRegistry: Sendable {
 
     @discardableResult
     public func addUDP(_ address: SocketAddress, handler: any DatagramHandler) throws(SocketError) -> SocketAddress {
-        let listener = try UDPListener(address: address, handler: handler, queue: datagramQueue)
+        let (fd, bound) = try Socket.bind(.datagram, address)
+        return try adopt(ListeningSocket(name: "", fd: fd, datagrams: true, address: bound), handler: handler)
+    }
+
+    /// Serves a stream socket bound elsewhere (see `ListeningSocket`) as `addTCP` serves its own.
+    public func adopt(_ socket: ListeningSocket, service: TCPService) {
+        let listener = TCPListener(fd: socket.fd, bound: socket.address, service: service, queue: acceptQueue) { [self] fd, id, service in
+            admit(fd: fd, id: id, service: service)
+        }
+        state.withLock { $0.tcp.append(listener) }
+    }
+
+    /// Serves a datagram socket bound elsewhere as `addUDP` serves its own.
+    @discardableResult
+    public func adopt(_ socket: ListeningSocket, handler: any DatagramHandler) throws(SocketError) -> SocketAddress {
+        let listener = try UDPListener(fd: socket.fd, bound: socket.address, handler: handler, queue: datagramQueue)
         state.withLock { $0.udp.append(listener) }
         return listener.address
     }
@@ -123,7 +138,8 @@ public final class ListenerRegistry: Sendable {
     }
 
     private func makeListener(_ address: SocketAddress, _ service: TCPService) throws(SocketError) -> TCPListener {
-        try TCPListener(address: address, service: service, queue: acceptQueue) { [self] fd, id, service in
+        let (fd, bound) = try Socket.bind(.stream, address)
+        return TCPListener(fd: fd, bound: bound, service: service, queue: acceptQueue) { [self] fd, id, service in
             admit(fd: fd, id: id, service: service)
         }
     }

@@ -15,9 +15,9 @@ final class TCPListener: @unchecked Sendable {
     private var backingOff = false
     private let lifecycle = SourceLifecycle()
 
-    init(address: SocketAddress, service: TCPService, queue: DispatchQueue,
-         admit: @escaping @Sendable (Int32, ConnectionID, TCPService) -> Void) throws(SocketError) {
-        let (fd, bound) = try Socket.bind(.stream, address)
+    /// Serves `fd`, a listening socket bound to `bound`, which it closes when stopped.
+    init(fd: Int32, bound: SocketAddress, service: TCPService, queue: DispatchQueue,
+         admit: @escaping @Sendable (Int32, ConnectionID, TCPService) -> Void) {
         self.fd = fd
         self.address = bound
         self.service = service

@@ -50,8 +50,9 @@ final class UDPListener: @unchecked Sendable {
     private var lengths = [Int](repeating: 0, count: Int(CSYSTEM_BATCH))
     private let batch = ReplyBatch()
 
-    init(address: SocketAddress, handler: any DatagramHandler, queue: DispatchQueue) throws(SocketError) {
-        let (fd, bound) = try Socket.bind(.datagram, address)
+    /// Serves `fd`, a datagram socket bound to `bound`, which it closes when stopped (also
+    /// when this throws).
+    init(fd: Int32, bound: SocketAddress, handler: any DatagramHandler, queue: DispatchQueue) throws(SocketError) {
         if bound.isWildcard && csystem_want_destination(fd, bound.ip.isIPv6 ? 1 : 0) != 0 {
             let error = SocketError(.option, address: bound, errno: errno)
             Glibc.close(fd)

@@ -37,38 +37,64 @@ struct AppServer: ParsableCommand {
     }
 }
 
-/// Runs the services (what `appserver` does with no subcommand).
+/// Runs the services (what `appserver` does with no subcommand): a supervisor with a child
+/// process per service (see `Supervisor`), or with --single-process all in this process.
+/// A supervised child is this same command, run --single-process on sockets handed in.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the services (the default).")
 
     @OptionGroup var options: Options
 
+    @Flag(help: "Serve every service in this one process, without the supervisor (for debugging; a crash then stops them all).")
+    var singleProcess = false
+
     func run() throws {
-        Startup.catchSignals()
+        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let config = orFail { try loadConfig(options.config) }
-        let settings = orFail { try Settings(flags: options, file: config) }
-        LoggingSystem.bootstrap { _ in LineLogHandler(level: settings.logLevel) }
+        var settings = orFail { try Settings(flags: options, file: config) }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
         let logger = Logger(label: "appserver")
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()
+        let notify = SystemdNotify.take(), supervisor = SupervisorSpawn.supervisor()
+        var inherited = orFail { try SocketActivation.inherited() }
+        if !inherited.isEmpty {
+            (inherited, settings.services) = orFail { try Listening.identify(inherited, settings) }
+        }
+        if supervisor != nil, let failing = SocketActivation.environment(SupervisorSpawn.testExitVariable),
+           settings.services.contains(failing) { Glibc.exit(3) }
 
         // Everything is loaded and checked first, then bound, and only then announced: a
         // fatal error never follows a "listening on" line.
         let registry = orFail {
-            try ListenerRegistry(workers: settings.workers, limits: ConnectionLimits(maxConnections: settings.maxConnections))
+            try ListenerRegistry(workers: singleProcess ? settings.workers : 1, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
         let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger) }
         orFail { try Startup.checkUser(settings.user) }
         var notes = [config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only"]
-        let addresses = ServicePlan.addresses(settings, notes: &notes)
-        let listening = plan.bind(addresses)
-        // Before the privilege drop: a crash may have left files only root can remove.
-        plan.cleanups.forEach { $0() }
-        if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
+        var sockets = inherited, listening = Listening.lines(inherited)
+        if inherited.isEmpty {
+            (sockets, listening) = Listening.bind(settings, services: settings.services, on: ServicePlan.addresses(settings, notes: &notes))
+        }
+        if supervisor == nil {
+            // Before the privilege drop: a crash may have left files only root can remove.
+            plan.cleanups.forEach { $0.run() }
+            if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
+        }
+        guard singleProcess else {
+            // Each service's "listening on" lines once its first child serves.
+            (notes + plan.summary).forEach { logger.notice("\($0)") }
+            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()),
+                       pidFile: settings.pidFile, systemd: notify, logger: logger).run()
+        }
+        Listening.serve(sockets, plan: plan, registry: registry)
         orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup, logger: logger) }
-        Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile, reloads: plan.reloads)
-        (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
+        if let supervisor { Startup.follow(supervisor, serving: settings.services) }
+        Startup.handleSignals(registry: registry, logger: logger, pidFile: supervisor == nil ? settings.pidFile : nil, reloads: plan.reloads)
+        if supervisor == nil { (notes + plan.summary + listening.map(\.text)).forEach { logger.notice("\($0)") } }
         registry.start()
+        if let notify { SystemdNotify.send("READY=1", to: notify) }
         dispatchMain()
     }
 

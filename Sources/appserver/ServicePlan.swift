@@ -8,19 +8,16 @@ import ServerCore
 import SMTPService
 
 /// What the settings ask for, built and checked before anything is bound: every service's
-/// files, zones, users and folders loaded, and the ports each needs. `serve` binds and runs
-/// it; `check` only prints it. Nothing here binds a socket or writes a log line.
+/// files, zones, users and folders loaded, and a handler for each of its sockets (named as
+/// in `SocketRow.all`). `serve` binds and runs it; `check` only prints it. Nothing here binds
+/// a socket or writes a log line.
 struct ServicePlan {
-    /// One service's port: bound on every listen address.
-    struct Port {
-        let name: String
-        let port: UInt16
-        let flag: String
-        let datagrams: Bool
-        let bind: (SocketAddress) throws(SocketError) -> SocketAddress
+    enum Handler {
+        case stream(TCPService)
+        case datagrams(any DatagramHandler)
     }
 
-    var ports: [Port] = []
+    var handlers: [String: Handler] = [:]
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
     var ownedFolders: [String] = []
@@ -28,8 +25,9 @@ struct ServicePlan {
     var folderGroup: gid_t?
     /// What each service will do, said once serving starts.
     var summary: [String] = []
-    /// Removing what a crash left (spool files, upload temporaries): `serve` runs these, `check` does not.
-    var cleanups: [@Sendable () -> Void] = []
+    /// Removing what a crash left (spool files, upload temporaries), by service: `serve` runs
+    /// these (the supervisor before a service's process starts), `check` does not.
+    var cleanups: [(service: String, run: @Sendable () -> Void)] = []
 
     init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
         ownedFolders = DataFolders.written(by: settings)
@@ -42,9 +40,7 @@ struct ServicePlan {
             http.perAddress = settings.addressLimit()
             let service = http.service
             summary.append("http: files from \(settings.www)")
-            ports.append(Port(name: "http", port: settings.httpPort, flag: "--http-port", datagrams: false) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            })
+            handlers["http"] = .stream(service)
         }
         if settings.services.contains("dns") {
             let zones = try ZoneStore(folder: settings.zones)
@@ -59,21 +55,16 @@ struct ServicePlan {
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion, logger: logger))
             dns.perAddress = settings.addressLimit()
-            let stream = dns.service, datagrams = dns.datagramHandler
-            ports.append(Port(name: "dns, tcp and udp", port: settings.dnsPort, flag: "--dns-port", datagrams: true) { (address) throws(SocketError) in
-                let bound = try registry.addTCP(address, service: stream)
-                return try registry.addUDP(bound, handler: datagrams)
-            })
+            handlers["dns-tcp"] = .stream(dns.service)
+            handlers["dns-udp"] = .datagrams(dns.datagramHandler)
         }
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
-            cleanups.append { store.removeCrashLeftovers(logger: logger) }
+            cleanups.append(("smtp", { store.removeCrashLeftovers(logger: logger) }))
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
             let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
             summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
-            ports.append(Port(name: "smtp", port: settings.smtpPort, flag: "--smtp-port", datagrams: false) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            })
+            handlers["smtp"] = .stream(service)
         }
         if settings.services.contains("ftp") {
             let users = try FTPUsers(path: settings.ftpUsers)
@@ -82,16 +73,13 @@ struct ServicePlan {
                 throw Settings.Invalid(description: "cannot create \(settings.ftpRoot): \(errorText(error))")
             }
             let root = try VirtualFS(root: settings.ftpRoot)
-            cleanups.append { root.removeAbandonedUploads(logger: logger) }
+            cleanups.append(("ftp", { root.removeAbandonedUploads(logger: logger) }))
             var ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
                                        perAddress: settings.addressLimit())
             ftp.passiveAddress = settings.ftpPassiveAddress
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
-            let service = ftp.service
-            ports.append(Port(name: "ftp", port: settings.ftpPort, flag: "--ftp-port", datagrams: false) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
-            })
+            handlers["ftp"] = .stream(ftp.service)
         }
     }
 
@@ -103,28 +91,5 @@ struct ServicePlan {
             notes.append("IPv6 is not available here; listening on IPv4 only")
             return false
         }
-    }
-
-    /// Binds every port on every address, or ends the process with one line saying why.
-    /// A port of 0 becomes one free port shared by all addresses (and by TCP and UDP for DNS).
-    func bind(_ addresses: [IPAddress]) -> [String] {
-        var lines: [String] = []
-        for port in ports {
-            let number: UInt16
-            do throws(SocketError) {
-                number = port.port != 0 ? port.port : try FreePort.common(on: addresses, datagrams: port.datagrams)
-            } catch {
-                fail(Startup.explain(error, flag: port.flag))
-            }
-            for ip in addresses {
-                do throws(SocketError) {
-                    let bound = try port.bind(SocketAddress(ip: ip, port: number))
-                    lines.append("listening on \(bound) (\(port.name))")
-                } catch {
-                    fail(Startup.explain(error, flag: port.flag))
-                }
-            }
-        }
-        return lines
     }
 }

@@ -64,18 +64,27 @@ enum Startup {
         logger.notice("running as \(user)")
     }
 
+    /// A supervised child is named for its service in ps (not "exe", from /proc/self/exe),
+    /// and stops (gracefully) when its supervisor ends, however it ends: asked for after
+    /// the privilege drop, which clears the request.
+    static func follow(_ supervisor: pid_t, serving services: [String]) {
+        _ = csystem_name_process("appserver-" + services.joined(separator: ","))
+        _ = csystem_die_with_parent(SIGTERM)
+        if getppid() != supervisor { kill(getpid(), SIGTERM) }
+    }
+
     static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
 
     /// The handled signals, as they arrive (see `catchSignals`).
-    nonisolated(unsafe) private static var signalPipe: Int32 = -1
+    nonisolated(unsafe) private(set) static var signalPipe: Int32 = -1
 
     /// Catches the signals the server handles from the first moment of `serve`, before any
     /// thread starts: a handler writes each one to a pipe that `handleSignals` reads, so a
     /// signal sent at any time is acted on once serving starts, never ignored or fatal.
     /// (A libdispatch signal source registers itself later, on its own thread: a signal
     /// sent in between was lost, seen as a server that ignored a SIGTERM under load.)
-    static func catchSignals() {
-        signalPipe = handledSignals.withUnsafeBufferPointer { csystem_signal_pipe($0.baseAddress, Int32($0.count)) }
+    static func catchSignals(_ signals: [Int32] = handledSignals) {
+        signalPipe = signals.withUnsafeBufferPointer { csystem_signal_pipe($0.baseAddress, Int32($0.count)) }
         if signalPipe < 0 { fail("cannot install signal handlers: \(errorText(errno))") }
     }
 

@@ -21,12 +21,27 @@ struct PrivilegeTests {
         try site.write("index.html", "ok")
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "nobody"])
         let port = try #require(server.listeningPort())
-        let status = try String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)
-        let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(whereSeparator: \.isWhitespace).dropFirst()
-        #expect(uids.map(Array.init) == ["65534", "65534", "65534", "65534"])
         let client = try RawClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(RawResponse.parseAll(client.readAll()).first?.body == Array("ok".utf8))
+        // The serving child drops to the user; the supervisor keeps root, to start the next one.
+        let child = try #require(server.child("http"))
+        #expect(try uids(of: child) == ["65534", "65534", "65534", "65534"])
+        #expect(try uids(of: server.process.processIdentifier) == ["0", "0", "0", "0"])
+    }
+
+    @Test func singleProcessDropsToTheNamedUserItself() throws {
+        let site = try TemporaryFolder()
+        try site.write("index.html", "ok")
+        let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0",
+                                        "--user", "nobody", "--single-process"])
+        _ = try #require(server.listeningPort())
+        #expect(try uids(of: server.process.processIdentifier) == ["65534", "65534", "65534", "65534"])
+    }
+
+    private func uids(of pid: pid_t) throws -> [Substring] {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        return Array(status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(whereSeparator: \.isWhitespace).dropFirst() ?? [])
     }
 
     /// Issue 18: a SIGHUP reload as the run user read `$INCLUDE`s by path, and failed when a

@@ -70,4 +70,17 @@ int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets,
 /// on, and from the moment this returns, it is read there and never lost or ignored.
 int csystem_signal_pipe(const int *signals, int count);
 
+/// Starts `path` with `argv` and `envp` (`envc` entries, without LISTEN_PID): descriptor
+/// fds[i] becomes 3 + i in the child, LISTEN_PID is set to the child's own pid, and the
+/// `blocked` signals start blocked (csystem_signal_pipe unblocks them once handled).
+/// Returns the child's pid, or -1 with errno.
+pid_t csystem_spawn_listening(const char *path, char *const argv[], char *const envp[], int envc,
+                              const int *fds, int count, const int *blocked, int nblocked);
+
+/// Asks for `signal` when the parent process ends (prctl PR_SET_PDEATHSIG). Returns 0 or -1.
+int csystem_die_with_parent(int signal);
+
+/// Names this process for ps and top (prctl PR_SET_NAME, 15 bytes at most). Returns 0 or -1.
+int csystem_name_process(const char *name);
+
 #endif

@@ -15,10 +15,14 @@ final class ServerProcess {
     private let output = LockedData()
     private let errors = LockedData()
 
-    init(_ arguments: [String], directory: String? = nil) throws {
-        guard let binary = ServerProcess.binary else { throw CocoaError(.fileNoSuchFile) }
+    /// `environment` is added to the tests' own; `binary` runs instead of the built one.
+    init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:], binary: String? = nil) throws {
+        guard let binary = binary ?? ServerProcess.binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -41,14 +45,33 @@ final class ServerProcess {
     var stdout: String { String(decoding: output.get(), as: UTF8.self) }
     var stderr: String { String(decoding: errors.get(), as: UTF8.self) }
 
-    /// The port of the first "listening on 127.0.0.1:PORT" line, once it appears.
-    func listeningPort(timeout: Double = 20) -> UInt16? {
+    /// The port of the first "listening on 127.0.0.1:PORT" line (of `label`'s port if given:
+    /// "smtp", "dns, tcp and udp"), once it appears.
+    func listeningPort(_ label: String? = nil, timeout: Double = 20) -> UInt16? {
         let deadline = Date().addingTimeInterval(timeout)
+        guard let regex = try? Regex(#"listening on 127\.0\.0\.1:(\d+) \("# + NSRegularExpression.escapedPattern(for: label ?? "")) else { return nil }
         while Date() < deadline && process.isRunning {
-            if let range = stdout.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                return UInt16(stdout[range].split(separator: ":").last ?? "")
+            if let match = stdout.firstMatch(of: regex), let port = match.output[1].substring {
+                return UInt16(port)
             }
             Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
+    /// The pids of `service`'s supervised children so far ("http child PID started"), oldest first.
+    func childPIDs(_ service: String) -> [pid_t] {
+        guard let regex = try? Regex("\(service) child (\\d+) started") else { return [] }
+        return stdout.matches(of: regex).compactMap { $0.output[1].substring.flatMap { pid_t($0) } }
+    }
+
+    /// The newest child of `service`, waiting for its "started" line (and, with `after`, for
+    /// one newer than those pids).
+    func child(_ service: String, after older: [pid_t] = [], timeout: Double = 10) -> pid_t? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let pid = childPIDs(service).last, !older.contains(pid) { return pid }
+            Thread.sleep(forTimeInterval: 0.02)
         }
         return nil
     }
@@ -71,9 +94,9 @@ final class ServerProcess {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    /// Peak resident memory of the server so far, in KiB (VmHWM).
-    var peakRSSKiB: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+    /// Peak resident memory of process `pid` (the server's own by default) so far, in KiB (VmHWM).
+    func peakRSSKiB(_ pid: pid_t? = nil) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid ?? process.processIdentifier)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
     }

@@ -1,0 +1,78 @@
+import ServerCore
+
+/// The listening sockets of a run: bound here from the settings, or handed in at start
+/// (by systemd or by appserver's supervisor), and served by the plan's handlers.
+enum Listening {
+    typealias Line = (service: String, text: String)
+
+    /// The lines for sockets handed in (named by `identify`).
+    static func lines(_ inherited: [ListeningSocket]) -> [Line] {
+        inherited.map { (SocketRow.named($0.name)?.service ?? "", "listening on \($0.address) (\($0.name), inherited)") }
+    }
+
+    /// Binds every port of `services` on every address, or ends the process with one line
+    /// saying why; returns the sockets and their "listening on" lines, by service. A port of 0 becomes
+    /// one free port shared by all addresses (and by TCP and UDP for DNS).
+    static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [Line]) {
+        var sockets: [ListeningSocket] = [], lines: [Line] = []
+        for group in SocketRow.ports(of: services) {
+            guard let first = group.first else { continue }
+            let number: UInt16
+            do throws(SocketError) {
+                let wanted = first.port(settings)
+                number = wanted != 0 ? wanted : try FreePort.common(on: addresses, datagrams: group.contains { $0.datagrams })
+            } catch {
+                fail(Startup.explain(error, flag: first.flag))
+            }
+            for ip in addresses {
+                for row in group {
+                    do throws(SocketError) {
+                        sockets.append(try ListeningSocket.bind(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number)))
+                    } catch {
+                        fail(Startup.explain(error, flag: row.flag))
+                    }
+                }
+                lines.append((first.service, "listening on \(SocketAddress(ip: ip, port: number)) (\(SocketRow.label(group)))"))
+            }
+        }
+        return (sockets, lines)
+    }
+
+    /// Sockets handed in, each under its name in the table: one named otherwise (all the
+    /// sockets of one systemd socket unit share its name) is known by its transport and
+    /// port, which must be a service's port in the settings; and the services they are for,
+    /// in the table's order, each among `settings.services`.
+    static func identify(_ inherited: [ListeningSocket], _ settings: Settings) throws(ActivationError) -> (sockets: [ListeningSocket], services: [String]) {
+        var sockets: [ListeningSocket] = [], wanted: Set<String> = []
+        for socket in inherited {
+            let byPort = SocketRow.all.first { $0.datagrams == socket.datagrams && $0.port(settings) == socket.address.port }
+            guard let row = SocketRow.named(socket.name) ?? byPort else {
+                throw ActivationError("inherited socket \(socket.address) is named '\(socket.name)', not one of "
+                    + SocketRow.all.map(\.name).joined(separator: ", ") + " (FileDescriptorName=), and its port is no service's port")
+            }
+            guard settings.services.contains(row.service) else {
+                throw ActivationError("inherited socket \(socket.address) (\(row.name)) is for \(row.service), which --services leaves out")
+            }
+            guard socket.datagrams == row.datagrams else {
+                throw ActivationError("inherited socket \(socket.address) (\(row.name)) should be a \(row.datagrams ? "datagram" : "stream") socket")
+            }
+            sockets.append(socket.named(row.name))
+            wanted.insert(row.service)
+        }
+        return (sockets, Settings.allServices.filter(wanted.contains))
+    }
+
+    /// Serves each socket in this process with the plan's handler for its name.
+    static func serve(_ sockets: [ListeningSocket], plan: ServicePlan, registry: ListenerRegistry) {
+        for socket in sockets {
+            switch plan.handlers[socket.name] {
+            case .stream(let service):
+                registry.adopt(socket, service: service)
+            case .datagrams(let handler):
+                _ = orFail { () throws(SocketError) in try registry.adopt(socket, handler: handler) }
+            case nil:
+                fail("no service serves the socket named '\(socket.name)' (\(socket.address))")
+            }
+        }
+    }
+}
