@@ -45,7 +45,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: Options
 
-    @Flag(help: "Serve every service in this one process, without the supervisor (for debugging; a crash then stops them all).")
+    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off).")
     var singleProcess = false
 
     func run() throws {
