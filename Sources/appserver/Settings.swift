@@ -61,10 +61,11 @@ struct Settings {
             return n
         }
         let base = file.map { Settings.directory(of: $0.path) }
+        // Absolute from here on, so that an error names the folder a relative path meant.
         func path(_ flag: String?, _ key: String, default value: String) -> String {
-            if let flag { return flag }
-            if let entry = file?.value(key) { return Settings.resolve(entry.value, against: base) }
-            return value
+            if let flag { return Settings.absolute(flag) }
+            if let entry = file?.value(key) { return Settings.absolute(Settings.resolve(entry.value, against: base)) }
+            return Settings.absolute(value)
         }
         func list(_ flags: [String], _ key: String) -> [String]? {
             let values = !flags.isEmpty ? flags.flatMap { $0.split(separator: ",").map(String.init) } : file?.list(key) ?? []
@@ -172,6 +173,13 @@ struct Settings {
     static func resolve(_ path: String, against base: String?) -> String {
         guard let base, !path.hasPrefix("/") else { return path }
         return LocalFiles.normalized(base + "/" + path)
+    }
+
+    /// A relative path taken against the current folder.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return LocalFiles.normalized(String(cString: cwd) + "/" + path)
     }
 
     static func directory(of path: String) -> String {

@@ -11,6 +11,15 @@ struct CommandTests {
         #expect(server.stderr == "appserver: cannot serve /nonexistent/site: No such file or directory\n")
     }
 
+    /// Issue 18: a relative path in an error said nothing of what it was relative to.
+    @Test func aRelativePathInAnErrorIsShownFromTheCurrentFolder() throws {
+        let here = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "http", "--www", "site/../nowhere", "--http-port", "0", "--listen", "127.0.0.1"],
+                                       directory: here.path)
+        #expect(server.exitStatus() == 1)
+        #expect(server.stderr == "appserver: cannot serve \(here.path)/nowhere: No such file or directory\n")
+    }
+
     @Test func portInUseNamesTheFlag() throws {
         let site = try TemporaryFolder()
         let blocker = try RawListener()
