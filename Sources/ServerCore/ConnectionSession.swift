@@ -41,6 +41,10 @@ public enum SessionAction<Completion: Sendable> {
     case closeAfterFlush(lingering: Bool)
     case close
     case idleTimeout(Double?)
+    /// Switch to TLS once what is queued has gone (`ConnectionContext.startTLS`). The
+    /// session returning it drops the input it holds at the same time: it was sent in
+    /// plaintext after the command.
+    case startTLS(TLSServerContext)
     /// Work that blocks (crypt, fsync, a large copy), run on the bounded pool; no step is
     /// taken until its completion has been handed back. When the pool is full, `busy` is
     /// written and the connection closed, never a thread added.
