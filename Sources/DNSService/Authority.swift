@@ -25,6 +25,15 @@ public struct Authority: Sendable {
         zones.first { name.isSubdomain(of: $0.origin) }
     }
 
+    /// The zone that answers `type` at `name`: the deepest that contains it, except that DS
+    /// lives on the parent side of a cut (RFC 4035 3.1.4.1), so at a child's apex the
+    /// parent answers when we hold it too (as NSD does); else the child, with no data.
+    func zone(for name: DNSName, type: RRType) -> Zone? {
+        guard let deepest = zone(for: name) else { return nil }
+        guard type == .ds, deepest.origin == name, !name.labels.isEmpty else { return deepest }
+        return zone(for: name.parent) ?? deepest
+    }
+
     private enum Step {
         case records([ResourceRecord])
         case cname(ResourceRecord, target: DNSName)
@@ -35,7 +44,7 @@ public struct Authority: Sendable {
 
     /// The answer for a question about a name in our zones; nil when no zone holds it.
     public func answer(_ question: DNSMessage.Question) -> AuthoritativeAnswer? {
-        guard var zone = zone(for: question.name) else { return nil }
+        guard var zone = zone(for: question.name, type: question.type) else { return nil }
         var result = AuthoritativeAnswer()
         var name = question.name
         var seen: Set<DNSName> = [name]
@@ -47,7 +56,7 @@ public struct Authority: Sendable {
             case .cname(let record, let target):
                 result.answer.append(record)
                 // A loop, or a target outside our zones: the client's resolver takes it from here.
-                guard seen.insert(target).inserted, let next = self.zone(for: target) else { break chain }
+                guard seen.insert(target).inserted, let next = self.zone(for: target, type: question.type) else { break chain }
                 name = target
                 zone = next
             case .noData:
@@ -69,10 +78,12 @@ public struct Authority: Sendable {
     }
 
     private func resolve(_ name: DNSName, _ type: RRType, in zone: Zone) -> Step {
-        // A zone cut between the apex and the name hands the question to the child's servers.
+        // A zone cut between the apex and the name hands the question to the child's servers;
+        // a DS at the cut itself is the parent's to answer.
         let apexDepth = zone.origin.labels.count
-        if name.labels.count > apexDepth {
-            for depth in (apexDepth + 1)...name.labels.count {
+        let deepestCut = type == .ds ? name.labels.count - 1 : name.labels.count
+        if deepestCut > apexDepth {
+            for depth in (apexDepth + 1)...deepestCut {
                 let cut = DNSName(labels: Array(name.labels.suffix(depth)))
                 if let servers = zone.rrsets(at: cut)?[.ns] { return .referral(servers) }
             }

@@ -117,11 +117,13 @@ public final class DNSResponder: Sendable {
         return response
     }
 
-    /// Our zones' answer to `question`; false when it is in none of them.
+    /// Our zones' answer to `question`; false when it is in none of them. QCLASS ANY gets
+    /// the IN data without AA: a server cannot know that it holds every class, so such an
+    /// answer is never authoritative (RFC 1034 3.7.1; NSD clears AA the same way).
     static func fromZones(_ question: DNSMessage.Question, _ authority: Authority, into response: inout DNSMessage) -> Bool {
         guard let answer = authority.answer(question) else { return false }
         response.rcode = answer.rcode.rawValue
-        response.authoritative = answer.authoritative
+        response.authoritative = answer.authoritative && question.qclass != DNSClass.any
         response.answers = answer.answer
         response.authority = answer.authority
         response.additional = answer.additional
@@ -169,7 +171,7 @@ public final class DNSResponder: Sendable {
         }
         let bytes = response.encode(maxSize: limit)
         guard expires != nil || logger.logLevel <= .info else { return bytes }
-        let question = response.questions.first.map { "\($0.name) \($0.type)" } ?? "-"
+        let question = response.questions.first.map { "\(DNSResponder.logText($0.name)) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
         let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
         let summary = "\"\(question)\" \(rcode)\(truncated) \(response.answers.count)"
@@ -178,6 +180,26 @@ public final class DNSResponder: Sendable {
         }
         logAccess(exchange, summary, size: bytes.count)
         return bytes
+    }
+
+    /// A question's name for the access line, by the rule every service's lines follow
+    /// (`LogEscape`, nginx's `\xHH`: no quote, backslash or control byte from the wire), with
+    /// a `.` or blank inside a label written `\x2E` / `\x20` as well, so the name stays one
+    /// token that reads back exactly. Plain names are as dig shows them: `www.example.test.`.
+    static func logText(_ name: DNSName) -> String {
+        guard !name.labels.isEmpty else { return "." }
+        var out: [UInt8] = []
+        for label in name.labels {
+            for byte in label {
+                switch byte {
+                case UInt8(ascii: "."): out += Array("\\x2E".utf8)
+                case UInt8(ascii: " "): out += Array("\\x20".utf8)
+                default: LogEscape.append(CollectionOfOne(byte), to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "."))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `dns 4-tuple transport summary size duration`, timed from the query's own start for

@@ -1,5 +1,6 @@
 import Dispatch
 import ServerCore
+import Synchronization
 
 /// Resolves names we are not authoritative for by asking upstream servers, through the
 /// cache: hits never touch upstream, identical questions in flight share one upstream
@@ -10,12 +11,8 @@ public final class Forwarder: UpstreamResolver {
     public let cache: UpstreamRecordCache
     private let queue = DispatchQueue(label: "appserver.dns.forwarder")
     private let deadline: Double
-    /// Waiters per question in flight; touched only on `queue`.
-    private let inFlight = InFlight()
-
-    private final class InFlight: @unchecked Sendable {
-        var waiters: [UpstreamRecordCache.Key: [@Sendable (UpstreamRecordCache.Answer?) -> Void]] = [:]
-    }
+    /// Waiters per question in flight (the first one asks upstream for all of them).
+    private let inFlight = Mutex<[UpstreamRecordCache.Key: [@Sendable (UpstreamRecordCache.Answer?) -> Void]]>([:])
 
     public init(upstreams: [SocketAddress], cache: UpstreamRecordCache, deadline: Double = 2) {
         self.upstreams = upstreams
@@ -34,16 +31,16 @@ public final class Forwarder: UpstreamResolver {
     public func resolve(_ question: DNSMessage.Question, completion: @escaping @Sendable (UpstreamRecordCache.Answer?) -> Void) {
         let key = UpstreamRecordCache.Key(question)
         if let hit = cache.lookup(key) { return completion(hit) }
+        let first = inFlight.withLock { waiters in
+            defer { waiters[key, default: []].append(completion) }
+            return waiters[key] == nil
+        }
+        guard first else { return }
         queue.async { [self] in
-            if inFlight.waiters[key] != nil {
-                inFlight.waiters[key]?.append(completion)
-                return
-            }
-            inFlight.waiters[key] = [completion]
             ask(question, upstreams: upstreams[...], started: DispatchTime.now()) { [self] answer in
                 if let answer { cache.store(key, answer) }
                 let result = answer ?? cache.stale(key)
-                for waiter in inFlight.waiters.removeValue(forKey: key) ?? [] { waiter(result) }
+                for waiter in inFlight.withLock({ $0.removeValue(forKey: key) }) ?? [] { waiter(result) }
             }
         }
     }
@@ -51,6 +48,7 @@ public final class Forwarder: UpstreamResolver {
     /// Tries each upstream in turn, sharing the deadline; runs on `queue`.
     private func ask(_ question: DNSMessage.Question, upstreams: ArraySlice<SocketAddress>, started: DispatchTime,
                      done: @escaping (UpstreamRecordCache.Answer?) -> Void) {
+        assertOnQueue(queue)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         guard let upstream = upstreams.first, elapsed < deadline else { return done(nil) }
         // Each server gets a fair share of what time is left, so one dead server cannot use it all.

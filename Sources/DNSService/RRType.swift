@@ -15,6 +15,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let txt = RRType(rawValue: 16)
     public static let aaaa = RRType(rawValue: 28)
     public static let srv = RRType(rawValue: 33)
+    public static let ds = RRType(rawValue: 43)
     public static let opt = RRType(rawValue: 41)
     public static let caa = RRType(rawValue: 257)
     public static let ixfr = RRType(rawValue: 251)
@@ -23,7 +24,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
     private static let names: [UInt16: String] = [
         1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
-        33: "SRV", 41: "OPT", 257: "CAA", 251: "IXFR", 252: "AXFR", 255: "ANY",
+        33: "SRV", 41: "OPT", 43: "DS", 257: "CAA", 251: "IXFR", 252: "AXFR", 255: "ANY",
     ]
 
     /// `A`, `MX`, ... or RFC 3597's `TYPE123`.

@@ -8,7 +8,8 @@ import ServerCore
 /// The UDP socket is new for every query and connected to the upstream, so its source
 /// port is random and the kernel drops datagrams from any other address or port; with a
 /// random ID and the question checked, that is RFC 5452's defence against spoofing.
-/// Confined to the forwarder's serial queue. The sources hold the exchange until it ends
+/// Confined to the forwarder's serial queue (`queue`), hence `@unchecked Sendable`: every
+/// method runs there, as `assertOnQueue` checks in debug builds. The sources hold the exchange until it ends
 /// (the timer guarantees it does), then are cancelled, and the socket is closed once the
 /// last cancel handler has run. A TCP connect is watched by a write source on a second
 /// descriptor (a dup): libdispatch on Linux loses a read source's events when a write
@@ -36,6 +37,7 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     func start(timeout: Double) {
+        assertOnQueue(queue)
         let type = (transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue))
             | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(upstream.ip.isIPv6 ? AF_INET6 : AF_INET, type, 0)
@@ -73,6 +75,7 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     private func add(_ source: any DispatchSourceProtocol, to group: DispatchGroup) {
+        assertOnQueue(queue)
         group.enter()
         source.setCancelHandler { group.leave() }
         sources.append(source)
@@ -80,6 +83,7 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     private func send(framed: Bool) -> Bool {
+        assertOnQueue(queue)
         let message = query.encode()
         guard let bytes = framed ? LengthPrefixFramer.frame(message) : message else { return false }
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -87,6 +91,7 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     private func receive() {
+        assertOnQueue(queue)
         var buffer = [UInt8](repeating: 0, count: 65_535)
         while completion != nil {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -110,6 +115,7 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 
     private func finish(_ reply: DNSMessage?) {
+        assertOnQueue(queue)
         guard let completion else { return }
         self.completion = nil
         sources.forEach { $0.cancel() }

@@ -9,6 +9,9 @@ public struct Zone: Sendable {
 
     public struct Invalid: Error {
         public let message: String
+        /// The index of the record at fault in the records given, so the file parser can
+        /// name its file and line; nil when no one record is (a zone without SOA).
+        public let record: Int?
     }
 
     /// Builds the zone, checking what BIND checks: one SOA at the apex, every owner
@@ -16,18 +19,20 @@ public struct Zone: Sendable {
     public init(origin: DNSName, records: [ResourceRecord]) throws(Invalid) {
         self.origin = origin
         var soa: ResourceRecord?
-        for var record in records {
+        for (index, var record) in records.enumerated() {
             guard record.name.isSubdomain(of: origin) else {
-                throw Invalid(message: "\(record.name) is outside the zone \(origin)")
+                throw Invalid(message: "\(record.name) is outside the zone \(origin)", record: index)
             }
             if record.type == .soa {
-                guard record.name == origin else { throw Invalid(message: "SOA record for \(record.name) is not at the zone apex \(origin)") }
-                guard soa == nil else { throw Invalid(message: "more than one SOA record") }
+                guard record.name == origin else {
+                    throw Invalid(message: "SOA record for \(record.name) is not at the zone apex \(origin)", record: index)
+                }
+                guard soa == nil else { throw Invalid(message: "more than one SOA record", record: index) }
                 soa = record
             }
             var types = nodes[record.name] ?? [:]
             if record.type == .cname ? types.contains(where: { $0.key != .cname }) : types[.cname] != nil {
-                throw Invalid(message: "\(record.name) has a CNAME and other data")
+                throw Invalid(message: "\(record.name) has a CNAME and other data", record: index)
             }
             var rrset = types[record.type] ?? []
             guard !rrset.contains(where: { $0.data == record.data }) else { continue }
@@ -43,7 +48,7 @@ public struct Zone: Sendable {
             var name = record.name
             while existing.insert(name).inserted && name != origin { name = name.parent }
         }
-        guard let soa else { throw Invalid(message: "no SOA record at the zone apex \(origin)") }
+        guard let soa else { throw Invalid(message: "no SOA record at the zone apex \(origin)", record: nil) }
         self.soa = soa
     }
 

@@ -14,22 +14,34 @@ public struct ZoneFileParser {
     /// How deep `$INCLUDE` may nest.
     static let maxIncludeDepth = 8
 
-    /// Loads `path` (inside `folder`, the zones folder) as a zone. Without `$ORIGIN`,
-    /// the origin is the file's name less `.zone`.
-    public static func load(path: String, folder: String) throws(Failure) -> Zone {
-        let fileName = LocalFiles.lastComponent(path)
-        let base = fileName.hasSuffix(".zone") ? String(fileName.dropLast(5)) : fileName
+    /// A zone read from the zones folder, and the files it `$INCLUDE`d (as written).
+    public struct Loaded {
+        public let zone: Zone
+        public let included: Set<String>
+    }
+
+    /// Loads the file `name` in the zones folder as a zone. Without `$ORIGIN`, the origin
+    /// is the file's name less `.zone`.
+    public static func load(_ name: String, in folder: ZoneFolder) throws(Failure) -> Loaded {
+        let path = folder.display(name)
+        let base = name.hasSuffix(".zone") ? String(name.dropLast(5)) : name
         guard let origin = DNSName(base.hasSuffix(".") ? base : base + ".") else {
             throw Failure(file: path, line: 0, message: "the file name does not make a valid zone name")
         }
         var parser = ZoneFileParser(folder: folder)
-        let records = try parser.records(path: path, origin: origin, depth: 0)
+        let records: [ResourceRecord]
+        switch folder.readZone(name) {
+        case .success(let bytes): records = try parser.records(bytes: bytes, file: path, origin: origin, depth: 0)
+        case .failure(let error): throw Failure(file: path, line: 0, message: "cannot read the file: \(error)")
+        }
         // The apex is where the SOA is: the file's name unless an $ORIGIN moved it.
         let apex = records.first { $0.type == .soa }?.name ?? origin
         do {
-            return try Zone(origin: apex, records: records)
+            return Loaded(zone: try Zone(origin: apex, records: records), included: parser.included)
         } catch {
-            throw Failure(file: path, line: 0, message: error.message)
+            // Each record's file and line, so that every zone error points at its line.
+            let source = error.record.flatMap { $0 < parser.sources.count ? parser.sources[$0] : nil }
+            throw Failure(file: source?.file ?? path, line: source?.line ?? 0, message: error.message)
         }
     }
 
@@ -40,22 +52,18 @@ public struct ZoneFileParser {
         return try parser.records(bytes: Array(text.utf8), file: file, origin: origin, depth: 0)
     }
 
-    private let folder: String?
+    private let folder: ZoneFolder?
     private let reader: ((String) -> [UInt8]?)?
     private var defaultTTL: UInt32?
     private var lastOwner: DNSName?
     private var lastTTL: UInt32?
+    /// Where each record came from, in the order of the records returned.
+    private var sources: [(file: String, line: Int)] = []
+    private var included: Set<String> = []
 
-    private init(folder: String?, reader: ((String) -> [UInt8]?)? = nil) {
+    private init(folder: ZoneFolder?, reader: ((String) -> [UInt8]?)? = nil) {
         self.folder = folder
         self.reader = reader
-    }
-
-    private mutating func records(path: String, origin: DNSName, depth: Int) throws(Failure) -> [ResourceRecord] {
-        guard let bytes = LocalFiles.read(path) else {
-            throw Failure(file: path, line: 0, message: "cannot read the file")
-        }
-        return try records(bytes: bytes, file: path, origin: origin, depth: depth)
     }
 
     private mutating func records(bytes: [UInt8], file: String, origin start: DNSName, depth: Int) throws(Failure) -> [ResourceRecord] {
@@ -94,26 +102,30 @@ public struct ZoneFileParser {
                 throw fail("unknown directive '\(first.string)' (expected $ORIGIN, $TTL or $INCLUDE)")
             default:
                 records.append(try record(entry, origin: origin, fail: fail))
+                sources.append((file, entry.line))
             }
         }
         return records
     }
 
-    /// An included file must lie inside the zones folder, symlinks resolved.
+    /// An included file is named relative to the zones folder and must lie inside it,
+    /// symlinks resolved (the folder's descriptor is opened beneath by the kernel).
     private mutating func include(_ name: String, origin: DNSName, depth: Int, fail: (String) -> Failure) throws(Failure) -> [ResourceRecord] {
         if let reader {
             guard let bytes = reader(name) else { throw fail("cannot read included file '\(name)'") }
             return try records(bytes: bytes, file: name, origin: origin, depth: depth)
         }
         guard let folder else { throw fail("$INCLUDE is not allowed here") }
-        let path = name.hasPrefix("/") ? name : folder + "/" + name
-        guard let root = LocalFiles.resolved(folder), let resolved = LocalFiles.resolved(path) else {
-            throw fail("cannot read included file '\(name)'")
+        let bytes: [UInt8]
+        switch folder.readIncluded(name) {
+        case .success(let read): bytes = read
+        case .failure(.outside): throw fail("$INCLUDE '\(name)' is outside the zones folder")
+        case .failure(.failed(let error)): throw fail("cannot read included file '\(name)': \(error)")
         }
-        guard resolved.hasPrefix(root + "/") else { throw fail("$INCLUDE '\(name)' is outside the zones folder") }
+        included.insert(name)
         let saved = (lastOwner, lastTTL)
         defer { (lastOwner, lastTTL) = saved }
-        return try records(path: resolved, origin: origin, depth: depth)
+        return try records(bytes: bytes, file: folder.display(name), origin: origin, depth: depth)
     }
 
     private mutating func record(_ entry: ZoneFileLexer.Entry, origin: DNSName, fail: (String) -> Failure) throws(Failure) -> ResourceRecord {

@@ -4,28 +4,33 @@ import Synchronization
 /// The zones folder: every `*.zone` file in it, loaded at start and again on request
 /// (SIGHUP). A zone that fails to reload keeps its previous version.
 public final class ZoneStore: Sendable {
-    public let folder: String
+    /// Opened once, at start: reloads read through its descriptor (see `ZoneFolder`).
+    let folder: ZoneFolder?
+    /// Files in the folder that are neither `*.zone` nor included by one, as last loaded:
+    /// named in a notice, since a zone file misnamed is otherwise silently not served.
+    public var ignoredFiles: [String] { state.withLock { $0.ignored } }
     /// Zones by file (so a failed reload can keep the last good version), and the lookups over them.
     /// `generation` counts reloads, so what was derived from the zones can tell it is stale.
-    private let state: Mutex<(byFile: [String: Zone], authority: Authority, generation: Int)>
+    private let state: Mutex<(byFile: [String: Zone], authority: Authority, generation: Int, ignored: [String])>
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Loads every zone; any error stops here, so a server never starts half-configured.
-    public init(folder: String) throws(LoadError) {
+    public init(folder path: String) throws(LoadError) {
+        let folder = try ZoneFolder(path)
         self.folder = folder
-        let (zones, problems) = try ZoneStore.load(folder, keeping: [:])
-        if let first = problems.first { throw LoadError(description: first.description) }
-        state = Mutex((zones, Authority(zones: Array(zones.values)), 0))
+        let loaded = try ZoneStore.load(folder, keeping: [:])
+        if let first = loaded.problems.first { throw LoadError(description: first.description) }
+        state = Mutex((loaded.zones, Authority(zones: Array(loaded.zones.values)), 0, loaded.ignored))
     }
 
     /// Zones given whole rather than read from a folder (tests, fuzzing): a reload keeps them.
     public init(zones: [Zone]) {
-        folder = ""
+        folder = nil
         let byFile = Dictionary(uniqueKeysWithValues: zones.enumerated().map { ("\($0.offset)", $0.element) })
-        state = Mutex((byFile, Authority(zones: zones), 0))
+        state = Mutex((byFile, Authority(zones: zones), 0, []))
     }
 
     public var authority: Authority { state.withLock { $0.authority } }
@@ -35,37 +40,38 @@ public final class ZoneStore: Sendable {
 
     /// Reloads every file; returns what went wrong, one line per file (empty when all loaded).
     public func reload() -> [String] {
+        guard let folder else { return [] }
         do {
-            let (zones, problems) = try ZoneStore.load(folder, keeping: state.withLock { $0.byFile })
-            state.withLock { $0 = (zones, Authority(zones: Array(zones.values)), $0.generation + 1) }
-            return problems.map { "\($0.description) (keeping the previous version)" }
+            let loaded = try ZoneStore.load(folder, keeping: state.withLock { $0.byFile })
+            state.withLock { $0 = (loaded.zones, Authority(zones: Array(loaded.zones.values)), $0.generation + 1, loaded.ignored) }
+            return loaded.problems.map { "\($0.description) (keeping the previous version)" }
         } catch {
             return [error.description + " (keeping all zones as they were)"]
         }
     }
 
     /// Parses every zone file; one that fails keeps its version from `previous`, if any.
-    private static func load(_ folder: String, keeping previous: [String: Zone]) throws(LoadError)
-        -> ([String: Zone], [ZoneFileParser.Failure]) {
+    private static func load(_ folder: ZoneFolder, keeping previous: [String: Zone]) throws(LoadError)
+        -> (zones: [String: Zone], problems: [ZoneFileParser.Failure], ignored: [String]) {
         var zones: [String: Zone] = [:]
         var problems: [ZoneFileParser.Failure] = []
-        for file in try zoneFiles(in: folder) {
+        var included: Set<String> = []
+        let names = try folder.names().sorted()
+        for file in names where file.hasSuffix(".zone") {
             do {
-                zones[file] = try ZoneFileParser.load(path: folder + "/" + file, folder: folder)
+                let loaded = try ZoneFileParser.load(file, in: folder)
+                zones[file] = loaded.zone
+                included.formUnion(loaded.included)
             } catch {
                 problems.append(error)
                 zones[file] = previous[file]
             }
         }
         try checkDistinct(zones)
-        return (zones, problems)
-    }
-
-    private static func zoneFiles(in folder: String) throws(LoadError) -> [String] {
-        guard LocalFiles.isDirectory(folder), let names = LocalFiles.names(in: folder) else {
-            throw LoadError(description: "cannot read the zones folder \(folder)")
+        let ignored = names.filter {
+            !$0.hasSuffix(".zone") && !included.contains($0) && !included.contains(folder.display($0)) && !folder.isDirectory($0)
         }
-        return names.filter { $0.hasSuffix(".zone") && !$0.hasPrefix(".") }.sorted()
+        return (zones, problems, ignored)
     }
 
     private static func checkDistinct(_ zones: [String: Zone]) throws(LoadError) {

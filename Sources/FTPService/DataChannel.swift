@@ -1,60 +1,32 @@
 import Dispatch
+import Logging
 import ServerCore
 import Synchronization
-
-/// One transfer's data connection as the control session sees it: a transfer run on it
-/// reports how it ended (and how many bytes it moved, nil if not known); ABOR and a new
-/// PASV or PORT end it. `DataChannel` is the real one; tests put in one without sockets.
-protocol DataLink: AnyObject, Sendable {
-    func run(_ transfer: Transfer, done: @escaping @Sendable (DataChannel.Outcome, Int64?) -> Void)
-    /// ABOR: true when a transfer was under way (its end is then reported as broken).
-    func abort() -> Bool
-    /// The control connection is done with this link.
-    func close()
-}
-
-/// Where the control session gets its data links.
-protocol DataLinks: Sendable {
-    /// A passive listener on `local` that accepts only `peer`, and its port; nil if none could open.
-    func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)?
-    /// A link that connects out to `target` when a transfer runs.
-    func active(to target: SocketAddress, local: IPAddress) -> any DataLink
-}
-
-/// Data channels through the registry, as the service runs them.
-struct RegistryDataLinks: DataLinks {
-    let registry: ListenerRegistry
-    let ports: ClosedRange<UInt16>?
-    let timeout: Double
-
-    func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)? {
-        DataChannel.passive(registry: registry, local: local, ports: ports, peer: peer, timeout: timeout).map { ($0, $1.port) }
-    }
-
-    func active(to target: SocketAddress, local: IPAddress) -> any DataLink {
-        DataChannel.active(registry: registry, target: target, local: local, timeout: timeout)
-    }
-}
 
 /// One transfer's data connection, as PASV/EPSV or PORT/EPRT set it up: a passive listener
 /// that accepts only the control connection's own peer (anyone else is closed and the
 /// listener keeps waiting), or an address to connect out to. Shared between the control
-/// session, which runs a transfer on it, and the data handler, which carries it out.
+/// session, which runs a transfer on it, and the data connection's session, which carries
+/// it out; the two reach each other only through the callbacks the data session's waits
+/// hand over (`attach`, `started`), which the driver runs on the data connection's queue.
 final class DataChannel: DataLink {
     enum Outcome: Sendable { case complete, broken, noConnection, localError }
 
     typealias Done = @Sendable (Outcome, Int64?) -> Void
+    /// Hands a completion to the data connection's session.
+    typealias Resume = @Sendable (DataConnectionSession.Completion) -> Void
 
-    /// Where the channel is, under its lock. The handler and the channel hold each other
-    /// until `finished`.
+    /// Where the channel is, under its lock. The callbacks hold the data connection, and
+    /// the connection the channel, until `finished` lets them go.
     private enum State {
         /// No data connection yet. `listener`: a passive one still open; `request`: the
         /// transfer to start once the connection comes.
         case waiting(listener: ListenerHandle?, request: (transfer: Transfer, done: Done)?)
-        /// Connected, no transfer asked for yet.
-        case connected(any ConnectionContext, DataHandler)
-        /// The transfer is with the data handler; `aborted`: its end is reported as broken.
-        case transferring(any ConnectionContext, DataHandler, done: Done, aborted: Bool)
+        /// Connected, no transfer asked for yet: `resume` starts or stops it.
+        case connected(resume: Resume)
+        /// The transfer is with the data connection; `stop`, once it has begun, ends it;
+        /// `aborted`: its end is reported as broken (and it is stopped when it begins).
+        case transferring(stop: Resume?, done: Done, aborted: Bool)
         /// Ended (or closed, or aborted): nothing more is accepted or reported.
         case finished
     }
@@ -62,20 +34,22 @@ final class DataChannel: DataLink {
     private let state = Mutex(State.waiting(listener: nil, request: nil))
     /// How long the data connection may take to come, and may stall once it has.
     let timeout: Double
+    private let logger: Logger
     /// For an active channel: whom to connect to, from which address, through which registry.
     private let active: (target: SocketAddress, local: IPAddress, registry: ListenerRegistry)?
 
-    private init(timeout: Double, active: (SocketAddress, IPAddress, ListenerRegistry)?) {
+    private init(timeout: Double, logger: Logger, active: (SocketAddress, IPAddress, ListenerRegistry)?) {
         self.timeout = timeout
+        self.logger = logger
         self.active = active
     }
 
     /// Listens on `local` (a port in `ports`, or any) for the peer's data connection.
     static func passive(registry: ListenerRegistry, local: IPAddress, ports: ClosedRange<UInt16>?, peer: IPAddress,
-                        timeout: Double) -> (DataChannel, SocketAddress)? {
-        let channel = DataChannel(timeout: timeout, active: nil)
+                        timeout: Double, logger: Logger) -> (DataChannel, SocketAddress)? {
+        let channel = DataChannel(timeout: timeout, logger: logger, active: nil)
         let service = TCPService { id in
-            DataAddress.sameHost(id.remote.ip, peer) ? DataHandler(channel) : DataHandler(nil)
+            DataConnectionSession.handler(DataAddress.sameHost(id.remote.ip, peer) ? channel : nil, logger: logger)
         }
         let candidates: [UInt16] = ports.map { range in (0..<min(64, range.count)).map { _ in UInt16.random(in: range) } } ?? [0]
         for port in candidates {
@@ -88,50 +62,63 @@ final class DataChannel: DataLink {
         return nil
     }
 
-    static func active(registry: ListenerRegistry, target: SocketAddress, local: IPAddress, timeout: Double) -> DataChannel {
-        DataChannel(timeout: timeout, active: (target, local, registry))
+    static func active(registry: ListenerRegistry, target: SocketAddress, local: IPAddress, timeout: Double,
+                       logger: Logger) -> DataChannel {
+        DataChannel(timeout: timeout, logger: logger, active: (target, local, registry))
     }
 
-    /// The data connection has opened (on its own queue).
-    func attach(_ connection: any ConnectionContext, _ handler: DataHandler) {
+    /// The data connection has opened: `resume` hands it its transfer, or sends it away.
+    func attach(_ resume: @escaping Resume) {
         let (accepted, listener, transfer) = state.withLock { state -> (Bool, ListenerHandle?, Transfer?) in
             guard case .waiting(let listener, let request) = state else { return (false, nil, nil) }
             if let request {
-                state = .transferring(connection, handler, done: request.done, aborted: false)
+                state = .transferring(stop: nil, done: request.done, aborted: false)
             } else {
-                state = .connected(connection, handler)
+                state = .connected(resume: resume)
             }
             return (true, listener, request?.transfer)
         }
         // A second connection, or one after the channel closed, is not wanted.
-        guard accepted else { return connection.close() }
+        guard accepted else { return resume(.refused) }
         listener?.stop()
-        if let transfer { handler.start(transfer, on: connection) }
+        if let transfer { resume(.start(transfer)) }
+    }
+
+    /// The data connection has begun the transfer: `stop` ends it early.
+    func started(_ stop: @escaping Resume) {
+        let stopNow = state.withLock { state -> Bool in
+            guard case .transferring(nil, let done, let aborted) = state else { return false }
+            if !aborted { state = .transferring(stop: stop, done: done, aborted: false) }
+            return aborted
+        }
+        if stopNow { stop(.stop) }
     }
 
     /// Runs `transfer` once the data connection is there; `done` hears how it ended and how
     /// many bytes it moved (nil if not known).
     func run(_ transfer: Transfer, done: @escaping Done) {
-        enum Next { case start(any ConnectionContext, DataHandler), connect, waitForConnection, ended }
+        enum Next { case start(Resume), connect, waitForConnection, ended }
         let next = state.withLock { state -> Next in
             switch state {
             case .waiting(let listener, nil):
                 state = .waiting(listener: listener, request: (transfer, done))
                 return active == nil ? .waitForConnection : .connect
-            case .connected(let connection, let handler):
-                state = .transferring(connection, handler, done: done, aborted: false)
-                return .start(connection, handler)
+            case .connected(let resume):
+                state = .transferring(stop: nil, done: done, aborted: false)
+                return .start(resume)
             case .waiting, .transferring, .finished:
                 return .ended
             }
         }
         switch next {
-        case .start(let connection, let handler):
-            connection.async { connection in handler.start(transfer, on: connection) }
+        case .start(let resume):
+            resume(.start(transfer))
         case .connect:
             guard let active else { return }
+            let logger = logger
             active.registry.connect(to: active.target, from: active.local,
-                                    service: TCPService { [self] _ in DataHandler(self) }, timeout: timeout)
+                                    service: TCPService { [self] _ in DataConnectionSession.handler(self, logger: logger) },
+                                    timeout: timeout)
         case .waitForConnection:
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
                 let waiting = state.withLock { if case .waiting = $0 { true } else { false } }
@@ -151,7 +138,7 @@ final class DataChannel: DataLink {
             switch state {
             case .waiting(let listener, let request):
                 return (request?.done, listener)
-            case .transferring(_, _, let done, let aborted):
+            case .transferring(_, let done, let aborted):
                 return (aborted ? { _, bytes in done(.broken, bytes) } : done, nil)
             case .connected, .finished:
                 return (nil, nil)
@@ -162,36 +149,54 @@ final class DataChannel: DataLink {
     }
 
     func abort() -> Bool {
-        let (running, connection) = state.withLock { state -> (Bool, (any ConnectionContext)?) in
+        enum Found { case transfer(stop: Resume?), request, connection(Resume), nothing }
+        let found = state.withLock { state -> Found in
             switch state {
-            case .transferring(let connection, let handler, let done, _):
-                state = .transferring(connection, handler, done: done, aborted: true)
-                return (true, connection)
-            case .waiting(_, let request): return (request != nil, nil)
-            case .connected(let connection, _): return (false, connection)
-            case .finished: return (false, nil)
+            case .transferring(let stop, let done, _):
+                state = .transferring(stop: stop, done: done, aborted: true)
+                return .transfer(stop: stop)
+            case .waiting(_, let request): return request == nil ? .nothing : .request
+            case .connected(let resume): return .connection(resume)
+            case .finished: return .nothing
             }
         }
-        if let connection { connection.async { $0.close() } }
-        if running && connection == nil { finish(.broken, bytes: 0) }
-        return running
+        switch found {
+        case .transfer(let stop):
+            // Not yet begun: `started` stops it.
+            stop?(.stop)
+            return true
+        case .request:
+            finish(.broken, bytes: 0)
+            return true
+        case .connection(let resume):
+            resume(.stop)
+            return false
+        case .nothing:
+            return false
+        }
     }
 
     func close() {
-        let (listener, connection, running) = state.withLock { state -> (ListenerHandle?, (any ConnectionContext)?, Bool) in
+        enum Found { case listener(ListenerHandle?), connection(Resume), transfer(ListenerHandle?) }
+        let found = state.withLock { state -> Found in
             switch state {
             case .waiting(let listener, let request):
                 state = request == nil ? .finished : .waiting(listener: nil, request: request)
-                return (listener, nil, request != nil)
-            case .connected(let connection, _):
+                return request == nil ? .listener(listener) : .transfer(listener)
+            case .connected(let resume):
                 state = .finished
-                return (nil, connection, false)
-            case .transferring: return (nil, nil, true)
-            case .finished: return (nil, nil, false)
+                return .connection(resume)
+            case .transferring: return .transfer(nil)
+            case .finished: return .listener(nil)
             }
         }
-        listener?.stop()
-        if running { _ = abort() } else if let connection { connection.async { $0.close() } }
+        switch found {
+        case .listener(let listener): listener?.stop()
+        case .connection(let resume): resume(.stop)
+        case .transfer(let listener):
+            listener?.stop()
+            _ = abort()
+        }
     }
 
     private func expireIfUnused() {

@@ -40,7 +40,7 @@ public struct FTPConfiguration: Sendable {
         return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
                           refused: { id, why in logger.notice("ftp \(id) \(why)") }) { id in
             let links = RegistryDataLinks(registry: configuration.registry, ports: configuration.passivePorts,
-                                          timeout: configuration.dataTimeout)
+                                          timeout: configuration.dataTimeout, logger: logger)
             return SessionDriver(FTPControlSession(configuration, id: id, links: links),
                                  .init(service: "ftp", logger: logger, inputLimit: FTPControlSession.inputLimit))
         }

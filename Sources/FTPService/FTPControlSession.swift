@@ -128,6 +128,8 @@ struct FTPControlSession: ConnectionSession {
                 held += 1
                 answering = line
                 let fs = config.fs, clock = config.clock
+                // A transfer's access line is timed from its command.
+                out.append(.beginExchange)
                 out.append(.offload({ .files(request.perform(on: fs, now: clock())) }, busy: FTPReply.busy.bytes))
             case .checkPassword(let user, let password):
                 held += 1
@@ -190,7 +192,6 @@ struct FTPControlSession: ConnectionSession {
         case .noConnection: .cannotOpenData
         case .localError: .localError
         }
-        // The driver times it from the step that took the command.
         var out: Actions = [.write(reply.bytes), .log(.access, "\(loggedUser) \"\(transfer ?? "-")\" \(reply.code) \(bytes.map(String.init) ?? "-")")]
         // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
         if let abort { out.append(.write(abort.bytes)) }

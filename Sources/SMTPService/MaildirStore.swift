@@ -19,9 +19,10 @@ public final class MaildirStore: Sendable {
         public let description: String
     }
 
-    /// A folder only the server's user may enter (mail is private), with its parents.
+    /// A folder only the server's user writes and its group reads (mail is private; the
+    /// group is the operator's, see appserver's --group), with its parents.
     private static func createFolder(_ path: String) throws(Failure) {
-        if let error = LocalFiles.createDirectories(path, mode: 0o700) {
+        if let error = LocalFiles.createDirectories(path, mode: 0o750) {
             throw Failure(description: "cannot create \(path): \(errorText(error))")
         }
     }
@@ -51,32 +52,41 @@ public final class MaildirStore: Sendable {
         return "\(time.tv_sec).M\(time.tv_nsec / 1000)P\(getpid())Q\(n).\(hostname)"
     }
 
-    /// A file the body is written to as it arrives. Used by one queue at a time (the
-    /// connection's while the message arrives, then the blocking pool's that delivers it),
-    /// hence `@unchecked Sendable`.
-    public final class Spool: @unchecked Sendable {
+    /// A file the body is written to as it arrives: used by one queue at a time (the
+    /// connection's while the message arrives, then the blocking pool's that delivers it);
+    /// the lock, never contended, keeps a write after the discard off a reused descriptor.
+    public final class Spool: Sendable {
         public let path: String
         let fd: Int32
-        public private(set) var failed = false
-        private var discarded = false
+        private struct State {
+            var failed = false
+            var discarded = false
+        }
+        private let state = Mutex(State())
 
         init(path: String, fd: Int32) {
             self.path = path
             self.fd = fd
         }
 
+        public var failed: Bool { state.withLock { $0.failed } }
+
         public func write(_ bytes: [UInt8]) {
-            guard !failed, !discarded, !bytes.isEmpty else { return }
-            failed = !MaildirStore.writeAll(fd, bytes)
+            state.withLock { state in
+                guard !state.failed, !state.discarded, !bytes.isEmpty else { return }
+                state.failed = !MaildirStore.writeAll(fd, bytes)
+            }
         }
 
         /// Removes the file; called whatever the outcome, and at most once closes the fd
         /// (a second close could close a number reused by another connection's file).
         public func discard() {
-            guard !discarded else { return }
-            discarded = true
-            close(fd)
-            unlink(path)
+            state.withLock { state in
+                guard !state.discarded else { return }
+                state.discarded = true
+                close(fd)
+                unlink(path)
+            }
         }
 
         /// A spool dropped unused (a delivery the full blocking pool never ran) leaves no file.
@@ -124,7 +134,7 @@ public final class MaildirStore: Sendable {
         }
         let name = uniqueName()
         let temporary = folder + "/tmp/" + name
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText(errno))") }
         let written = MaildirStore.writeAll(fd, header) && MaildirStore.copy(from: spool.fd, to: fd) && fsync(fd) == 0
         let error = errno
@@ -137,14 +147,7 @@ public final class MaildirStore: Sendable {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
+        bytes.withUnsafeBytes { LocalFiles.writeAll(fd, $0) }
     }
 
     /// Copies the whole spool file in bounded chunks.

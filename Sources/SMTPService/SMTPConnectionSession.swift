@@ -65,7 +65,10 @@ struct SMTPConnectionSession: ConnectionSession {
             heardFrom = false
             actions.append(.idleTimeout(config.idleTimeout))
         }
+        let inTransaction = conversation.session.envelope != nil
         guard !finished, let taken = take(conversation.next()) else { return actions.isEmpty ? nil : actions }
+        // A transaction's access line is timed from its MAIL command.
+        if !inTransaction && conversation.session.envelope != nil { actions.append(.beginExchange) }
         return actions + taken
     }
 

@@ -45,6 +45,9 @@ public enum SessionAction<Completion: Sendable> {
     /// session returning it drops the input it holds at the same time: it was sent in
     /// plaintext after the command.
     case startTLS(TLSServerContext)
+    /// The exchange the next access line reports starts with this step's input, not at the
+    /// first step since the last access line (SMTP's MAIL after EHLO; an FTP transfer).
+    case beginExchange
     /// Work that blocks (crypt, fsync, a large copy), run on the bounded pool; no step is
     /// taken until its completion has been handed back. When the pool is full, `busy` is
     /// written and the connection closed, never a thread added.
@@ -52,8 +55,8 @@ public enum SessionAction<Completion: Sendable> {
     /// Work that completes elsewhere (an upstream's answer): `begin` gets the callback to
     /// call once, from any queue. With `holdsInput`, no step is taken until then.
     case wait(holdsInput: Bool, begin: @Sendable (@escaping @Sendable (Completion) -> Void) -> Void)
-    /// A log line: `service 4-tuple text`, then, for an access line, the time since the
-    /// step that produced it began.
+    /// A log line: `service 4-tuple text`, then, for an access line, its exchange's
+    /// duration (see `SessionDriver`).
     case log(LogKind, String)
 }
 

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// The few file-system calls made outside the request paths (configuration, zones, the
@@ -9,16 +10,82 @@ public enum LocalFiles {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return try? readAll(fd, limit: limit).get()
+    }
+
+    /// A folder opened once, so that what lies beneath it can still be read by descriptor
+    /// when a folder above it is closed to the user the server later runs as.
+    public static func openDirectory(_ path: String) -> Result<FileDescriptor, Errno> {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        return fd >= 0 ? .success(FileDescriptor(fd)) : .failure(Errno(errno))
+    }
+
+    /// A whole file at `relative` to `directory`. `confined`: opened beneath it (openat2 with
+    /// RESOLVE_BENEATH: `..`, absolute paths and symlinks that would leave it fail with EXDEV);
+    /// else with openat, symlinks followed wherever they lead.
+    public static func read(_ relative: String, in directory: FileDescriptor, confined: Bool,
+                            limit: Int = 64 * 1024 * 1024) -> Result<[UInt8], Errno> {
+        let fd = confined ? csystem_open_beneath(directory.fd, relative, O_RDONLY | O_NOCTTY)
+            : openat(directory.fd, relative, O_RDONLY | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(csystem_errno())) }
+        defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// Whether `relative` to `directory` is a folder (symlinks followed).
+    public static func isDirectory(_ relative: String, in directory: FileDescriptor) -> Bool {
+        var info = stat()
+        return fstatat(directory.fd, relative, &info, 0) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// The names in an opened folder, without `.` and `..`.
+    public static func names(in directory: FileDescriptor) -> Result<[String], Errno> {
+        let fd = openat(directory.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(errno)) }
+        guard let stream = fdopendir(fd) else {
+            let error = errno
+            close(fd)
+            return .failure(Errno(error))
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = LocalFiles.name(of: entry)
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
+    /// An errno as an Error, its text for messages.
+    public struct Errno: Error, Equatable, CustomStringConvertible {
+        public let code: Int32
+        public init(_ code: Int32) { self.code = code }
+        public var description: String { errorText(code) }
+    }
+
+    private static func readAll(_ fd: Int32, limit: Int) -> Result<[UInt8], Errno> {
         var contents: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = Glibc.read(fd, &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { return contents }
+            guard n >= 0 else { return .failure(Errno(errno)) }
+            if n == 0 { return .success(contents) }
             contents.append(contentsOf: buffer[0..<n])
-            if contents.count > limit { return nil }
+            if contents.count > limit { return .failure(Errno(EFBIG)) }
         }
+    }
+
+    /// All of `bytes` to `fd`, past short writes and signals: false on the first error.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
     }
 
     /// Replaces `path` with `bytes` whole: written beside it, then renamed over it. The
@@ -30,10 +97,10 @@ public enum LocalFiles {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         _ = fchmod(fd, mode)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { writeAll(fd, $0) }
         let synced = fsync(fd) == 0
         close(fd)
-        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+        guard written, synced, rename(temporary, path) == 0 else {
             unlink(temporary)
             return false
         }
@@ -79,13 +146,6 @@ public enum LocalFiles {
         return isDirectory(path) ? nil : ENOTDIR
     }
 
-    /// The path with every symlink, `.` and `..` resolved; nil if it does not exist.
-    public static func resolved(_ path: String) -> String? {
-        guard let real = realpath(path, nil) else { return nil }
-        defer { free(real) }
-        return String(cString: real)
-    }
-
     /// `path` with `.` and `..` segments and repeated slashes folded, without touching the disk.
     public static func normalized(_ path: String) -> String {
         var parts: [Substring] = []
@@ -105,10 +165,5 @@ public enum LocalFiles {
         }
         let joined = parts.joined(separator: "/")
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
-    }
-
-    /// The last segment of a path.
-    public static func lastComponent(_ path: String) -> String {
-        String(path.split(separator: "/").last ?? Substring(path))
     }
 }

@@ -6,6 +6,16 @@ import Logging
 /// pauses (past `inputLimit` bytes not yet taken), how blocking work is offloaded, and how
 /// access lines are timed. Every protocol's TCP handler is one of these.
 ///
+/// Timing, the same for every protocol: an exchange runs from the read that brought its
+/// first byte to the access line that ends it (the last byte queued). It opens by itself at
+/// the first step after the previous access line that has input waiting (an HTTP request, a
+/// DNS query), or where the session says `.beginExchange` (SMTP's MAIL, an FTP transfer
+/// command); an offload or wait carries the open exchange to its completion, so an answer
+/// that comes later, or out of order, is timed from its own request. Input that waited behind
+/// an exchange (pipelined) counts from that exchange's end, as nginx times pipelined
+/// requests. The clock is read once when input arrives with none waiting, once per access
+/// line, and not at all when access lines are not written.
+///
 /// Confined to its connection's queue (every call comes from it, completions through
 /// `async`), hence `@unchecked Sendable`.
 public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler, @unchecked Sendable {
@@ -19,14 +29,20 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         /// Unsent output at which no further step is taken, when lower than the
         /// connection's own `outputIsFull` mark (HTTP keeps 256 KiB).
         public let outputLimit: Int
+        /// Monotonic nanoseconds, for access lines' durations (tests inject one).
+        public let clock: @Sendable () -> UInt64
+        /// Access lines are written: only then is the clock read.
+        public let timesExchanges: Bool
 
         public init(service: String, logger: Logger, pool: BlockingPool = .shared, inputLimit: Int = 64 * 1024,
-                    outputLimit: Int = .max) {
+                    outputLimit: Int = .max, clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
             self.service = service
             self.logger = logger
             self.pool = pool
             self.inputLimit = inputLimit
             self.outputLimit = outputLimit
+            self.clock = clock
+            timesExchanges = logger.logLevel <= .info
         }
     }
 
@@ -38,7 +54,12 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     @usableFromInline let configuration: Configuration
     /// Offloads and holding waits not yet completed.
     @usableFromInline var held = 0
-    @usableFromInline var stepStarted: UInt64 = 0
+    /// When the input not yet taken began to arrive (nil: none waits, or untimed).
+    @usableFromInline var inputSince: UInt64?
+    /// `inputSince` as the current step began: where `.beginExchange` starts.
+    @usableFromInline var stepInputSince: UInt64?
+    /// The open exchange's start (nil: none open).
+    @usableFromInline var exchangeSince: UInt64?
     @usableFromInline var readingPaused = false
 
     @inlinable
@@ -49,13 +70,13 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
 
     @inlinable
     public func connectionOpened(_ connection: any ConnectionContext) {
-        stepStarted = DispatchTime.now().uptimeNanoseconds
         perform(session.start(), on: connection)
         run(connection)
     }
 
     @inlinable
     public func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
+        if configuration.timesExchanges && inputSince == nil { inputSince = configuration.clock() }
         session.receive(bytes)
         run(connection)
     }
@@ -87,8 +108,11 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
                 connection.notifyWhenWritable()
                 break
             }
-            stepStarted = DispatchTime.now().uptimeNanoseconds
-            guard let actions = session.step() else { break }
+            stepInputSince = inputSince
+            if exchangeSince == nil { exchangeSince = inputSince }
+            let actions = session.step()
+            if inputSince != nil && session.bufferedBytes == 0 { inputSince = nil }
+            guard let actions else { break }
             perform(actions, on: connection)
         }
         let over = session.bufferedBytes > configuration.inputLimit
@@ -109,10 +133,14 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             case .idleTimeout(let seconds): connection.setIdleTimeout(seconds)
             case .startTLS(let context): connection.startTLS(context)
             case .log(let kind, let text): log(kind, text, connection)
+            case .beginExchange: exchangeSince = stepInputSince
             case .offload(let work, let busy):
                 held += 1
+                let since = exchangeSince
+                exchangeSince = nil
                 let accepted = connection.offload(to: configuration.pool, work) { [self] connection, completion in
-                    finish(completion, on: connection)
+                    held -= 1
+                    complete(completion, since: since, on: connection)
                 }
                 if !accepted {
                     held -= 1
@@ -122,22 +150,26 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
                 }
             case .wait(let holdsInput, let begin):
                 if holdsInput { held += 1 }
+                let since = exchangeSince
+                exchangeSince = nil
                 begin { [self] completion in
                     connection.async { [self] connection in
-                        if holdsInput { finish(completion, on: connection) } else {
-                            perform(session.complete(completion), on: connection)
-                            run(connection)
-                        }
+                        if holdsInput { held -= 1 }
+                        complete(completion, since: since, on: connection)
                     }
                 }
             }
         }
     }
 
+    /// A completion's actions, timed from the exchange its offload or wait carried; the
+    /// exchange open meanwhile (another query's) stays open.
     @inlinable
-    func finish(_ completion: Session.Completion, on connection: any ConnectionContext) {
-        held -= 1
+    func complete(_ completion: Session.Completion, since: UInt64?, on connection: any ConnectionContext) {
+        let open = exchangeSince
+        exchangeSince = since
         perform(session.complete(completion), on: connection)
+        exchangeSince = open
         run(connection)
     }
 
@@ -146,8 +178,12 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         let logger = configuration.logger
         switch kind {
         case .access:
-            guard logger.logLevel <= .info else { return }
-            let micros = (DispatchTime.now().uptimeNanoseconds - stepStarted) / 1000
+            guard configuration.timesExchanges else { return }
+            let now = configuration.clock()
+            let since = exchangeSince ?? now
+            exchangeSince = nil
+            if inputSince != nil { inputSince = now }
+            let micros = (now > since ? now - since : 0) / 1000
             logger.info("\(configuration.service) \(connection.logName) \(text) \(micros / 1000).\(micros % 1000 / 100)ms")
         case .info: logger.info("\(configuration.service) \(connection.logName) \(text)")
         case .notice: logger.notice("\(configuration.service) \(connection.logName) \(text)")

@@ -65,7 +65,7 @@ struct Serve: ParsableCommand {
         // Before the privilege drop: a crash may have left files only root can remove.
         plan.cleanups.forEach { $0() }
         if let pidFile = settings.pidFile { orFail { try Startup.writePidFile(pidFile) } }
-        orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, logger: logger) }
+        orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup, logger: logger) }
         Startup.handleSignals(registry: registry, logger: logger, pidFile: settings.pidFile, reloads: plan.reloads)
         (notes + plan.summary + listening).forEach { logger.notice("\($0)") }
         registry.start()

@@ -5,7 +5,7 @@ struct Options: ParsableArguments {
     @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp, ftp.", valueName: "list"))
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp, ftp (default: all: http,dns,smtp,ftp).", valueName: "list"))
     var services: [String] = []
 
     @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
@@ -35,19 +35,19 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Folder for received mail (DIR/mail/<domain>/<user>/, Maildir) and spool files (default: data).", valueName: "dir"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Domain to accept mail for; repeat for several. Mail for any other domain is refused, never relayed.", valueName: "domain"))
+    @Option(help: ArgumentHelp("Domain to accept mail for; repeat for several. Mail for any other domain is refused, never relayed (default: localhost).", valueName: "domain"))
     var mailDomain: [String] = []
 
     @Option(help: ArgumentHelp("FTP control port (default: 21; 0 picks a free one).", valueName: "n"))
     var ftpPort: String?
 
-    @Option(help: ArgumentHelp("Folder FTP users see as / and cannot leave (default: data/ftp, created if missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder FTP users see as / and cannot leave (default: DATA/ftp; created if missing).", valueName: "dir"))
     var ftpRoot: String?
 
     @Option(help: ArgumentHelp("FTP users file, name:crypt-hash lines (default: conf/ftp-users; see 'appserver passwd').", valueName: "file"))
     var ftpUsers: String?
 
-    @Flag(help: "Allow anonymous FTP logins, read-only (config key: ftp-anonymous = yes).")
+    @Flag(help: "Allow anonymous FTP logins, read-only (default: off; config key: ftp-anonymous = yes).")
     var ftpAnonymous = false
 
     @Option(help: ArgumentHelp("Ports for passive data connections, MIN-MAX (default: any free port).", valueName: "range"))
@@ -59,6 +59,9 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?
 
+    @Option(help: ArgumentHelp("When started as root, the group that may read the data folders (default: the group of the user who ran sudo, else the run user's).", valueName: "name"))
+    var group: String?
+
     @Option(help: ArgumentHelp("Worker queues serving connections (default: one per core).", valueName: "n"))
     var workers: String?
 
@@ -68,7 +71,7 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Connections from one client address to one service at most; more get the busy reply (default: 50).", valueName: "n"))
     var maxPerAddress: String?
 
-    @Option(help: ArgumentHelp("Client addresses the per-address cap leaves alone, as CIDR; repeat for several, or none (default: loopback).", valueName: "cidr"))
+    @Option(help: ArgumentHelp("Client addresses the per-address cap leaves alone, as CIDR; repeat for several, or none (default: loopback (127.0.0.0/8, ::1)).", valueName: "cidr"))
     var perAddressExempt: [String] = []
 
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))

@@ -11,7 +11,8 @@ struct Passwd: ParsableCommand {
     @Argument(help: "The user name.")
     var name: String
 
-    @Option(help: ArgumentHelp("The users file to update (default: conf/ftp-users).", valueName: "file"))
+    // ArgumentParser shows the default itself.
+    @Option(help: ArgumentHelp("The users file to update.", valueName: "file"))
     var ftpUsers = "conf/ftp-users"
 
     @Flag(help: "Print the line instead of writing it to the file.")

@@ -24,12 +24,18 @@ struct ServicePlan {
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
     var ownedFolders: [String] = []
+    /// The group those folders get when started as root (nil: the run user's), see `DataFolders`.
+    var folderGroup: gid_t?
     /// What each service will do, said once serving starts.
     var summary: [String] = []
     /// Removing what a crash left (spool files, upload temporaries): `serve` runs these, `check` does not.
     var cleanups: [@Sendable () -> Void] = []
 
     init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
+        ownedFolders = DataFolders.written(by: settings)
+        folderGroup = try DataFolders.group(named: settings.group)
+        // As root they are handed to the run user later; otherwise this user must write them.
+        if getuid() != 0 { try DataFolders.checkWritable(ownedFolders) }
         if settings.services.contains("http") {
             let files = try StaticFiles(root: settings.www)
             var http = HTTPConfiguration(files: files, logger: logger)
@@ -45,6 +51,9 @@ struct ServicePlan {
             reloads.append(("dns zones", { zones.reload() }))
             summary.append("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)"
                 + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
+            if !zones.ignoredFiles.isEmpty {
+                summary.append("dns: not loaded from \(settings.zones), neither *.zone nor $INCLUDEd: \(zones.ignoredFiles.joined(separator: ", "))")
+            }
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
@@ -59,7 +68,6 @@ struct ServicePlan {
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
             cleanups.append { store.removeCrashLeftovers(logger: logger) }
-            ownedFolders += [settings.data, store.root, settings.data + "/spool"]
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
             let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
             summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
@@ -75,7 +83,6 @@ struct ServicePlan {
             }
             let root = try VirtualFS(root: settings.ftpRoot)
             cleanups.append { root.removeAbandonedUploads(logger: logger) }
-            ownedFolders.append(settings.ftpRoot)
             var ftp = FTPConfiguration(fs: root, users: users, anonymous: settings.ftpAnonymous, registry: registry,
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
                                        perAddress: settings.addressLimit())

@@ -10,7 +10,7 @@ struct Settings {
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
-        "user", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
+        "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
     static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
@@ -35,6 +35,7 @@ struct Settings {
     var ftpPassivePorts: ClosedRange<UInt16>?
     var ftpPassiveAddress: IPAddress?
     var user: String
+    var group: String?
     var workers: Int
     var maxConnections: Int
     var maxPerAddress: Int
@@ -99,6 +100,7 @@ struct Settings {
             perAddressExempt = IPNetwork.loopback
         }
         user = pick(flags.user, "user")?.value ?? "nobody"
+        group = pick(flags.group, "group")?.value
         pidFile = pick(flags.pidFile, "pid-file").map { _ in path(flags.pidFile, "pid-file", default: "") }
 
         www = path(flags.www, "www", default: "www")

@@ -43,7 +43,7 @@ enum Startup {
         throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
     }
 
-    static func dropPrivileges(to user: String, handing folders: [String], logger: Logger) throws(PrivilegeError) {
+    static func dropPrivileges(to user: String, handing folders: [String], group: gid_t?, logger: Logger) throws(PrivilegeError) {
         guard getuid() == 0 else { return }
         guard let entry = getpwnam(user) else {
             throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
@@ -53,8 +53,10 @@ enum Startup {
             logger.warning("running as root: --user \(user) is the superuser")
             return
         }
-        for folder in folders where chown(folder, uid, gid) != 0 {
-            throw PrivilegeError(description: "cannot hand \(folder) to user '\(user)': \(errorText(errno))")
+        do {
+            try DataFolders.hand(folders, to: uid, group: group ?? gid, user: user)
+        } catch {
+            throw PrivilegeError(description: error.description)
         }
         guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0, setuid(0) != 0 else {
             throw PrivilegeError(description: "cannot switch to user '\(user)': \(errorText(errno))")

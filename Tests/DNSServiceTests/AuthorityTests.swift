@@ -112,6 +112,33 @@ import Testing
         #expect(ask("sub.example.test.", .ns)?.authoritative == false)
     }
 
+    /// DS lives on the parent side of a cut (RFC 4035 3.1.4.1): the parent answers it itself,
+    /// authoritatively, as NSD does, never with a referral.
+    @Test func dsAtACutIsAnsweredByTheParent() {
+        let ds = ask("sub.example.test.", .ds)
+        #expect(ds?.authoritative == true)
+        #expect(ds?.rcode == .noError)
+        #expect(ds?.answer == [])
+        #expect(ds?.authority.map(\.name) == [DNSName("example.test.")!])
+        #expect(ds?.authority.first?.type == .soa)
+        #expect(ask("host.sub.example.test.", .ds)?.authoritative == false, "below the cut: still a referral")
+        #expect(ask("example.test.", .ds)?.authority.first?.type == .soa, "no parent held: the zone itself says no data")
+    }
+
+    @Test func dsAtAChildApexWeAlsoHoldComesFromTheParentsData() throws {
+        let example = DNSName("example.test.")!, sub = DNSName("sub.example.test.")!
+        let parent = try Zone(origin: example, records: ZoneFileParser.parse(
+            AuthorityTests.zoneText + "\nsub DS \\# 4 01020304\n", origin: example))
+        let child = try Zone(origin: sub, records: ZoneFileParser.parse(
+            "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n@ NS ns\nns A 192.0.2.53\n", origin: sub))
+        let both = Authority(zones: [child, parent])
+        let ds = both.answer(.init(name: sub, type: .ds))
+        #expect(ds?.authoritative == true)
+        #expect(ds?.answer.map(\.type) == [.ds])
+        #expect(ds?.answer.first?.data == .unknown([1, 2, 3, 4]))
+        #expect(both.answer(.init(name: sub, type: .soa))?.answer.first?.name == sub, "other types: the child's apex")
+    }
+
     @Test func apexNSAndAdditionalAddresses() {
         let ns = ask("example.test.", .ns)
         #expect(ns?.authoritative == true)

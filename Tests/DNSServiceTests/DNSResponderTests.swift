@@ -246,6 +246,31 @@ import Testing
         #expect(ask(query("example.test.", .axfr))?.rcode == RCode.refused.rawValue)
     }
 
+    /// QCLASS ANY: the IN data, never authoritative (RFC 1034 3.7.1), as NSD answers.
+    @Test func classAnyIsAnsweredFromINWithoutAA() {
+        let reply = ask(query("www.example.test.", .a) { $0.questions[0].qclass = DNSClass.any })
+        #expect(reply?.rcode == RCode.noError.rawValue)
+        #expect(reply?.authoritative == false)
+        #expect(reply?.answers.first?.data == .a([192, 0, 2, 1]))
+        #expect(ask(query("www.example.test.", .a))?.authoritative == true)
+    }
+
+    /// Issue 18: a name off the wire is escaped in the access line as every service's are
+    /// (quotes, backslashes, control and non-ASCII bytes as `\xHH`), a dot or blank inside a
+    /// label too, so it can neither close the quoted field, split it, nor end the line.
+    @Test func accessLinesEscapeTheNameAsEveryServiceDoes() {
+        let lines = CapturedLines()
+        let logged = DNSResponder(zones: ZoneStore(zones: []), forwarder: nil, allowRecursion: [], logger: Logger(label: "test") { _ in lines })
+        let hostile = DNSName(labels: [Array("a\" NOERROR 9\n".utf8), [0x5C, 0x2E, 0x00, 0xC3, 0xA9], Array("test".utf8)])
+        var message = DNSMessage()
+        message.questions = [.init(name: hostile, type: .a)]
+        _ = logged.answer(message.encode(), from: client, over: .udp)
+        let line = lines.all.first ?? ""
+        #expect(line.contains(#""a\x22\x20NOERROR\x209\x0A.\x5C\x2E\x00\xC3\xA9.test. A" REFUSED 0 "#), "\(line)")
+        #expect(DNSResponder.logText(DNSName("www.Example.test.")!) == "www.Example.test.")
+        #expect(DNSResponder.logText(.root) == ".")
+    }
+
     @Test func notOursWithoutUpstreamIsRefused() {
         let reply = ask(query("example.com.", .a))
         #expect(reply?.rcode == RCode.refused.rawValue)

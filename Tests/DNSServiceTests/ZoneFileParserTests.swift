@@ -175,19 +175,84 @@ import Testing
         #expect(build(soa + "www A 192.0.2.1\n") == nil)
     }
 
+    final class Folder {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zones-\(UUID().uuidString)").path
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        func write(_ name: String, _ text: String) throws { try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    func load(_ name: String, in folder: Folder) throws -> Zone {
+        try ZoneFileParser.load(name, in: ZoneFolder(folder.path)).zone
+    }
+
     @Test func loadUsesTheFileNameAsOriginAndReportsThePath() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zones-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n1 PTR host.example.\n".write(toFile: folder + "/2.0.192.in-addr.arpa.zone", atomically: true, encoding: .utf8)
-        let zone = try ZoneFileParser.load(path: folder + "/2.0.192.in-addr.arpa.zone", folder: folder)
-        #expect(zone.origin == DNSName("2.0.192.in-addr.arpa."))
-        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE ../../etc/passwd\n".write(toFile: folder + "/escape.test.zone", atomically: true, encoding: .utf8)
-        #expect(throws: ZoneFileParser.Failure(file: folder + "/escape.test.zone", line: 3, message: "$INCLUDE '../../etc/passwd' is outside the zones folder")) {
-            try ZoneFileParser.load(path: folder + "/escape.test.zone", folder: folder)
+        let folder = try Folder()
+        try folder.write("2.0.192.in-addr.arpa.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n1 PTR host.example.\n")
+        #expect(try load("2.0.192.in-addr.arpa.zone", in: folder).origin == DNSName("2.0.192.in-addr.arpa."))
+        try folder.write("escape.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE ../../etc/passwd\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/escape.test.zone", line: 3, message: "$INCLUDE '../../etc/passwd' is outside the zones folder")) {
+            try load("escape.test.zone", in: folder)
         }
-        try "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE self.inc\n".write(toFile: folder + "/loop.test.zone", atomically: true, encoding: .utf8)
-        try "$INCLUDE self.inc\n".write(toFile: folder + "/self.inc", atomically: true, encoding: .utf8)
-        #expect(throws: ZoneFileParser.Failure.self) { try ZoneFileParser.load(path: folder + "/loop.test.zone", folder: folder) }
+        try folder.write("absolute.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE /etc/passwd\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/absolute.test.zone", line: 3, message: "$INCLUDE '/etc/passwd' is outside the zones folder")) {
+            try load("absolute.test.zone", in: folder)
+        }
+        try folder.write("loop.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE self.inc\n")
+        try folder.write("self.inc", "$INCLUDE self.inc\n")
+        #expect(throws: ZoneFileParser.Failure.self) { try load("loop.test.zone", in: folder) }
+        try folder.write("missing.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE nothing.inc\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/missing.test.zone", line: 3,
+                                               message: "cannot read included file 'nothing.inc': No such file or directory")) {
+            try load("missing.test.zone", in: folder)
+        }
+    }
+
+    /// Every zone error names its file and line, an included file's own where the record is.
+    @Test func zoneErrorsCarryTheRecordsFileAndLine() throws {
+        let folder = try Folder()
+        try folder.write("cname.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\nwww CNAME @\n\nwww A 192.0.2.1\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/cname.test.zone", line: 5, message: "www.cname.test. has a CNAME and other data")) {
+            try load("cname.test.zone", in: folder)
+        }
+        try folder.write("outside.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE hosts.inc\n")
+        try folder.write("hosts.inc", "ok A 192.0.2.1\nelsewhere.test. A 192.0.2.2\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/hosts.inc", line: 2, message: "elsewhere.test. is outside the zone outside.test.")) {
+            try load("outside.test.zone", in: folder)
+        }
+        try folder.write("twosoa.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n@ SOA ns hm 2 1 1 1 1\n")
+        #expect(throws: ZoneFileParser.Failure(file: folder.path + "/twosoa.test.zone", line: 3, message: "more than one SOA record")) {
+            try load("twosoa.test.zone", in: folder)
+        }
+    }
+
+    /// A misnamed zone file would be silently not served: it is named instead.
+    @Test func filesThatAreNeitherZonesNorIncludedAreNamed() throws {
+        let folder = try Folder()
+        try folder.write("example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE hosts.inc\n")
+        try folder.write("hosts.inc", "www A 192.0.2.1\n")
+        try folder.write("other.test.zon", "$TTL 60\n")
+        try folder.write("README", "notes\n")
+        try folder.write(".example.test.zone.swp", "")
+        try FileManager.default.createDirectory(atPath: folder.path + "/old", withIntermediateDirectories: true)
+        let store = try ZoneStore(folder: folder.path)
+        #expect(store.ignoredFiles == ["README", "other.test.zon"])
+    }
+
+    /// Reloads read through the descriptor opened at start, not the path: they work when the
+    /// path no longer leads there (here the folder moved; in a server, a folder above it
+    /// closed to the run user, tested as root in PrivilegeTests).
+    @Test func reloadReadsThroughTheFolderOpenedAtStart() throws {
+        let folder = try Folder()
+        try folder.write("example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n$INCLUDE hosts.inc\n")
+        try folder.write("hosts.inc", "www A 192.0.2.1\n")
+        let store = try ZoneStore(folder: folder.path)
+        let moved = folder.path + "-moved"
+        try FileManager.default.moveItem(atPath: folder.path, toPath: moved)
+        defer { try? FileManager.default.moveItem(atPath: moved, toPath: folder.path) }
+        try "www A 192.0.2.2\n".write(toFile: moved + "/hosts.inc", atomically: true, encoding: .utf8)
+        #expect(store.reload() == [])
+        let answer = store.authority.answer(.init(name: DNSName("www.example.test.")!, type: .a))
+        #expect(answer?.answer.map(\.data) == [.a([192, 0, 2, 2])])
     }
 }

@@ -29,6 +29,75 @@ struct PrivilegeTests {
         #expect(RawResponse.parseAll(client.readAll()).first?.body == Array("ok".utf8))
     }
 
+    /// Issue 18: a SIGHUP reload as the run user read `$INCLUDE`s by path, and failed when a
+    /// folder above the zones was closed to that user; they are read through the zones
+    /// folder's descriptor, opened as root at start.
+    @Test(.enabled(if: Tools.find("dig") != nil, "dig is not installed"))
+    func includesReloadWhenAFolderAboveTheZonesIsClosedToTheRunUser() throws {
+        let closed = try TemporaryFolder()
+        chmod(closed.path, 0o700)
+        try closed.write("zones/example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n$INCLUDE hosts.inc\n")
+        try closed.write("zones/hosts.inc", "www A 192.0.2.1\n")
+        let server = try ServerProcess(["--services", "dns", "--zones", closed.path + "/zones", "--listen", "127.0.0.1",
+                                        "--dns-port", "0", "--user", "nobody"])
+        let port = try #require(server.listeningPort())
+        func dig() throws -> String {
+            try Tools.run("dig", ["@127.0.0.1", "-p", "\(port)", "+time=3", "+tries=1", "+short", "www.example.test"]).text
+        }
+        #expect(try dig() == "192.0.2.1\n")
+        try closed.write("zones/hosts.inc", "www A 192.0.2.2\n")
+        server.signal(SIGHUP)
+        #expect(server.logged("reloaded dns zones"))
+        #expect(!server.stdout.contains("reload: "), "no zone failed to reload: \(server.stdout)")
+        #expect(try dig() == "192.0.2.2\n")
+    }
+
+    /// Issue 18: a run as root left data/ to nobody, mode 0700: only root could read the
+    /// mail. The folders go to the run user and the operator's group (`--group`), mode 2750,
+    /// and what the server creates inside stays readable by that group.
+    @Test func dataFoldersStayReadableByTheOperatorsGroup() throws {
+        let data = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "smtp", "--data", data.path + "/data", "--mail-domain", "example.test",
+                                        "--listen", "127.0.0.1", "--smtp-port", "0", "--user", "nobody", "--group", "staff"])
+        let port = try #require(server.listeningPort())
+        let staff = try #require(getgrnam("staff")).pointee.gr_gid
+        for folder in ["data", "data/mail", "data/spool"] {
+            var info = stat()
+            #expect(stat(data.path + "/" + folder, &info) == 0)
+            #expect(info.st_uid == 65534 && info.st_gid == staff, "\(folder)")
+            #expect(info.st_mode & 0o7777 == 0o2750, "\(folder)")
+        }
+        let client = try RawClient(port: port)
+        client.send("EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+        _ = client.readAll()
+        let inbox = data.path + "/data/mail/example.test/u/new"
+        let names = try FileManager.default.contentsOfDirectory(atPath: inbox)
+        var folder = stat(), message = stat()
+        #expect(stat(inbox, &folder) == 0 && folder.st_gid == staff && folder.st_mode & 0o7777 == 0o2750)
+        #expect(stat(inbox + "/" + (names.first ?? "none"), &message) == 0)
+        #expect(message.st_gid == staff && message.st_mode & 0o777 == 0o640)
+    }
+
+    /// A folder the server's user cannot write is a startup error saying who owns it and
+    /// who the server runs as, not a "Permission denied" at the first delivery.
+    @Test(.enabled(if: Tools.find("setpriv") != nil, "setpriv is not installed"))
+    func aDataFolderTheRunUserCannotWriteSaysWhoOwnsIt() throws {
+        let data = try TemporaryFolder()
+        let binary = try #require(ServerProcess.binary)
+        let result = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--services", "smtp",
+                                               "--data", data.path, "--listen", "127.0.0.1", "--smtp-port", "0"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "appserver: cannot write \(data.path): Permission denied; it is owned by root (group root, mode 755), "
+            + "and the server runs as nobody\n")
+        // A folder left closed by an older run: the one that closes it is named.
+        try data.write("closed/mail/x", "")
+        chmod(data.path + "/closed", 0o700)
+        let closed = try Tools.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--services", "smtp",
+                                               "--data", data.path + "/closed/mail", "--listen", "127.0.0.1", "--smtp-port", "0"])
+        #expect(closed.stderr == "appserver: cannot write \(data.path)/closed/mail: Permission denied; \(data.path)/closed is owned by root "
+            + "(group root, mode 700), and the server runs as nobody\n")
+    }
+
     @Test func unknownUserIsAStartupError() throws {
         let site = try TemporaryFolder()
         let server = try ServerProcess(["--services", "http", "--www", site.path, "--listen", "127.0.0.1", "--http-port", "0", "--user", "no-such-user-here"])

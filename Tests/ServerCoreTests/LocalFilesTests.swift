@@ -10,7 +10,6 @@ import ServerCore
         #expect(LocalFiles.normalized("/../a//b/") == "/a/b")
         #expect(LocalFiles.normalized("conf/../../www") == "../www")
         #expect(LocalFiles.normalized("./") == ".")
-        #expect(LocalFiles.lastComponent("/a/b/c.zone") == "c.zone")
     }
 
     @Test func foldersFilesAndNames() throws {
@@ -28,7 +27,26 @@ import ServerCore
         #expect(LocalFiles.names(in: base + "/a")?.sorted() == ["b", "f"])
         #expect(LocalFiles.createDirectories(base + "/a/f/x") != nil)
         #expect(LocalFiles.read(base + "/missing") == nil)
-        #expect(LocalFiles.resolved(base + "/a/b/../f") == LocalFiles.resolved(base + "/a/f"))
+    }
+
+    /// Reads relative to a folder opened once: confined ones never leave it.
+    @Test func readsThroughAnOpenedFolder() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("localfiles-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(LocalFiles.createDirectories(base + "/in/sub") == nil)
+        #expect(LocalFiles.write(Array("in\n".utf8), to: base + "/in/f"))
+        #expect(LocalFiles.write(Array("out\n".utf8), to: base + "/out"))
+        symlink(base + "/out", base + "/in/link")
+        let folder = try LocalFiles.openDirectory(base + "/in").get()
+        #expect(try LocalFiles.names(in: folder).get().sorted() == ["f", "link", "sub"])
+        #expect(LocalFiles.isDirectory("sub", in: folder) && !LocalFiles.isDirectory("f", in: folder))
+        #expect(try LocalFiles.read("f", in: folder, confined: true).get() == Array("in\n".utf8))
+        for escape in ["../out", base + "/out", "link"] {
+            #expect(throws: LocalFiles.Errno(EXDEV)) { try LocalFiles.read(escape, in: folder, confined: true).get() }
+        }
+        #expect(try LocalFiles.read("link", in: folder, confined: false).get() == Array("out\n".utf8))
+        #expect(throws: LocalFiles.Errno(ENOENT)) { try LocalFiles.read("missing", in: folder, confined: false).get() }
+        #expect(throws: LocalFiles.Errno(ENOTDIR)) { try LocalFiles.openDirectory(base + "/out").get() }
     }
 
     @Test func trimmingBlanks() {
