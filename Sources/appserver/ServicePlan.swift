@@ -57,7 +57,8 @@ struct ServicePlan {
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
-                                                               allowRecursion: settings.allowRecursion, logger: logger))
+                                                               allowRecursion: settings.allowRecursion,
+                                                               transfers: try settings.dnsTransfer.policy(), logger: logger))
             dns.perAddress = settings.addressLimit()
             let stream = dns.service, datagrams = dns.datagramHandler
             ports.append(Port(name: "dns, tcp and udp", port: settings.dnsPort, flag: "--dns-port", datagrams: true) { (address) throws(SocketError) in
