@@ -29,6 +29,15 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Clients allowed to use the forwarder, as CIDR; repeat for several (default: loopback and private ranges).", valueName: "cidr"))
     var allowRecursion: [String] = []
 
+    @Option(help: ArgumentHelp("Clients allowed to transfer our zones (AXFR/IXFR), as CIDR; repeat for several (default: none).", valueName: "cidr"))
+    var dnsTransferAllow: [String] = []
+
+    @Option(help: ArgumentHelp("TSIG keys file, BIND/NSD form: key \"name\" { algorithm hmac-sha256; secret \"...\"; }; (default: none).", valueName: "file"))
+    var dnsTsigKeys: String?
+
+    @Option(help: ArgumentHelp("TSIG key that zone transfers must be signed with, from --dns-tsig-keys (default: none).", valueName: "name"))
+    var dnsTransferKey: String?
+
     @Option(help: ArgumentHelp("SMTP port (default: 25; 0 picks a free one).", valueName: "n"))
     var smtpPort: String?
 

@@ -53,7 +53,8 @@ struct ServicePlan {
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
-                                                               allowRecursion: settings.allowRecursion, logger: logger))
+                                                               allowRecursion: settings.allowRecursion,
+                                                               transfers: try settings.dnsTransfer.policy(), logger: logger))
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)

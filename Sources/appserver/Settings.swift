@@ -8,12 +8,13 @@ struct Settings {
     static let allServices = ["http", "dns", "smtp", "ftp"]
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
+        "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
-    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt"]
 
     var services: [String]
     var listen: [IPAddress]
@@ -25,6 +26,7 @@ struct Settings {
     var zones: String
     var upstreams: [SocketAddress]
     var allowRecursion: [IPNetwork]
+    var dnsTransfer: DNSTransferSettings
     var smtpPort: UInt16
     var data: String
     var mailDomains: [String]
@@ -114,6 +116,11 @@ struct Settings {
         } else {
             allowRecursion = IPNetwork.localAndPrivate
         }
+        dnsTransfer = DNSTransferSettings(
+            allowed: try parse(list(flags.dnsTransferAllow, "dns-transfer-allow") ?? [], "dns-transfer-allow",
+                               as: "an address or CIDR prefix (e.g. 192.0.2.2/32)") { IPNetwork($0) },
+            keysFile: pick(flags.dnsTsigKeys, "dns-tsig-keys").map { _ in path(flags.dnsTsigKeys, "dns-tsig-keys", default: "") },
+            requiredKey: pick(flags.dnsTransferKey, "dns-transfer-key"))
 
         smtpPort = try number(flags.smtpPort, "smtp-port", default: 25, range: 0...65535)
         data = path(flags.data, "data", default: "data")
