@@ -77,6 +77,13 @@ final class ServerProcess {
     }
 
     /// Whether `text` appears in the output within `timeout` (access lines are written in batches).
+    /// Waits for standard output to match `regex` (children log in any order).
+    func logged(matching regex: Regex<AnyRegexOutput>, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while stdout.firstMatch(of: regex) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return stdout.firstMatch(of: regex) != nil
+    }
+
     func logged(_ text: String, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !stdout.contains(text) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
