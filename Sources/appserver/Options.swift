@@ -17,6 +17,21 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Folder of static files to serve (default: www).", valueName: "dir"))
     var www: String?
 
+    @Option(help: ArgumentHelp("HTTPS port, the same site over TLS (default: 443; 0 picks a free one).", valueName: "n"))
+    var httpsPort: String?
+
+    @Option(help: ArgumentHelp("Certificate for TLS, PEM with its chain; repeat with --tls-key for several, SNI picks, the first is the default (default: a self-signed one made in DATA/tls).", valueName: "file"))
+    var tlsCert: [String] = []
+
+    @Option(help: ArgumentHelp("The private key of each --tls-cert, PEM, in the same order.", valueName: "file"))
+    var tlsKey: [String] = []
+
+    @Flag(help: "Answer plain HTTP requests with a 301 to https (config key: http-redirect = yes).")
+    var httpRedirect = false
+
+    @Option(help: ArgumentHelp("Strict-Transport-Security max-age on HTTPS responses, in seconds (default: none).", valueName: "seconds"))
+    var hsts: String?
+
     @Option(help: ArgumentHelp("DNS port, UDP and TCP (default: 53; 0 picks a free one).", valueName: "n"))
     var dnsPort: String?
 

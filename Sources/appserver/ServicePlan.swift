@@ -29,15 +29,40 @@ struct ServicePlan {
     /// Removing what a crash left (spool files, upload temporaries): `serve` runs these, `check` does not.
     var cleanups: [@Sendable () -> Void] = []
 
-    init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
+    /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
+    init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
+        // The port HTTPS is bound to, for plain HTTP's redirects (bound first, as it may be 0).
+        let httpsBound = BoundPort(settings.httpsPort)
+        if settings.services.contains("https") {
+            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
+            summary.append(note)
+            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www), logger: logger)
+            https.perAddress = settings.addressLimit()
+            https.hstsMaxAge = settings.hsts
+            if let files {
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
+                                                  configuration: .init(alpn: ["http/1.1"]))
+                https.tls = holder
+                reloads.append(("tls certificates", { holder.reload() }))
+                summary.append(holder.current.fileSendingNote)
+            }
+            let service = https.service
+            summary.append("https: files from \(settings.www)\(settings.hsts.map { ", Strict-Transport-Security max-age=\($0)" } ?? "")")
+            ports.append(Port(name: "https", port: settings.httpsPort, flag: "--https-port", datagrams: false) { (address) throws(SocketError) in
+                let bound = try registry.addTCP(address, service: service)
+                httpsBound.set(bound.port)
+                return bound
+            })
+        }
         if settings.services.contains("http") {
             let files = try StaticFiles(root: settings.www)
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
-            let service = http.service
-            summary.append("http: files from \(settings.www)")
+            let redirect = settings.httpRedirect && settings.services.contains("https")
+            summary.append(redirect ? "http: a 301 to https for every request" : "http: files from \(settings.www)")
             ports.append(Port(name: "http", port: settings.httpPort, flag: "--http-port", datagrams: false) { (address) throws(SocketError) in
-                try registry.addTCP(address, service: service)
+                if redirect { http.redirectToHTTPSPort = httpsBound.port }
+                return try registry.addTCP(address, service: http.service)
             })
         }
         if settings.services.contains("dns") {
@@ -120,4 +145,16 @@ struct ServicePlan {
         }
         return lines
     }
+}
+
+/// A port known once bound (0 resolves to a free one at bind time).
+final class BoundPort: @unchecked Sendable {
+    // Set and read on the main thread only, while the plan binds.
+    private(set) var port: UInt16
+
+    init(_ port: UInt16) {
+        self.port = port
+    }
+
+    func set(_ port: UInt16) { self.port = port }
 }
