@@ -13,6 +13,12 @@ int ctls_configure(SSL_CTX *ctx, int kernel_tls) {
         | SSL_OP_IGNORE_UNEXPECTED_EOF;
     if (kernel_tls) options |= SSL_OP_ENABLE_KTLS;
     SSL_CTX_set_options(ctx, options);
+    /* TLS 1.2: Mozilla's "intermediate" AEAD suites with forward secrecy (no DH parameters
+       are set, so no DHE). OpenSSL's default list adds CBC suites, which testssl reports as
+       LUCKY13-prone. TLS 1.3 keeps OpenSSL's default suites. */
+    if (!SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")) return 0;
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, 20480);

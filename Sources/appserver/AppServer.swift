@@ -77,6 +77,7 @@ struct Serve: ParsableCommand {
         if inherited.isEmpty {
             (sockets, listening) = Listening.bind(settings, services: settings.services, on: ServicePlan.addresses(settings, notes: &notes))
         }
+        if let https = sockets.first(where: { $0.name == "https" }) { plan.httpsPort.set(https.address.port) }
         if supervisor == nil {
             // Before the privilege drop: a crash may have left files only root can remove.
             plan.cleanups.forEach { $0.run() }
@@ -85,7 +86,7 @@ struct Serve: ParsableCommand {
         guard singleProcess else {
             // Each service's "listening on" lines once its first child serves.
             (notes + plan.summary).forEach { logger.notice("\($0)") }
-            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()),
+            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()) + Listening.portsChosen(sockets, settings),
                        pidFile: settings.pidFile, systemd: notify, logger: logger).run()
         }
         Listening.serve(sockets, plan: plan, registry: registry)

@@ -18,6 +18,8 @@ struct ServicePlan {
     }
 
     var handlers: [String: Handler] = [:]
+    /// HTTPS's port, for plain HTTP's redirects: set when bound, as it may be 0 until then.
+    let httpsPort: BoundPort
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
     var ownedFolders: [String] = []
@@ -29,18 +31,36 @@ struct ServicePlan {
     /// these (the supervisor before a service's process starts), `check` does not.
     var cleanups: [(service: String, run: @Sendable () -> Void)] = []
 
-    init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
+    /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
+    init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
+        httpsPort = BoundPort(settings.httpsPort)
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
         if getuid() != 0 { try DataFolders.checkWritable(ownedFolders) }
+        if settings.services.contains("https") {
+            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
+            summary.append(note)
+            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www), logger: logger)
+            https.perAddress = settings.addressLimit()
+            https.hstsMaxAge = settings.hsts
+            if let files {
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
+                                                  configuration: .init(alpn: ["http/1.1"]))
+                https.tls = holder
+                reloads.append(("tls certificates", { holder.reload() }))
+                summary.append(holder.current.fileSendingNote)
+            }
+            summary.append("https: files from \(settings.www)\(settings.hsts.map { ", Strict-Transport-Security max-age=\($0)" } ?? "")")
+            handlers["https"] = .stream(https.service)
+        }
         if settings.services.contains("http") {
             let files = try StaticFiles(root: settings.www)
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
-            let service = http.service
-            summary.append("http: files from \(settings.www)")
-            handlers["http"] = .stream(service)
+            if settings.httpRedirect { http.redirectToHTTPS = httpsPort }
+            summary.append(settings.httpRedirect ? "http: a 301 to https for every request" : "http: files from \(settings.www)")
+            handlers["http"] = .stream(http.service)
         }
         if settings.services.contains("dns") {
             let zones = try ZoneStore(folder: settings.zones)
@@ -94,3 +114,4 @@ struct ServicePlan {
         }
     }
 }
+

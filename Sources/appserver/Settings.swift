@@ -5,16 +5,17 @@ import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
 struct Settings {
-    static let allServices = ["http", "dns", "smtp", "ftp"]
+    static let allServices = ["http", "https", "dns", "smtp", "ftp"]
     static let configKeys: Set<String> = [
-        "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
+        "services", "listen", "http-port", "www", "https-port", "tls-cert", "tls-key", "http-redirect", "hsts", "dns-port", "zones", "upstream", "allow-recursion",
         "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
-    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt"]
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt",
+                                        "tls-cert", "tls-key"]
 
     var services: [String]
     var listen: [IPAddress]
@@ -22,6 +23,11 @@ struct Settings {
     var listenIsDefault: Bool
     var httpPort: UInt16
     var www: String
+    var httpsPort: UInt16
+    /// The certificate and key pairs given; empty: the self-signed one in DATA/tls.
+    var tlsPairs: [TLSCertificateFiles]
+    var httpRedirect: Bool
+    var hsts: Int?
     var dnsPort: UInt16
     var zones: String
     var upstreams: [SocketAddress]
@@ -131,16 +137,26 @@ struct Settings {
         ftpPort = try number(flags.ftpPort, "ftp-port", default: 21, range: 0...65535)
         ftpRoot = path(flags.ftpRoot, "ftp-root", default: data + "/ftp")
         ftpUsers = path(flags.ftpUsers, "ftp-users", default: "conf/ftp-users")
-        if flags.ftpAnonymous {
-            ftpAnonymous = true
-        } else if let entry = file?.value("ftp-anonymous") {
+        func yesNo(_ flag: Bool, _ key: String) throws(Invalid) -> Bool {
+            guard !flag, let entry = file?.value(key) else { return flag }
             guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
-                throw Invalid(description: "\(file?.path ?? ""):\(entry.line): ftp-anonymous: expected yes or no, got '\(entry.value)'")
+                throw Invalid(description: "\(file?.path ?? ""):\(entry.line): \(key): expected yes or no, got '\(entry.value)'")
             }
-            ftpAnonymous = value
-        } else {
-            ftpAnonymous = false
+            return value
         }
+        ftpAnonymous = try yesNo(flags.ftpAnonymous, "ftp-anonymous")
+
+        httpsPort = try number(flags.httpsPort, "https-port", default: 443, range: 0...65535)
+        httpRedirect = try yesNo(flags.httpRedirect, "http-redirect")
+        hsts = pick(flags.hsts, "hsts") == nil ? nil : try number(flags.hsts, "hsts", default: 0, range: 0...Int(Int32.max))
+        func paths(_ flags: [String], _ key: String) -> [String] {
+            !flags.isEmpty ? flags : (file?.list(key) ?? []).map { Settings.resolve($0, against: base) }
+        }
+        let certificates = paths(flags.tlsCert, "tls-cert"), keys = paths(flags.tlsKey, "tls-key")
+        guard certificates.count == keys.count else {
+            throw Invalid(description: "tls-cert and tls-key go in pairs: \(certificates.count) certificate(s) but \(keys.count) key(s)")
+        }
+        tlsPairs = zip(certificates, keys).map { TLSCertificateFiles(certificate: $0, key: $1) }
         if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
             let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map {
                 StrictNumber.decimal($0.trimmingBlanks, as: UInt16.self)

@@ -216,7 +216,7 @@ extension CommandTests {
         try site.write("index.html", "both")
         let server = try ServerProcess(["--services", "http,dns", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1",
                                         "--http-port", "0", "--dns-port", "0", "--zones", site.path])
-        let port = try #require(server.listeningPort("http)"))
+        let port = try #require(server.listeningPort("http"))
         #expect(server.logged("listening on [::1]:\(port) (http)"), "port 0 is one port on both addresses")
         #expect(server.logged(matching: Regex(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines())))
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "both")

@@ -7,7 +7,7 @@
 
 #include <openssl/ssl.h>
 
-/// TLS 1.2 at least, no renegotiation (TLS 1.3 key updates still work), no compression,
+/// TLS 1.2 at least (its AEAD suites only), no renegotiation (TLS 1.3 key updates still work), no compression,
 /// a server session cache, partial writes that may be retried from a moved buffer, buffers
 /// released while a connection is idle; with `kernel_tls`, SSL_OP_ENABLE_KTLS.
 /// Returns 1, or 0 when OpenSSL refused a setting.

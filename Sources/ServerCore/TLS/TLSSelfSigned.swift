@@ -12,7 +12,8 @@ public enum TLSSelfSigned {
         -> (files: TLSCertificateFiles, made: Bool) {
         let files = TLSCertificateFiles(certificate: folder + "/cert.pem", key: folder + "/key.pem")
         if access(files.certificate, F_OK) == 0 || access(files.key, F_OK) == 0 { return (files, false) }
-        if let error = LocalFiles.createDirectories(folder, mode: 0o700) {
+        // The folders above it as usual; this one the owner's only.
+        if let error = LocalFiles.createDirectories(folder.lastIndex(of: "/").map { String(folder[..<$0]) } ?? ".") ?? (mkdir(folder, 0o700) == 0 || errno == EEXIST ? nil : errno) {
             throw TLSError("\(folder): \(errorText(error))")
         }
         let (certificate, key) = try make(names: names, addresses: addresses)

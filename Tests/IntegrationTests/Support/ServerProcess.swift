@@ -49,7 +49,9 @@ final class ServerProcess {
     /// "smtp", "dns, tcp and udp"), once it appears.
     func listeningPort(_ label: String? = nil, timeout: Double = 20) -> UInt16? {
         let deadline = Date().addingTimeInterval(timeout)
-        guard let regex = try? Regex(#"listening on 127\.0\.0\.1:(\d+) \("# + NSRegularExpression.escapedPattern(for: label ?? "")) else { return nil }
+        // A label is a whole name ("http" is not "https"), or the start of a group's ("dns, tcp and udp").
+        let name = label.map { NSRegularExpression.escapedPattern(for: $0) + "[),]" } ?? ""
+        guard let regex = try? Regex(#"listening on 127\.0\.0\.1:(\d+) \("# + name) else { return nil }
         while Date() < deadline && process.isRunning {
             if let match = stdout.firstMatch(of: regex), let port = match.output[1].substring {
                 return UInt16(port)
