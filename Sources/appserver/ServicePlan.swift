@@ -18,8 +18,9 @@ struct ServicePlan {
     }
 
     var handlers: [String: Handler] = [:]
-    /// HTTPS's port, for plain HTTP's redirects: set when bound, as it may be 0 until then.
-    let httpsPort: BoundPort
+    /// Each service's port, set when bound (it may be 0 until then): for plain HTTP's
+    /// redirects to HTTPS and the default page.
+    let ports: [String: BoundPort]
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
     var ownedFolders: [String] = []
@@ -33,7 +34,7 @@ struct ServicePlan {
 
     /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
     init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
-        httpsPort = BoundPort(settings.httpsPort)
+        ports = Dictionary(SocketRow.all.map { ($0.service, BoundPort($0.port(settings))) }) { first, _ in first }
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
@@ -41,7 +42,7 @@ struct ServicePlan {
         if settings.services.contains("https") {
             let (files, note) = try TLSSetup.certificates(settings, making: !checking)
             summary.append(note)
-            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www), logger: logger)
+            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports)), logger: logger)
             https.perAddress = settings.addressLimit()
             https.hstsMaxAge = settings.hsts
             if let files {
@@ -55,10 +56,10 @@ struct ServicePlan {
             handlers["https"] = .stream(https.service)
         }
         if settings.services.contains("http") {
-            let files = try StaticFiles(root: settings.www)
+            let files = try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports))
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
-            if settings.httpRedirect { http.redirectToHTTPS = httpsPort }
+            if settings.httpRedirect { http.redirectToHTTPS = ports["https"] }
             summary.append(settings.httpRedirect ? "http: a 301 to https for every request" : "http: files from \(settings.www)")
             handlers["http"] = .stream(http.service)
         }

@@ -18,6 +18,8 @@ struct Settings {
                                         "tls-cert", "tls-key"]
 
     var services: [String]
+    /// The services of the whole run (`services` is a child's own, under the supervisor).
+    let configuredServices: [String]
     var listen: [IPAddress]
     /// Whether `listen` is the default pair, where a host without IPv6 may skip `::`.
     var listenIsDefault: Bool
@@ -93,6 +95,7 @@ struct Settings {
             throw Invalid(description: "unknown service '\(name)' (this build has: \(Settings.allServices.joined(separator: ", ")))")
         }
         services = serviceNames
+        configuredServices = serviceNames
 
         let listenText = list(flags.listen, "listen")
         listenIsDefault = listenText == nil

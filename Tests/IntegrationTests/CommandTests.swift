@@ -341,3 +341,27 @@ struct ShippedConfigTests {
         #expect(help.stdout.contains("check") && help.stdout.contains("passwd") && help.stdout.contains("--http-port"))
     }
 }
+
+extension CommandTests {
+    static let shippedWWW = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("www").path
+
+    /// Issue 18: the shipped page said 80, 53, 25 and 21 whatever the server listened on.
+    /// Served from memory, it is still a file to HTTP: its ETag answers a conditional GET.
+    @Test(.enabled(if: Tools.hasCurl, "curl is not installed"), arguments: [false, true])
+    func theShippedPageShowsThePortsInUse(singleProcess: Bool) throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "http,dns", "--www", Self.shippedWWW, "--listen", "127.0.0.1",
+                                        "--http-port", "0", "--dns-port", "0", "--zones", TestDNSServer.shippedZones,
+                                        "--data", folder.path + "/data"] + (singleProcess ? ["--single-process"] : []))
+        let http = try #require(server.listeningPort("http"))
+        let dns = try #require(server.listeningPort("dns"))
+        let page = try Tools.curl(["-i", "http://127.0.0.1:\(http)/"]).text
+        #expect(page.contains("<!--#port http-->\(http)<!--/port-->"))
+        #expect(page.contains("<!--#port dns-->\(dns)<!--/port-->"))
+        #expect(page.contains("<!--#port smtp-->off<!--/port-->"))
+        let etag = try #require(page.split(separator: "\r\n").first { $0.hasPrefix("ETag: ") }?.dropFirst(6))
+        let again = try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(etag)", "http://127.0.0.1:\(http)/"])
+        #expect(again.text == "304")
+    }
+}
