@@ -85,6 +85,8 @@ struct Serve: ParsableCommand {
         guard singleProcess else {
             // Each service's "listening on" lines once its first child serves.
             (notes + plan.summary).forEach { logger.notice("\($0)") }
+            orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup,
+                                                keeping: Supervisor.childCapabilities, logger: logger) }
             Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()),
                        pidFile: settings.pidFile, systemd: notify, logger: logger).run()
         }
