@@ -45,13 +45,12 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: Options
 
-    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off).")
-    var singleProcess = false
-
     func run() throws {
-        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let config = orFail { try loadConfig(options.config) }
         var settings = orFail { try Settings(flags: options, file: config) }
+        // Before any thread starts (a supervised child has them blocked until then).
+        let singleProcess = settings.singleProcess
+        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let level = settings.logLevel
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
         let logger = Logger(label: "appserver")

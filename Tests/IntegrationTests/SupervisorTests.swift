@@ -76,6 +76,24 @@ struct SupervisorTests {
         #expect(server.exitStatus() == 0)
     }
 
+    /// `single-process = yes` in the config file is --single-process: no child, and one
+    /// process serves; a value neither yes nor no is named with its line.
+    @Test func singleProcessFromTheConfigFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("www/index.html", "hello\n")
+        try folder.write("one.conf", "services = http\nwww = www\nsingle-process = yes\n")
+        let server = try ServerProcess(["--config", folder.path + "/one.conf", "--listen", "127.0.0.1", "--http-port", "0"])
+        let http = try #require(server.listeningPort("http"))
+        #expect(try Prober.http(port: http)())
+        let pid = server.process.processIdentifier
+        let children = try String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)
+        #expect(children.isEmpty && server.childPIDs("http").isEmpty, "a child was started: \(children)")
+        try folder.write("bad.conf", "services = http\nwww = www\nsingle-process = maybe\n")
+        let bad = try ServerProcess(["--config", folder.path + "/bad.conf", "--listen", "127.0.0.1", "--http-port", "0"])
+        #expect(bad.exitStatus() == 1)
+        #expect(bad.stderr == "appserver: \(folder.path)/bad.conf:3: single-process: expected yes or no, got 'maybe'\n")
+    }
+
     /// Any local process may send to a child's notify socket (an abstract name): only the
     /// child's own datagrams count. Here the FTP child never serves, and READY=1 sent by
     /// this process to its sockets neither announces it nor lets the supervisor tell
