@@ -10,6 +10,10 @@ public struct HTTPConfiguration: Sendable {
     public var headerTimeout: Double = 20
     /// How long an idle keep-alive connection is kept.
     public var keepAliveTimeout: Double = 60
+    /// How long a connection idle at a drain is kept for a request already on its way
+    /// (answered with `Connection: close`): closed at once, it races a client that sends
+    /// its next request as soon as an answer is in, as wrk does, and that request fails.
+    public var drainIdleTimeout: Double = 1
     /// The level for files compressed on the fly (those over the cache's file limit).
     public var gzipLevel: Int32 = 5
     public var gzipCache = GzipCache()

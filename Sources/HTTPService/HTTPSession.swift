@@ -146,11 +146,12 @@ final class HTTPSession: ConnectionSession {
         return waitingForInput ? closeAfterFlush() : []
     }
 
-    /// A request in progress is answered with `Connection: close`; an idle connection closes now.
+    /// A request in progress is answered with `Connection: close`, and so is one that comes
+    /// to an idle connection within `drainIdleTimeout`; after that the idle timer closes it.
     func drain() -> Actions {
         draining = true
         switch phase {
-        case .idle, .readingHead: return parser.isMidRequest ? [] : closeAfterFlush()
+        case .idle, .readingHead: return parser.isMidRequest ? [] : [.idleTimeout(config.drainIdleTimeout)]
         case .streaming, .closing: return []
         }
     }

@@ -45,13 +45,12 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: Options
 
-    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off).")
-    var singleProcess = false
-
     func run() throws {
-        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let config = orFail { try loadConfig(options.config) }
         var settings = orFail { try Settings(flags: options, file: config) }
+        // Before any thread starts (a supervised child has them blocked until then).
+        let singleProcess = settings.singleProcess
+        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let level = settings.logLevel
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
         let logger = Logger(label: "appserver")
@@ -86,6 +85,8 @@ struct Serve: ParsableCommand {
         guard singleProcess else {
             // Each service's "listening on" lines once its first child serves.
             (notes + plan.summary).forEach { logger.notice("\($0)") }
+            orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup,
+                                                keeping: Supervisor.childCapabilities, logger: logger) }
             Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()) + Listening.portsChosen(sockets, settings),
                        pidFile: settings.pidFile, systemd: notify, logger: logger).run()
         }

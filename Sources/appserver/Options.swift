@@ -103,4 +103,7 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Write the server's process id to this file once it serves, removed at exit (default: none).", valueName: "file"))
     var pidFile: String?
+
+    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off; config key: single-process = yes).")
+    var singleProcess = false
 }

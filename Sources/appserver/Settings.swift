@@ -12,6 +12,7 @@ struct Settings {
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
+        "single-process",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
     static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt",
@@ -52,6 +53,7 @@ struct Settings {
     var perAddressExempt: [IPNetwork]
     var logLevel: Logger.Level
     var pidFile: String?
+    var singleProcess: Bool
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -80,6 +82,13 @@ struct Settings {
         func list(_ flags: [String], _ key: String) -> [String]? {
             let values = !flags.isEmpty ? flags.flatMap { $0.split(separator: ",").map(String.init) } : file?.list(key) ?? []
             return values.isEmpty ? nil : values
+        }
+        func yesOrNo(_ flag: Bool, _ key: String) throws(Invalid) -> Bool {
+            guard !flag, let file, let entry = file.value(key) else { return flag }
+            guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
+                throw Invalid(description: "\(file.path):\(entry.line): \(key): expected yes or no, got '\(entry.value)'")
+            }
+            return value
         }
         func parse<T>(_ texts: [String], _ key: String, as what: String, _ make: (String) -> T?) throws(Invalid) -> [T] {
             var values: [T] = []
@@ -140,17 +149,10 @@ struct Settings {
         ftpPort = try number(flags.ftpPort, "ftp-port", default: 21, range: 0...65535)
         ftpRoot = path(flags.ftpRoot, "ftp-root", default: data + "/ftp")
         ftpUsers = path(flags.ftpUsers, "ftp-users", default: "conf/ftp-users")
-        func yesNo(_ flag: Bool, _ key: String) throws(Invalid) -> Bool {
-            guard !flag, let entry = file?.value(key) else { return flag }
-            guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
-                throw Invalid(description: "\(file?.path ?? ""):\(entry.line): \(key): expected yes or no, got '\(entry.value)'")
-            }
-            return value
-        }
-        ftpAnonymous = try yesNo(flags.ftpAnonymous, "ftp-anonymous")
+        ftpAnonymous = try yesOrNo(flags.ftpAnonymous, "ftp-anonymous")
 
         httpsPort = try number(flags.httpsPort, "https-port", default: 443, range: 0...65535)
-        httpRedirect = try yesNo(flags.httpRedirect, "http-redirect")
+        httpRedirect = try yesOrNo(flags.httpRedirect, "http-redirect")
         hsts = pick(flags.hsts, "hsts") == nil ? nil : try number(flags.hsts, "hsts", default: 0, range: 0...Int(Int32.max))
         func paths(_ flags: [String], _ key: String) -> [String] {
             !flags.isEmpty ? flags : (file?.list(key) ?? []).map { Settings.resolve($0, against: base) }
@@ -190,6 +192,7 @@ struct Settings {
         } else {
             logLevel = .info
         }
+        singleProcess = try yesOrNo(flags.singleProcess, "single-process")
     }
 
     /// A service's own per-address count, under the one cap.

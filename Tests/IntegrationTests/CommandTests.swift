@@ -286,21 +286,32 @@ struct ShippedConfigTests {
     }
 
     /// install.sh into a scratch prefix: the installed binary checks the installed config;
+    /// the systemd units name the installed paths, and the script says how to enable them;
     /// a second install keeps what the operator edited.
     @Test func installScriptGivesAWorkingLayout() throws {
         let prefix = try TemporaryFolder()
         let binary = try #require(ServerProcess.binary)
+        let said = LockedData()
         func install() throws -> Int32 {
-            let process = Process()
+            let process = Process(), output = Pipe()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [Self.repo.path + "/install.sh", prefix.path]
             process.environment = ProcessInfo.processInfo.environment.merging(["APPSERVER_BINARY": binary]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
+            process.standardOutput = output
             try process.run()
+            said.set(output.fileHandleForReading.readDataToEndOfFile())
             process.waitUntilExit()
             return process.terminationStatus
         }
         #expect(try install() == 0)
+        let units = prefix.path + "/lib/systemd/system"
+        let service = try String(contentsOfFile: units + "/appserver.service", encoding: .utf8)
+        #expect(service.contains("\nExecStart=\(prefix.path)/bin/appserver --config \(prefix.path)/etc/appserver/appserver.conf\n"))
+        #expect(!service.contains("/usr/local/"))
+        #expect(try String(contentsOfFile: units + "/appserver.socket", encoding: .utf8)
+            == String(contentsOfFile: Self.repo.path + "/conf/appserver.socket", encoding: .utf8))
+        #expect(String(decoding: said.get(), as: UTF8.self)
+            .contains("sudo systemctl enable --now \(units)/appserver.socket \(units)/appserver.service\n"))
         let config = prefix.path + "/etc/appserver/appserver.conf"
         let check = try Tools.run(prefix.path + "/bin/appserver", ["check", "--config", config])
         #expect(check.status == 0, "\(check.stderr)")

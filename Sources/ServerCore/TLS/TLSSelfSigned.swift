@@ -11,7 +11,13 @@ public enum TLSSelfSigned {
     public static func ensure(folder: String, names: [String], addresses: [IPAddress]) throws(TLSError)
         -> (files: TLSCertificateFiles, made: Bool) {
         let files = TLSCertificateFiles(certificate: folder + "/cert.pem", key: folder + "/key.pem")
-        if access(files.certificate, F_OK) == 0 || access(files.key, F_OK) == 0 { return (files, false) }
+        // stat, not access(2): access ignores the capability a supervised child reads with.
+        // Anything but "not there" counts as there: loading it then says what is wrong.
+        func there(_ path: String) -> Bool {
+            var info = stat()
+            return stat(path, &info) == 0 || errno != ENOENT
+        }
+        if there(files.certificate) || there(files.key) { return (files, false) }
         // The folders above it as usual; this one the owner's only.
         if let error = LocalFiles.createDirectories(folder.lastIndex(of: "/").map { String(folder[..<$0]) } ?? ".") ?? (mkdir(folder, 0o700) == 0 || errno == EEXIST ? nil : errno) {
             throw TLSError("\(folder): \(errorText(error))")
