@@ -86,7 +86,9 @@ struct ServicePlan {
             if let files {
                 // Strict ALPN (RFC 7858 3.2 names `dot`): a client offering only others is refused.
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["dot"]))
-                reloads.append(("dns tls certificates", { holder.reload() }))
+                // The generated certificate never changes, and in DATA/tls (0700, root's when
+                // started as root) it cannot be read again once privileges are dropped.
+                if !settings.tlsPairs.isEmpty { reloads.append(("dns tls certificates", { holder.reload() })) }
                 handlers["dot"] = .stream(dns.dotService(tls: holder))
                 summary.append("dns: DNS over TLS, \(note.dropFirst("tls: ".count))")
             } else {
