@@ -1,5 +1,6 @@
 import DNSService
 import Foundation
+import Logging
 import ServerCore
 import Testing
 
@@ -137,5 +138,27 @@ struct DNSOverTLSTests {
         // Without the CA file the system's store does not trust the generated certificate.
         let untrusted = try Server(["--upstream", "tls://127.0.0.1:\(upstream.dotPort)#localhost"], zones: empty.path)
         #expect(try untrusted.dig(["+noall", "+comments", "ns1.example.test"]).text.contains("status: SERVFAIL"))
+    }
+
+    /// In this process, with a 1 s idle timeout: a DoT connection that stays quiet is closed.
+    @Test func anIdleConnectionIsClosed() throws {
+        let zones = try ZoneStore(folder: TestDNSServer.shippedZones)
+        var config = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: nil, allowRecursion: [],
+                                                              logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
+        config.tcpIdleTimeout = 1
+        let (pem, key) = try TLSSelfSigned.make(names: ["localhost"], addresses: [])
+        let holder = try TLSContextHolder(certificates: [try TLSCertificate(certificatePEM: pem, keyPEM: key)],
+                                          ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["dot"]))
+        let registry = try ListenerRegistry(workers: 1)
+        let port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.dotService(tls: holder)).port
+        registry.start()
+        defer { registry.shutdown(grace: 0) {} }
+        let client = try TLSTestClient(port: port, alpn: ["dot"], timeout: 5)
+        try client.handshake()
+        #expect(client.write(DNSOverTLSTests.query("ns1.example.test.", id: 1)))
+        #expect(client.read(atLeast: 2).count >= 2)
+        let started = Date()
+        #expect(client.readClosed())
+        #expect(Date().timeIntervalSince(started) < 4, "closed by the idle timeout, not the read's")
     }
 }
