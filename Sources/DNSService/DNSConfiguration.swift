@@ -15,12 +15,18 @@ public struct DNSConfiguration: Sendable {
 
     public var datagramHandler: any DatagramHandler { DNSDatagramHandler(responder: responder) }
 
-    public var service: TCPService {
-        let responder = responder, idle = tcpIdleTimeout
+    public var service: TCPService { stream(tls: nil) }
+
+    /// DNS over TLS (RFC 7858) with `tls` (its ALPN `dot`): TCP's sessions, pipelining and
+    /// idle timeout, inside implicit TLS; the handshake has the registry's deadline.
+    public func dotService(tls: TLSContextHolder) -> TCPService { stream(tls: tls) }
+
+    private func stream(tls: TLSContextHolder?) -> TCPService {
+        let responder = responder, idle = tcpIdleTimeout, transport: DNSResponder.Transport = tls == nil ? .tcp : .tls
         let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: responder.logger,
                                                                  inputLimit: DNSTCPSession.inputLimit)
-        return TCPService(perAddress: perAddress) { client in
-            SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle), driving)
+        return TCPService(perAddress: perAddress, tls: tls) { client in
+            SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle, over: transport), driving)
         }
     }
 }

@@ -49,7 +49,7 @@ extension DNSResponder {
             response.answers = [zone.soa]
             return sealed("IXFR up to date or over UDP")
         }
-        guard exchange.transport == .tcp else {
+        guard exchange.transport != .udp else {
             // As NSD: AXFR is TCP only (RFC 5936 4.2).
             response.rcode = RCode.notImp.rawValue
             return sealed("AXFR over UDP")

@@ -10,7 +10,8 @@ import ServerCore
 /// (`fromZones`), `QueryPolicy` again (may this client recurse?), upstream (`forward`),
 /// and `finish` (encode to the transport's limit, keep for reuse, write the access line).
 public final class DNSResponder: Sendable {
-    public enum Transport: String, Sendable { case udp, tcp }
+    /// How a query came: `tls` is DNS over TLS (RFC 7858), TCP's framing inside TLS.
+    public enum Transport: String, Sendable { case udp, tcp, tls }
 
     /// What a query gets: its response at once (nil: it deserves none, being itself a
     /// response or too short to have an ID), or later from upstream: `begin` asks, and calls
@@ -66,7 +67,7 @@ public final class DNSResponder: Sendable {
         let recursionAllowed = forwarder != nil && QueryPolicy.mayRecurse(client, allowed: allowRecursion)
         let zones = self.zones.current
         let exchange = Exchange(client: client, transport: transport, started: started, recursionAllowed: recursionAllowed,
-                                key: EncodedResponseCache.key(bytes, tcp: transport == .tcp, recursionAllowed: recursionAllowed),
+                                key: EncodedResponseCache.key(bytes, tcp: transport != .udp, recursionAllowed: recursionAllowed),
                                 zones: zones.generation, second: forwarder?.now ?? 0)
         if let hit = reused(bytes, exchange) { return .now(hit) }
 
@@ -177,7 +178,7 @@ public final class DNSResponder: Sendable {
     private func finish(_ response: DNSMessage, for query: DNSMessage?, _ exchange: Exchange, keptUntil expires: UInt64?) -> [UInt8] {
         let limit: Int
         switch exchange.transport {
-        case .tcp: limit = DNSMessage.maxSize
+        case .tcp, .tls: limit = DNSMessage.maxSize
         case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
         }
         let bytes = response.encode(maxSize: limit)

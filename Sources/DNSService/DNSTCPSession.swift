@@ -1,6 +1,6 @@
 import ServerCore
 
-/// DNS over TCP (RFC 7766) as `SessionDriver` runs it: length-prefixed queries, pipelined,
+/// DNS over TCP (RFC 7766), and over TLS (RFC 7858: the same inside TLS), as `SessionDriver` runs it: length-prefixed queries, pipelined,
 /// each answered as soon as it is ready: from our zones or the caches within its step, from
 /// upstream later and possibly out of order. Access lines are the responder's, each timed
 /// from its own query's start.
@@ -29,6 +29,7 @@ public struct DNSTCPSession: ConnectionSession {
     private let responder: DNSResponder
     private let client: ConnectionID
     private let idleTimeout: Double
+    private let transport: DNSResponder.Transport
     private var framer = LengthPrefixFramer()
     private var inFlight = 0
     private var peerHasClosed = false
@@ -40,10 +41,12 @@ public struct DNSTCPSession: ConnectionSession {
     /// The zone transfer being written, and what to call once it has all gone.
     private var transfer: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> Void)?
 
-    public init(responder: DNSResponder, client: ConnectionID, idleTimeout: Double) {
+    /// `transport`: `.tls` when the connection is DNS over TLS (for the access lines).
+    public init(responder: DNSResponder, client: ConnectionID, idleTimeout: Double, over transport: DNSResponder.Transport = .tcp) {
         self.responder = responder
         self.client = client
         self.idleTimeout = idleTimeout
+        self.transport = transport
     }
 
     public var bufferedBytes: Int { framer.bufferedBytes }
@@ -111,7 +114,7 @@ public struct DNSTCPSession: ConnectionSession {
     }
 
     private mutating func answer(_ query: [UInt8]) -> Actions {
-        switch responder.answer(query, from: client, over: .tcp) {
+        switch responder.answer(query, from: client, over: transport) {
         case .now(let response):
             return response.map(DNSTCPSession.write) ?? []
         case .upstream(let begin):

@@ -80,6 +80,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         phase = .open
         idleDeadline = 0
         updateInterest()
+        if let tlsLayer, let target = tlsLayer.client { return startClientTLS(tlsLayer, target) }
         opened()
     }
 

@@ -49,12 +49,16 @@ public struct TCPService: Sendable {
     /// Sent in plaintext to a TLS connection whose first byte is an ASCII capital, as a
     /// plaintext request sent to a TLS port begins (nginx's 400 for HTTP), before the close.
     public let plaintextReply: [UInt8]
+    /// For `ListenerRegistry.connect`: TLS as a client once connected, the handler opened
+    /// after a handshake that verified the peer; nil: plaintext.
+    public let clientTLS: TLSClientTarget?
 
     public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [], perAddress: AddressLimit? = nil,
                 perAddressReply: [UInt8]? = nil, refused: (@Sendable (ConnectionID, String) -> Void)? = nil,
-                tls: TLSContextHolder? = nil, plaintextReply: [UInt8] = [],
+                tls: TLSContextHolder? = nil, plaintextReply: [UInt8] = [], clientTLS: TLSClientTarget? = nil,
                 makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
         self.tls = tls
+        self.clientTLS = clientTLS
         self.plaintextReply = plaintextReply
         self.busyReply = busyReply
         self.timeoutReply = timeoutReply

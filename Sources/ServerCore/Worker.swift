@@ -81,6 +81,7 @@ final class Worker: @unchecked Sendable {
         }
         if let connectTimeout {
             connection.idleDeadline = now() + UInt64(connectTimeout * 1e9)
+            if let target = service.clientTLS { connection.connectTLS(target) }
         } else if let tls = service.tls {
             connection.startImplicitTLS(tls.current, plaintextReply: service.plaintextReply)
         } else {

@@ -38,8 +38,14 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Folder of zone files, one zone per *.zone file (default: conf/zones).", valueName: "dir"))
     var zones: String?
 
-    @Option(help: ArgumentHelp("Upstream resolver for names outside our zones, IP[:PORT]; repeat for several (default: none).", valueName: "addr"))
+    @Option(help: ArgumentHelp("DNS over TLS port, ALPN dot, with the --tls-cert certificate (default: 853; 0 picks a free one).", valueName: "n"))
+    var dotPort: String?
+
+    @Option(help: ArgumentHelp("Upstream resolver for names outside our zones, IP[:PORT], or tls://IP[:PORT]#NAME for DNS over TLS verified for NAME; repeat for several (default: none).", valueName: "addr"))
     var upstream: [String] = []
+
+    @Option(help: ArgumentHelp("CA certificates (PEM) that tls:// upstreams are verified against (default: the system's CA store).", valueName: "file"))
+    var upstreamCa: String?
 
     @Option(help: ArgumentHelp("Clients allowed to use the forwarder, as CIDR; repeat for several (default: loopback and private ranges).", valueName: "cidr"))
     var allowRecursion: [String] = []

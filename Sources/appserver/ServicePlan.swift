@@ -71,14 +71,30 @@ struct ServicePlan {
             if !zones.ignoredFiles.isEmpty {
                 summary.append("dns: not loaded from \(settings.zones), neither *.zone nor $INCLUDEd: \(zones.ignoredFiles.joined(separator: ", "))")
             }
+            // Loaded now, before privileges drop: the CA file may be readable by root only.
+            let upstreamTLS = try settings.upstreams.contains { $0.tlsName != nil }
+                ? Forwarder.TLSSetup(registry: registry, context: TLSClientContext(caFile: settings.upstreamCA, alpn: ["dot"])) : nil
             let forwarder = settings.upstreams.isEmpty ? nil
-                : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
+                : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 },
+                            tls: upstreamTLS, logger: logger)
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion,
                                                                transfers: try settings.dnsTransfer.policy(), logger: logger))
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)
+            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
+            if let files {
+                // Strict ALPN (RFC 7858 3.2 names `dot`): a client offering only others is refused.
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["dot"]))
+                // The generated certificate never changes, and in DATA/tls (0700, root's when
+                // started as root) it cannot be read again once privileges are dropped.
+                if !settings.tlsPairs.isEmpty { reloads.append(("dns tls certificates", { holder.reload() })) }
+                handlers["dot"] = .stream(dns.dotService(tls: holder))
+                summary.append("dns: DNS over TLS, \(note.dropFirst("tls: ".count))")
+            } else {
+                summary.append("dns: DNS over TLS: \(note.dropFirst("tls: ".count))")
+            }
         }
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)

@@ -1,3 +1,4 @@
+import DNSService
 import Glibc
 import Logging
 import ServerCore
@@ -8,6 +9,7 @@ struct Settings {
     static let allServices = ["http", "https", "dns", "smtp", "ftp"]
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "https-port", "tls-cert", "tls-key", "http-redirect", "hsts", "dns-port", "zones", "upstream", "allow-recursion",
+        "dot-port", "upstream-ca",
         "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
@@ -33,7 +35,10 @@ struct Settings {
     var hsts: Int?
     var dnsPort: UInt16
     var zones: String
-    var upstreams: [SocketAddress]
+    var dotPort: UInt16
+    var upstreams: [Upstream]
+    /// The CA file tls:// upstreams are verified against; nil: the system's store.
+    var upstreamCA: String?
     var allowRecursion: [IPNetwork]
     var dnsTransfer: DNSTransferSettings
     var smtpPort: UInt16
@@ -127,8 +132,10 @@ struct Settings {
         www = path(flags.www, "www", default: "www")
         dnsPort = try number(flags.dnsPort, "dns-port", default: 53, range: 0...65535)
         zones = path(flags.zones, "zones", default: "conf/zones")
+        dotPort = try number(flags.dotPort, "dot-port", default: 853, range: 0...65535)
         upstreams = try parse(list(flags.upstream, "upstream") ?? [], "upstream",
-                              as: "IP[:PORT] (e.g. 192.0.2.53 or [2001:db8::53]:5353)") { SocketAddress($0, defaultPort: 53) }
+                              as: "IP[:PORT] or tls://IP[:PORT]#NAME (e.g. 192.0.2.53, [2001:db8::53]:5353 or tls://9.9.9.9#dns.quad9.net)") { Upstream($0) }
+        upstreamCA = pick(flags.upstreamCa, "upstream-ca").map { _ in path(flags.upstreamCa, "upstream-ca", default: "") }
         if let texts = list(flags.allowRecursion, "allow-recursion") {
             allowRecursion = try parse(texts, "allow-recursion", as: "an address or CIDR prefix (e.g. 10.0.0.0/8)") { IPNetwork($0) }
         } else {

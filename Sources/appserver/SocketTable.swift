@@ -16,6 +16,7 @@ struct SocketRow: Sendable {
         SocketRow(name: "https", service: "https", datagrams: false, flag: "--https-port") { $0.httpsPort },
         SocketRow(name: "dns-tcp", service: "dns", datagrams: false, flag: "--dns-port") { $0.dnsPort },
         SocketRow(name: "dns-udp", service: "dns", datagrams: true, flag: "--dns-port") { $0.dnsPort },
+        SocketRow(name: "dot", service: "dns", datagrams: false, flag: "--dot-port") { $0.dotPort },
         SocketRow(name: "smtp", service: "smtp", datagrams: false, flag: "--smtp-port") { $0.smtpPort },
         SocketRow(name: "ftp", service: "ftp", datagrams: false, flag: "--ftp-port") { $0.ftpPort },
     ]

@@ -162,7 +162,7 @@ import Testing
     @Test func aClientOutsideAllowRecursionIsRefusedEvenWithAnUpstream() throws {
         // Nothing listens on the upstream: a query sent there would give SERVFAIL, not REFUSED.
         let upstream = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 9)
-        let forwarder = Forwarder(upstreams: [upstream], cache: UpstreamRecordCache { 0 })
+        let forwarder = Forwarder(upstreams: [Upstream(upstream)], cache: UpstreamRecordCache { 0 })
         let closed = DNSResponder(zones: responder.zones, forwarder: forwarder, allowRecursion: [IPNetwork("192.0.2.0/24")!],
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let result = Mutex<[UInt8]??>(nil)

@@ -215,7 +215,7 @@ extension CommandTests {
         let site = try TemporaryFolder()
         try site.write("index.html", "both")
         let server = try ServerProcess(["--services", "http,dns", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1",
-                                        "--http-port", "0", "--dns-port", "0", "--zones", site.path])
+                                        "--http-port", "0", "--dns-port", "0", "--dot-port", "0", "--zones", site.path, "--data", site.path + "/data"])
         let port = try #require(server.listeningPort("http"))
         #expect(server.logged("listening on [::1]:\(port) (http)"), "port 0 is one port on both addresses")
         #expect(server.logged(matching: Regex(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines())))

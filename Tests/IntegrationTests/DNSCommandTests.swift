@@ -8,7 +8,7 @@ struct DNSCommandTests {
     static let zone = "$TTL 60\n@ SOA ns hm 1 1 1 1 30\nhost A 192.0.2.1\n"
 
     func start(_ zones: TemporaryFolder) throws -> (ServerProcess, UInt16) {
-        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--dot-port", "0", "--data", zones.path + "/data", "--listen", "127.0.0.1"])
         let port = try #require(server.listeningPort())
         return (server, port)
     }
@@ -20,18 +20,18 @@ struct DNSCommandTests {
     @Test func zoneSyntaxErrorStopsStartupWithFileAndLine() throws {
         let zones = try TemporaryFolder("zones")
         try zones.write("broken.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n\nwww A 192.0.2.300\n")
-        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--dot-port", "0", "--data", zones.path + "/data", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: \(zones.path)/broken.test.zone:4: expected an IPv4 address, got '192.0.2.300'\n")
     }
 
     @Test func missingZonesFolderAndZoneWithoutSOA() throws {
-        let missing = try ServerProcess(["--services", "dns", "--zones", "/nonexistent/zones", "--dns-port", "0", "--listen", "127.0.0.1"])
+        let missing = try ServerProcess(["--services", "dns", "--zones", "/nonexistent/zones", "--dns-port", "0", "--dot-port", "0", "--listen", "127.0.0.1"])
         #expect(missing.exitStatus() == 1)
         #expect(missing.stderr == "appserver: cannot open the zones folder /nonexistent/zones: No such file or directory\n")
         let zones = try TemporaryFolder("zones")
         try zones.write("nosoa.test.zone", "$TTL 60\nwww A 192.0.2.1\n")
-        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--listen", "127.0.0.1"])
+        let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--dot-port", "0", "--data", zones.path + "/data", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: \(zones.path)/nosoa.test.zone: no SOA record at the zone apex nosoa.test.\n")
     }

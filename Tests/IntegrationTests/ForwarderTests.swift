@@ -54,7 +54,7 @@ import Testing
 
     func forwarder() -> Forwarder {
         let clock = clock
-        return Forwarder(upstreams: [address], cache: UpstreamRecordCache { clock.seconds.load(ordering: .relaxed) }, deadline: 1)
+        return Forwarder(upstreams: [Upstream(address)], cache: UpstreamRecordCache { clock.seconds.load(ordering: .relaxed) }, deadline: 1)
     }
 
     func resolve(_ forwarder: Forwarder, _ name: String, times: Int = 1) -> [UpstreamRecordCache.Answer?] {

@@ -98,7 +98,7 @@ struct PrivilegeTests {
         try closed.write("zones/example.test.zone", "$TTL 60\n@ SOA ns hm 1 1 1 1 30\n$INCLUDE hosts.inc\n")
         try closed.write("zones/hosts.inc", "www A 192.0.2.1\n")
         let server = try ServerProcess(["--services", "dns", "--zones", closed.path + "/zones", "--listen", "127.0.0.1",
-                                        "--dns-port", "0", "--user", "nobody"])
+                                        "--dns-port", "0", "--dot-port", "0", "--data", closed.path + "/data", "--user", "nobody"])
         let port = try #require(server.listeningPort())
         func dig() throws -> String {
             try Tools.run("dig", ["@127.0.0.1", "-p", "\(port)", "+time=3", "+tries=1", "+short", "www.example.test"]).text

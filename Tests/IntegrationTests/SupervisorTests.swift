@@ -10,7 +10,7 @@ struct SupervisorTests {
                             environment: [String: String] = [:]) throws -> ServerProcess {
         try folder.write("www/index.html", "hello\n")
         try folder.write("ftp-users", "")
-        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--dns-port", "0", "--smtp-port", "0", "--ftp-port", "\(ftpPort)",
+        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--dns-port", "0", "--dot-port", "0", "--smtp-port", "0", "--ftp-port", "\(ftpPort)",
                                   "--www", folder.path + "/www", "--zones", TestDNSServer.shippedZones, "--data", folder.path + "/data",
                                   "--ftp-users", folder.path + "/ftp-users", "--log-level", "notice"],
                                  environment: environment, binary: binary)

@@ -6,6 +6,7 @@
    and the callbacks OpenSSL runs inside a handshake (kept in C: no Swift runtime there). */
 
 #include <openssl/ssl.h>
+#include "CTLSClient.h"
 
 /// TLS 1.2 at least (its AEAD suites only), no renegotiation (TLS 1.3 key updates still work), no compression,
 /// a server session cache, partial writes that may be retried from a moved buffer, buffers

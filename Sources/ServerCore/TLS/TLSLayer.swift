@@ -9,6 +9,8 @@ final class TLSLayer: @unchecked Sendable {
     /// Set until the session starts: the context `startTLS` asked for.
     var waiting: TLSServerContext?
     var stream: TLSStream?
+    /// An outbound connection still connecting: the peer it will handshake with as a client.
+    var client: TLSClientTarget?
     /// The handler has not been told the connection opened (implicit TLS: after the handshake).
     var opensHandler: Bool
     /// The first byte has been looked at (a TLS handshake record, or plaintext).

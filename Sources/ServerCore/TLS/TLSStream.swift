@@ -17,8 +17,9 @@ final class TLSStream {
     }
 
     private let ssl: OpaquePointer
-    /// Holds the SSL_CTX this session was made from.
-    let context: TLSServerContext
+    /// Holds the SSL_CTX this session was made from (a TLSServerContext or TLSClientTarget).
+    private let context: AnyObject
+    private let kernelTLS: Bool
     private(set) var established = false
     /// Whether records go through kernel TLS, so that files can go by SSL_sendfile.
     private(set) var kernelSend = false
@@ -27,6 +28,15 @@ final class TLSStream {
         guard let ssl = context.makeSSL(fd: fd) else { return nil }
         self.ssl = ssl
         self.context = context
+        kernelTLS = context.configuration.kernelTLS
+    }
+
+    /// The client side of a connection appserver made, verifying the peer as `target` says.
+    init?(client target: TLSClientTarget, fd: Int32) {
+        guard let ssl = target.makeSSL(fd: fd) else { return nil }
+        self.ssl = ssl
+        context = target
+        kernelTLS = false
     }
 
     deinit { SSL_free(ssl) }
@@ -36,7 +46,7 @@ final class TLSStream {
         let result = SSL_do_handshake(ssl)
         guard result == 1 else { return progress(result) }
         established = true
-        kernelSend = context.configuration.kernelTLS && ctls_kernel_send(ssl) == 1
+        kernelSend = kernelTLS && ctls_kernel_send(ssl) == 1
         return .done(0)
     }
 

@@ -19,7 +19,7 @@ final class TestDNSServer {
          tcpIdleTimeout: Double = 10) throws {
         zones = try ZoneStore(folder: folder)
         forwarder = upstreams.isEmpty ? nil
-            : Forwarder(upstreams: upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
+            : Forwarder(upstreams: upstreams.map { Upstream($0) }, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
         let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: allowRecursion, transfers: transfers,
                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         var config = DNSConfiguration(responder: responder)

@@ -71,7 +71,7 @@ enum DNSResponderTarget {
         }
         let limit: Int
         switch transport {
-        case .tcp:
+        case .tcp, .tls:
             limit = 65535
         case .udp:
             let size = (try? DNSMessage.decode(query))?.edns.map { Int($0.udpSize) } ?? 512
