@@ -76,7 +76,7 @@ struct Serve: ParsableCommand {
         if inherited.isEmpty {
             (sockets, listening) = Listening.bind(settings, services: settings.services, on: ServicePlan.addresses(settings, notes: &notes))
         }
-        for socket in sockets { SocketRow.named(socket.name).flatMap { plan.ports[$0.service] }?.set(socket.address.port) }
+        for socket in sockets { plan.ports[socket.name]?.set(socket.address.port) }
         if supervisor == nil {
             // Before the privilege drop: a crash may have left files only root can remove.
             plan.cleanups.forEach { $0.run() }

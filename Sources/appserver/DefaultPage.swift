@@ -1,19 +1,20 @@
 import ServerCore
 
 /// The shipped page shows the ports this run listens on: in `www/index.html`, the text
-/// between `<!--#port SERVICE-->` and `<!--/port-->` (the default port, as a file read
-/// without the server shows it) is served as that service's port, or "off". A site without
-/// the marks is served as it is.
+/// between `<!--#port SOCKET-->` and `<!--/port-->` (the default port, as a file read
+/// without the server shows it; SOCKET is a name in `SocketRow.all`) is served as that
+/// socket's port, or "off" when its service does not run. A site without the marks is
+/// served as it is.
 enum DefaultPage {
     static let path = "index.html"
 
-    /// `ports`: each service's, known once bound.
+    /// `ports`: each socket's, by name, known once bound.
     static func pages(_ settings: Settings, ports: [String: BoundPort]) -> [String: @Sendable () -> [UInt8]] {
         guard let bytes = LocalFiles.read(settings.www + "/" + path, limit: 1024 * 1024),
               let template = String(validating: bytes, as: UTF8.self), template.contains("<!--#port ") else { return [:] }
         let running = settings.configuredServices
-        return [path: { Array(fill(template) { service in
-            guard running.contains(service), let port = ports[service] else { return "off" }
+        return [path: { Array(fill(template) { name in
+            guard let row = SocketRow.named(name), running.contains(row.service), let port = ports[name] else { return "off" }
             return "\(port.port)"
         }.utf8) }]
     }

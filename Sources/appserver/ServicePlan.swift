@@ -18,8 +18,8 @@ struct ServicePlan {
     }
 
     var handlers: [String: Handler] = [:]
-    /// Each service's port, set when bound (it may be 0 until then): for plain HTTP's
-    /// redirects to HTTPS and the default page.
+    /// Each socket's port by its name in `SocketRow.all`, set when bound (it may be 0 until
+    /// then): for plain HTTP's redirects to HTTPS and the default page.
     let ports: [String: BoundPort]
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
@@ -34,7 +34,7 @@ struct ServicePlan {
 
     /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
     init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
-        ports = Dictionary(SocketRow.all.map { ($0.service, BoundPort($0.port(settings))) }) { first, _ in first }
+        ports = Dictionary(uniqueKeysWithValues: SocketRow.all.map { ($0.name, BoundPort($0.port(settings))) })
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.

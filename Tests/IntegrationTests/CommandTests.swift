@@ -363,13 +363,15 @@ extension CommandTests {
     func theShippedPageShowsThePortsInUse(singleProcess: Bool) throws {
         let folder = try TemporaryFolder()
         let server = try ServerProcess(["--services", "http,dns", "--www", Self.shippedWWW, "--listen", "127.0.0.1",
-                                        "--http-port", "0", "--dns-port", "0", "--zones", TestDNSServer.shippedZones,
+                                        "--http-port", "0", "--dns-port", "0", "--dot-port", "0", "--zones", TestDNSServer.shippedZones,
                                         "--data", folder.path + "/data"] + (singleProcess ? ["--single-process"] : []))
         let http = try #require(server.listeningPort("http"))
         let dns = try #require(server.listeningPort("dns"))
         let page = try Tools.curl(["-i", "http://127.0.0.1:\(http)/"]).text
         #expect(page.contains("<!--#port http-->\(http)<!--/port-->"))
-        #expect(page.contains("<!--#port dns-->\(dns)<!--/port-->"))
+        #expect(page.contains("<!--#port dns-udp-->\(dns)<!--/port-->"))
+        let dot = try #require(server.listeningPort("dot"))
+        #expect(page.contains("<!--#port dot-->\(dot)<!--/port-->"))
         #expect(page.contains("<!--#port smtp-->off<!--/port-->"))
         let etag = try #require(page.split(separator: "\r\n").first { $0.hasPrefix("ETag: ") }?.dropFirst(6))
         let again = try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(etag)", "http://127.0.0.1:\(http)/"])
