@@ -38,13 +38,14 @@ struct ServicePlan {
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
         if getuid() != 0 { try DataFolders.checkWritable(ownedFolders) }
+        // One set of certificate files for every TLS service (made once when none is given).
+        let certificates = TLSSetup.wanted(settings) ? try TLSSetup.certificates(settings, making: !checking) : nil
+        if let note = certificates?.note { summary.append(note) }
         if settings.services.contains("https") {
-            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
-            summary.append(note)
             var https = HTTPConfiguration(files: try StaticFiles(root: settings.www), logger: logger)
             https.perAddress = settings.addressLimit()
             https.hstsMaxAge = settings.hsts
-            if let files {
+            if let files = certificates?.files {
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
                                                   configuration: .init(alpn: ["http/1.1"]))
                 https.tls = holder
@@ -82,10 +83,20 @@ struct ServicePlan {
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
             cleanups.append(("smtp", { store.removeCrashLeftovers(logger: logger) }))
-            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
-            summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
-            handlers["smtp"] = .stream(service)
+            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains, tls: settings.smtpTLS)
+            var smtp = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit())
+            if settings.smtpTLS != .off, let files = certificates?.files {
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
+                                                  configuration: .init(alpn: SMTPConfiguration.alpn))
+                smtp.tls = holder
+                reloads.append(("smtp tls certificates", { holder.reload() }))
+            }
+            summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)"
+                + (smtp.tls == nil ? ", no STARTTLS" : ", STARTTLS \(settings.smtpTLS.rawValue)")
+                + (settings.smtpsPort == nil ? "" : ", SMTPS (implicit TLS)"))
+            handlers["smtp"] = .stream(smtp.service)
+            // Also when --smtps-port is off: a socket named smtps may be handed in by systemd.
+            if let smtps = smtp.implicitTLSService { handlers["smtps"] = .stream(smtps) }
         }
         if settings.services.contains("ftp") {
             let users = try FTPUsers(path: settings.ftpUsers)
