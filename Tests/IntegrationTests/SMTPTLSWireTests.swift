@@ -70,6 +70,19 @@ struct SMTPTLSWireTests {
         #expect(Self.readPlain(client.fd, through: "250 2.0.0 OK\r\n") == "501 5.5.4 Syntax error in parameters or arguments\r\n250 2.0.0 OK\r\n")
     }
 
+    /// ALPACA: an HTTPS client sent to the mail port is refused; MTAs offer no ALPN.
+    @Test func onTheSMTPSPortALPNOfferingOnlyOtherProtocolsIsRefused() throws {
+        let server = try TestSMTPServer(tls: .optional)
+        let port = try #require(server.smtpsPort)
+        #expect(throws: (any Error).self) { try TLSTestClient(port: port, alpn: ["h2", "http/1.1"]).handshake() }
+        let none = try TLSTestClient(port: port, serverName: "localhost", trusting: server.cacert)
+        try none.handshake()
+        #expect(String(decoding: none.read(atLeast: 5), as: UTF8.self).hasPrefix("220 mx.example.test ESMTP"))
+        let smtp = try TLSTestClient(port: port, alpn: ["smtp"])
+        try smtp.handshake()
+        #expect(smtp.info.alpn == "smtp")
+    }
+
     /// One client stops after STARTTLS's 220 (a ClientHello begun, never ended); another is
     /// served meanwhile; the first is closed at the handshake deadline.
     @Test func aHandshakeNeverFinishedIsClosedAtItsDeadlineWhileOthersAreServed() throws {
