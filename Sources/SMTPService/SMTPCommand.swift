@@ -10,7 +10,9 @@ public enum SMTPCommand: Equatable, Sendable {
     case quit
     case vrfy(argument: Bool)
     case help
-    /// Known verbs this server does not do (STARTTLS, AUTH, EXPN, ...): 502.
+    /// RFC 3207: takes no argument.
+    case startTLS(argument: Bool)
+    /// Known verbs this server does not do (AUTH, EXPN, ...): 502.
     case notImplemented
     case unrecognized
     case syntaxError
@@ -20,14 +22,14 @@ public enum SMTPCommand: Equatable, Sendable {
         case (.ehlo(let x), .ehlo(let y)), (.helo(let x), .helo(let y)): x == y
         case (.mail(let p, let x), .mail(let q, let y)), (.rcpt(let p, let x), .rcpt(let q, let y)):
             p == q && x.elementsEqual(y, by: { $0.0 == $1.0 && $0.1 == $1.1 })
-        case (.data(let x), .data(let y)), (.vrfy(let x), .vrfy(let y)): x == y
+        case (.data(let x), .data(let y)), (.vrfy(let x), .vrfy(let y)), (.startTLS(let x), .startTLS(let y)): x == y
         case (.rset, .rset), (.noop, .noop), (.quit, .quit), (.help, .help), (.notImplemented, .notImplemented),
              (.unrecognized, .unrecognized), (.syntaxError, .syntaxError): true
         default: false
         }
     }
 
-    private static let unimplemented: Set<String> = ["STARTTLS", "AUTH", "EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML"]
+    private static let unimplemented: Set<String> = ["AUTH", "EXPN", "TURN", "ETRN", "ATRN", "BDAT", "SEND", "SOML", "SAML"]
 
     public init(line bytes: [UInt8]) {
         let line = String(decoding: bytes, as: UTF8.self)
@@ -61,6 +63,7 @@ public enum SMTPCommand: Equatable, Sendable {
         case "QUIT": self = .quit
         case "VRFY": self = .vrfy(argument: !argument.isEmpty)
         case "HELP": self = .help
+        case "STARTTLS": self = .startTLS(argument: !argument.isEmpty)
         default: self = SMTPCommand.unimplemented.contains(verb) ? .notImplemented : .unrecognized
         }
     }

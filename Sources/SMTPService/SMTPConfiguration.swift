@@ -10,26 +10,50 @@ public struct SMTPConfiguration: Sendable {
     public var idleTimeout: Double = 300
     /// The registry's per-address cap for this service (nil: none).
     public var perAddress: AddressLimit?
+    /// The certificates of STARTTLS and SMTPS; nil: no TLS, whatever `policy.tls` says.
+    public var tls: TLSContextHolder?
 
-    public init(policy: SMTPSession.Policy, store: MaildirStore, logger: Logger, perAddress: AddressLimit? = nil) {
+    public init(policy: SMTPSession.Policy, store: MaildirStore, logger: Logger, perAddress: AddressLimit? = nil,
+                tls: TLSContextHolder? = nil) {
         self.policy = policy
         self.store = store
         self.logger = logger
         self.perAddress = perAddress
+        self.tls = tls
     }
 
     /// Where deliveries (the copies, fsync, renames) run.
     public var pool = BlockingPool.shared
 
+    /// SMTP on its plaintext port, with STARTTLS when there is a certificate.
     public var service: TCPService {
         let configuration = self, logger = logger
         return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
                           refused: { id, why in logger.notice("smtp \(id) \(why)") }) { configuration.handler(for: $0) }
     }
 
+    /// SMTPS (RFC 8314): TLS from the first byte, then the same conversation; nil without a
+    /// certificate. A refused connection is closed unanswered: a TLS client cannot read a
+    /// plaintext 421.
+    public var implicitTLSService: TCPService? {
+        guard let tls else { return nil }
+        let configuration = self, logger = logger
+        return TCPService(timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
+                          refused: { id, why in logger.notice("smtps \(id) \(why)") }, tls: tls) {
+            configuration.handler(for: $0, implicitTLS: true)
+        }
+    }
+
+    /// ALPN for SMTP's TLS contexts. IANA registers no SMTP identifier; offering one of our
+    /// own makes OpenSSL refuse a client that offers only others (an HTTPS client sent to a
+    /// mail port, the ALPACA attack), while clients that offer none, as MTAs do, are served.
+    public static let alpn = ["smtp"]
+
     /// One connection's handler: the driver running its session.
-    func handler(for id: ConnectionID) -> SessionDriver<SMTPConnectionSession> {
-        SessionDriver(SMTPConnectionSession(self, clientIP: id.remote.ip.description),
-                      .init(service: "smtp", logger: logger, pool: pool, inputLimit: 64 * 1024))
+    func handler(for id: ConnectionID, implicitTLS: Bool = false) -> SessionDriver<SMTPConnectionSession> {
+        var configuration = self
+        if tls == nil { configuration.policy.tls = .off }
+        return SessionDriver(SMTPConnectionSession(configuration, clientIP: id.remote.ip.description, implicitTLS: implicitTLS),
+                             .init(service: implicitTLS ? "smtps" : "smtp", logger: logger, pool: pool, inputLimit: 64 * 1024))
     }
 }

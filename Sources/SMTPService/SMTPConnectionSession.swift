@@ -40,10 +40,10 @@ struct SMTPConnectionSession: ConnectionSession {
     /// A close has been asked for: nothing more is taken.
     private var finished = false
 
-    init(_ config: SMTPConfiguration, clientIP: String) {
+    init(_ config: SMTPConfiguration, clientIP: String, implicitTLS: Bool = false) {
         self.config = config
         self.clientIP = clientIP
-        conversation = SMTPConversation(policy: config.policy)
+        conversation = SMTPConversation(policy: config.policy, secure: implicitTLS)
     }
 
     var bufferedBytes: Int { conversation.bufferedBytes }
@@ -72,6 +72,11 @@ struct SMTPConnectionSession: ConnectionSession {
         return actions + taken
     }
 
+    mutating func tlsStarted(_ tls: TLSInfo) -> Actions {
+        conversation.tlsStarted(tls)
+        return [.log(.info, "TLS established: \(tls.summary)")]
+    }
+
     mutating func complete(_ completion: Completion) -> Actions {
         guard let ended = delivering else { return [] }
         delivering = nil
@@ -84,7 +89,7 @@ struct SMTPConnectionSession: ConnectionSession {
             actions.append(.log(.error, error))
             reply = .deliveryFailed
         }
-        actions.append(.log(.access, SMTPConnectionSession.transaction(ended.envelope, size: ended.size, reply)))
+        actions.append(.log(.access, transaction(ended.envelope, size: ended.size, reply)))
         conversation.delivered(reply)
         return actions
     }
@@ -100,7 +105,7 @@ struct SMTPConnectionSession: ConnectionSession {
         guard let message else { return [] }
         message.discard()
         self.message = nil
-        return [.log(.access, "\(SMTPConnectionSession.describe(conversation.session.envelope)) size=\(conversation.messageSize ?? 0) aborted: \(reason.rawValue)")]
+        return [.log(.access, "\(describe(conversation.session.envelope)) size=\(conversation.messageSize ?? 0)\(tlsField) aborted: \(reason.rawValue)")]
     }
 
     /// The actions for one event; nil for `.needMore`.
@@ -115,6 +120,13 @@ struct SMTPConnectionSession: ConnectionSession {
         case .close:
             finished = true
             return [.closeAfterFlush(lingering: true)]
+        case .startTLS(let discarded):
+            guard let tls = config.tls else {
+                finished = true
+                return [.close]
+            }
+            let note: Actions = discarded == 0 ? [] : [.log(.notice, "discarded \(discarded) bytes sent in plaintext after STARTTLS")]
+            return note + [.startTLS(tls.current)]
         case .refused(let command, let reply):
             let sender = conversation.session.envelope.map { "<" + LogEscape.escaped($0.sender) + ">" } ?? "-"
             return [.log(.info, "refused \"\(SMTPConnectionSession.loggable(command))\" from=\(sender) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")")]
@@ -135,7 +147,7 @@ struct SMTPConnectionSession: ConnectionSession {
             self.message = nil
             answeringMessage = true
             message.discard()
-            return [.log(.access, SMTPConnectionSession.transaction(envelope, size: size, .tooBig))]
+            return [.log(.access, transaction(envelope, size: size, .tooBig))]
         case .deliver(let envelope, let size):
             guard let message else { return [] }
             self.message = nil
@@ -151,14 +163,14 @@ struct SMTPConnectionSession: ConnectionSession {
     private func delivery(of spool: MaildirStore.Spool, envelope: SMTPSession.Envelope) -> @Sendable () -> Completion {
         let id = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let store = config.store, hostname = config.policy.hostname
-        let client = (name: conversation.session.clientName ?? "unknown", ip: clientIP, extended: conversation.session.extended)
+        let session = conversation.session
+        let client = TraceHeader.Client(name: session.clientName ?? "unknown", ip: clientIP, extended: session.extended, tls: session.tls)
         return {
             defer { spool.discard() }
             do {
                 let now = Int(time(nil))
                 _ = try store.deliver(spool, to: envelope.recipients) { recipient in
-                    TraceHeader.lines(sender: envelope.sender, clientName: client.name, clientIP: client.ip, hostname: hostname,
-                                      extended: client.extended, id: id, recipient: recipient, date: now)
+                    TraceHeader.lines(sender: envelope.sender, client: client, hostname: hostname, id: id, recipient: recipient, date: now)
                 }
                 return .queued(id: id)
             } catch {
@@ -173,12 +185,15 @@ struct SMTPConnectionSession: ConnectionSession {
     }
 
     /// The line for the end of a message (the driver adds its duration).
-    private static func transaction(_ envelope: SMTPSession.Envelope?, size: Int, _ reply: SMTPReply) -> String {
-        "\(describe(envelope)) size=\(size) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")"
+    private func transaction(_ envelope: SMTPSession.Envelope?, size: Int, _ reply: SMTPReply) -> String {
+        "\(describe(envelope)) size=\(size)\(tlsField) \(reply.code) \(reply.enhanced ?? "") \(reply.lines.last ?? "")"
     }
 
+    /// ` tls=TLSv1.3` in a transaction's line when it came over TLS.
+    private var tlsField: String { conversation.session.tls.map { " tls=\($0.version)" } ?? "" }
+
     /// Addresses come off the wire (a quoted local part may hold `"` or `\`): escaped.
-    private static func describe(_ envelope: SMTPSession.Envelope?) -> String {
+    private func describe(_ envelope: SMTPSession.Envelope?) -> String {
         guard let envelope else { return "from=<> to=" }
         return "from=<\(LogEscape.escaped(envelope.sender))> to=" + envelope.recipients.map { "<\(LogEscape.escaped($0.description))>" }.joined(separator: ",")
     }

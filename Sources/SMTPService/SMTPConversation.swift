@@ -17,6 +17,10 @@ public struct SMTPConversation: Sendable {
         case deliver(SMTPSession.Envelope, size: Int)
         /// The message is complete but over the limit: throw it away (552 follows).
         case discardMessage(SMTPSession.Envelope?, size: Int)
+        /// Switch to TLS once the 220 before it has gone. The `discarded` bytes that followed
+        /// the STARTTLS line came in plaintext and are gone (CVE-2011-0411); nothing more
+        /// comes until `tlsStarted`.
+        case startTLS(discarded: Int)
         case close
         /// The command line (empty if it was too long to keep) is refused with `reply`, the
         /// next event: for the operator's log.
@@ -36,8 +40,14 @@ public struct SMTPConversation: Sendable {
     /// start, or a refusal, a reply and close).
     private var pending: [Event] = []
 
-    public init(policy: SMTPSession.Policy) {
-        session = SMTPSession(policy: policy)
+    /// `secure`: TLS from the first byte (SMTPS).
+    public init(policy: SMTPSession.Policy, secure: Bool = false) {
+        session = SMTPSession(policy: policy, secure: secure)
+    }
+
+    /// The TLS handshake is done: what arrives now is decrypted.
+    public mutating func tlsStarted(_ info: TLSInfo) {
+        session.tlsStarted(info)
     }
 
     public var greeting: SMTPReply { session.greeting }
@@ -107,6 +117,8 @@ public struct SMTPConversation: Sendable {
                 reader = DataReader(limit: session.policy.maxMessageSize)
                 // What followed DATA in the same packet is the message itself.
                 lines.takeRemaining().withUnsafeBytes { readMessage($0) }
+            case .startTLS:
+                pending.append(.startTLS(discarded: lines.takeRemaining().count))
             }
         }
     }

@@ -26,9 +26,9 @@ public struct SMTPReply: Equatable, Sendable {
     }
 
     static func greeting(_ host: String) -> SMTPReply { SMTPReply(220, nil, "\(host) ESMTP appserver") }
-    static func ehlo(_ host: String, client: String, maxSize: Int) -> SMTPReply {
+    static func ehlo(_ host: String, client: String, maxSize: Int, startTLS: Bool) -> SMTPReply {
         SMTPReply(250, nil, lines: ["\(host) greets \(client)", "SIZE \(maxSize)", "PIPELINING", "8BITMIME",
-                                    "ENHANCEDSTATUSCODES", "SMTPUTF8", "HELP"])
+                                    "ENHANCEDSTATUSCODES", "SMTPUTF8"] + (startTLS ? ["STARTTLS"] : []) + ["HELP"])
     }
     static func helo(_ host: String) -> SMTPReply { SMTPReply(250, nil, host) }
     static let ok = SMTPReply(250, "2.0.0", "OK")
@@ -36,6 +36,7 @@ public struct SMTPReply: Equatable, Sendable {
     static let recipientOK = SMTPReply(250, "2.1.5", "Recipient OK")
     static let startData = SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>")
     static func queued(_ id: String) -> SMTPReply { SMTPReply(250, "2.0.0", "OK: queued as \(id)") }
+    static let readyForTLS = SMTPReply(220, "2.0.0", "Ready to start TLS")
     static let bye = SMTPReply(221, "2.0.0", "Bye")
     static let cannotVerify = SMTPReply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery")
     static let help = SMTPReply(214, "2.0.0", lines: ["Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
@@ -50,6 +51,8 @@ public struct SMTPReply: Equatable, Sendable {
     static let needHelo = SMTPReply(503, "5.5.1", "Send EHLO or HELO first")
     static let needMail = SMTPReply(503, "5.5.1", "Need MAIL command")
     static let needRecipient = SMTPReply(503, "5.5.1", "Need RCPT command")
+    static let tlsActive = SMTPReply(503, "5.5.1", "TLS already active")
+    static let needTLS = SMTPReply(530, "5.7.0", "Must issue a STARTTLS command first")
     static let senderAlreadyGiven = SMTPReply(503, "5.5.1", "Sender already specified")
     static let badAddress = SMTPReply(501, "5.1.3", "Bad address syntax")
     static let unsafeMailbox = SMTPReply(553, "5.1.3", "Mailbox name not allowed")

@@ -4,6 +4,12 @@ import ServerCore
 /// replies and what to do come out. Sequence is checked before arguments (as aiosmtpd
 /// does), and relaying is refused at RCPT, recipient by recipient.
 public struct SMTPSession: Sendable {
+    /// STARTTLS on the plaintext port (RFC 3207). `required` refuses MAIL before it, which
+    /// RFC 3207 forbids for a public MX: for submission or a private relay only.
+    public enum TLSPolicy: String, Sendable, CaseIterable {
+        case off, optional, required
+    }
+
     public struct Policy: Sendable {
         public var hostname: String
         /// Domains mail is accepted for, lower-cased.
@@ -12,14 +18,17 @@ public struct SMTPSession: Sendable {
         public var maxRecipients: Int
         /// Failed commands allowed before the connection is closed.
         public var maxErrors: Int
+        /// Whether STARTTLS is offered (only when the service has a certificate) and required.
+        public var tls: TLSPolicy
 
         public init(hostname: String, domains: [String], maxMessageSize: Int = 25 * 1024 * 1024,
-                    maxRecipients: Int = 100, maxErrors: Int = 20) {
+                    maxRecipients: Int = 100, maxErrors: Int = 20, tls: TLSPolicy = .off) {
             self.hostname = hostname
             self.domains = Set(domains.map { $0.lowercased() })
             self.maxMessageSize = maxMessageSize
             self.maxRecipients = maxRecipients
             self.maxErrors = maxErrors
+            self.tls = tls
         }
     }
 
@@ -34,6 +43,9 @@ public struct SMTPSession: Sendable {
         case reply(SMTPReply)
         /// Read the message that follows (354 has been sent).
         case receiveData
+        /// Switch to TLS (220 has been sent); input received after the STARTTLS line was
+        /// sent in plaintext and is dropped, never taken as commands (CVE-2011-0411).
+        case startTLS
         case close
     }
 
@@ -43,10 +55,22 @@ public struct SMTPSession: Sendable {
     /// Whether the client said EHLO (ESMTP) rather than HELO, for the Received: line.
     public private(set) var extended = false
     public private(set) var envelope: Envelope?
+    /// TLS is on, from the first byte (SMTPS) or since STARTTLS; a second STARTTLS is 503.
+    public private(set) var secure: Bool
+    /// The TLS session once its handshake is done, for Received: and the access lines.
+    public private(set) var tls: TLSInfo?
     private var errors = 0
 
-    public init(policy: Policy) {
+    /// `secure`: TLS from the first byte (implicit TLS, RFC 8314).
+    public init(policy: Policy, secure: Bool = false) {
         self.policy = policy
+        self.secure = secure
+    }
+
+    /// The handshake is done (after STARTTLS, or before the greeting on an SMTPS port).
+    public mutating func tlsStarted(_ info: TLSInfo) {
+        secure = true
+        tls = info
     }
 
     public var greeting: SMTPReply { .greeting(policy.hostname) }
@@ -58,9 +82,21 @@ public struct SMTPSession: Sendable {
             clientName = String(name.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }.prefix(255).map(Character.init))
             envelope = nil
             extended = SMTPCommand(line: line) == .ehlo(name)
-            return [.reply(extended ? .ehlo(policy.hostname, client: clientName ?? name, maxSize: policy.maxMessageSize) : .helo(policy.hostname))]
+            return [.reply(extended ? .ehlo(policy.hostname, client: clientName ?? name, maxSize: policy.maxMessageSize,
+                                            startTLS: policy.tls != .off && !secure) : .helo(policy.hostname))]
+        case .startTLS(let argument):
+            guard !secure else { return fail(.tlsActive) }
+            guard policy.tls != .off else { return fail(.notImplemented) }
+            guard !argument else { return fail(.syntax) }
+            // RFC 3207 4.2: whatever the client said before is forgotten; EHLO comes again.
+            secure = true
+            clientName = nil
+            extended = false
+            envelope = nil
+            return [.reply(.readyForTLS), .startTLS]
         case .mail(let path, let parameters):
             guard clientName != nil else { return fail(.needHelo) }
+            guard secure || policy.tls != .required else { return fail(.needTLS) }
             guard envelope == nil else { return fail(.senderAlreadyGiven) }
             if let problem = checkMailParameters(parameters) { return fail(problem) }
             if path == "<>" {

@@ -15,6 +15,9 @@ public protocol ConnectionSession: SendableMetatype {
     /// only while the output has room and no held work is outstanding, so what one peer
     /// can make the server hold is bounded per answer, not per read.
     mutating func step() -> Actions?
+    /// The TLS handshake is done: on an implicit-TLS port before `start`, after `.startTLS`
+    /// before the first bytes it decrypts.
+    mutating func tlsStarted(_ tls: TLSInfo) -> Actions
     /// Held work (an offload, or a wait that holds input) has finished.
     mutating func complete(_ completion: Completion) -> Actions
     /// The peer will send nothing more.
@@ -28,6 +31,7 @@ public protocol ConnectionSession: SendableMetatype {
 }
 
 extension ConnectionSession {
+    public mutating func tlsStarted(_ tls: TLSInfo) -> Actions { [] }
     public mutating func peerClosed() -> Actions { [.closeAfterFlush(lingering: true)] }
     public mutating func drain() -> Actions { [.closeAfterFlush(lingering: true)] }
     public mutating func closed(_ reason: CloseReason) -> Actions { [] }

@@ -61,6 +61,8 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     /// The open exchange's start (nil: none open).
     @usableFromInline var exchangeSince: UInt64?
     @usableFromInline var readingPaused = false
+    /// `.startTLS` was performed and the session has not heard of the handshake yet.
+    @usableFromInline var awaitingTLS = false
 
     @inlinable
     public init(_ session: Session, _ configuration: Configuration) {
@@ -70,6 +72,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
 
     @inlinable
     public func connectionOpened(_ connection: any ConnectionContext) {
+        if let tls = connection.tls { perform(session.tlsStarted(tls), on: connection) }
         perform(session.start(), on: connection)
         run(connection)
     }
@@ -77,6 +80,12 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     @inlinable
     public func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
         if configuration.timesExchanges && inputSince == nil { inputSince = configuration.clock() }
+        // Nothing is read between STARTTLS and the end of its handshake: these bytes are the
+        // first it decrypted.
+        if awaitingTLS, let tls = connection.tls {
+            awaitingTLS = false
+            perform(session.tlsStarted(tls), on: connection)
+        }
         session.receive(bytes)
         run(connection)
     }
@@ -131,7 +140,9 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             case .closeAfterFlush(let lingering): connection.closeAfterFlush(lingering: lingering)
             case .close: connection.close()
             case .idleTimeout(let seconds): connection.setIdleTimeout(seconds)
-            case .startTLS(let context): connection.startTLS(context)
+            case .startTLS(let context):
+                awaitingTLS = true
+                connection.startTLS(context)
             case .log(let kind, let text): log(kind, text, connection)
             case .beginExchange: exchangeSince = stepInputSince
             case .offload(let work, let busy):

@@ -62,6 +62,12 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("SMTP port (default: 25; 0 picks a free one).", valueName: "n"))
     var smtpPort: String?
 
+    @Option(help: ArgumentHelp("STARTTLS on the SMTP port: optional (offered), required (MAIL refused before it; not for a public MX, RFC 3207), or off (default: optional).", valueName: "mode"))
+    var smtpTls: String?
+
+    @Option(help: ArgumentHelp("SMTPS port, implicit TLS from the first byte (RFC 8314), usually 465 (default: off; 0 picks a free one).", valueName: "n"))
+    var smtpsPort: String?
+
     @Option(help: ArgumentHelp("Folder for received mail (DIR/mail/<domain>/<user>/, Maildir) and spool files (default: data).", valueName: "dir"))
     var data: String?
 

@@ -18,8 +18,8 @@ struct ServicePlan {
     }
 
     var handlers: [String: Handler] = [:]
-    /// Each socket's port by its name in `SocketRow.all`, set when bound (it may be 0 until
-    /// then): for plain HTTP's redirects to HTTPS and the default page.
+    /// Each socket's port by its name in `SocketRow.all` (none for a socket that is off), set
+    /// when bound (it may be 0 until then): for plain HTTP's redirects to HTTPS and the default page.
     let ports: [String: BoundPort]
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
@@ -34,22 +34,28 @@ struct ServicePlan {
 
     /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
     init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
-        ports = Dictionary(uniqueKeysWithValues: SocketRow.all.map { ($0.name, BoundPort($0.port(settings))) })
+        ports = Dictionary(uniqueKeysWithValues: SocketRow.all.compactMap { row in row.port(settings).map { (row.name, BoundPort($0)) } })
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
         if getuid() != 0 { try DataFolders.checkWritable(ownedFolders) }
+        // The generated certificate never changes, and in DATA/tls (0700, root's when started
+        // as root) it cannot be read again once privileges are dropped: only given ones reload.
+        func reloadIfGiven(_ name: String, _ holder: TLSContextHolder) {
+            if !settings.tlsPairs.isEmpty { reloads.append((name, { holder.reload() })) }
+        }
+        // One set of certificate files for every TLS service (made once when none is given).
+        let certificates = TLSSetup.wanted(settings) ? try TLSSetup.certificates(settings, making: !checking) : nil
+        if let note = certificates?.note { summary.append(note) }
         if settings.services.contains("https") {
-            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
-            summary.append(note)
             var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports)), logger: logger)
             https.perAddress = settings.addressLimit()
             https.hstsMaxAge = settings.hsts
-            if let files {
+            if let files = certificates?.files {
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
                                                   configuration: .init(alpn: ["http/1.1"]))
                 https.tls = holder
-                reloads.append(("tls certificates", { holder.reload() }))
+                reloadIfGiven("tls certificates", holder)
                 summary.append(holder.current.fileSendingNote)
             }
             summary.append("https: files from \(settings.www)\(settings.hsts.map { ", Strict-Transport-Security max-age=\($0)" } ?? "")")
@@ -83,26 +89,33 @@ struct ServicePlan {
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)
-            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
-            if let files {
+            if let files = certificates?.files {
                 // Strict ALPN (RFC 7858 3.2 names `dot`): a client offering only others is refused.
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["dot"]))
-                // The generated certificate never changes, and in DATA/tls (0700, root's when
-                // started as root) it cannot be read again once privileges are dropped.
-                if !settings.tlsPairs.isEmpty { reloads.append(("dns tls certificates", { holder.reload() })) }
+                reloadIfGiven("dns tls certificates", holder)
                 handlers["dot"] = .stream(dns.dotService(tls: holder))
-                summary.append("dns: DNS over TLS, \(note.dropFirst("tls: ".count))")
+                summary.append("dns: DNS over TLS")
             } else {
-                summary.append("dns: DNS over TLS: \(note.dropFirst("tls: ".count))")
+                summary.append("dns: DNS over TLS once the certificate is made")
             }
         }
         if settings.services.contains("smtp") {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
             cleanups.append(("smtp", { store.removeCrashLeftovers(logger: logger) }))
-            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
-            summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
-            handlers["smtp"] = .stream(service)
+            let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains, tls: settings.smtpTLS)
+            var smtp = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit())
+            if settings.smtpTLS != .off, let files = certificates?.files {
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
+                                                  configuration: .init(alpn: SMTPConfiguration.alpn))
+                smtp.tls = holder
+                reloadIfGiven("smtp tls certificates", holder)
+            }
+            summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)"
+                + (smtp.tls == nil ? ", no STARTTLS" : ", STARTTLS \(settings.smtpTLS.rawValue)")
+                + (settings.smtpsPort == nil ? "" : ", SMTPS (implicit TLS)"))
+            handlers["smtp"] = .stream(smtp.service)
+            // Also when --smtps-port is off: a socket named smtps may be handed in by systemd.
+            if let smtps = smtp.implicitTLSService { handlers["smtps"] = .stream(smtps) }
         }
         if settings.services.contains("ftp") {
             let users = try FTPUsers(path: settings.ftpUsers)

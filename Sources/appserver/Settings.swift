@@ -11,7 +11,7 @@ struct Settings {
         "services", "listen", "http-port", "www", "https-port", "tls-cert", "tls-key", "http-redirect", "hsts", "dns-port", "zones", "upstream", "allow-recursion",
         "dot-port", "upstream-ca",
         "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
-        "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
+        "smtp-port", "smtp-tls", "smtps-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
         "single-process",
@@ -42,6 +42,9 @@ struct Settings {
     var allowRecursion: [IPNetwork]
     var dnsTransfer: DNSTransferSettings
     var smtpPort: UInt16
+    var smtpTLS: SMTPSession.TLSPolicy
+    /// Implicit TLS; nil: off.
+    var smtpsPort: UInt16?
     var data: String
     var mailDomains: [String]
     var ftpPort: UInt16
@@ -148,6 +151,18 @@ struct Settings {
             requiredKey: pick(flags.dnsTransferKey, "dns-transfer-key"))
 
         smtpPort = try number(flags.smtpPort, "smtp-port", default: 25, range: 0...65535)
+        if let (text, origin) = pick(flags.smtpTls, "smtp-tls") {
+            guard let mode = SMTPSession.TLSPolicy(rawValue: text.lowercased()) else {
+                throw Invalid(description: "\(origin): expected optional, required or off, got '\(text)'")
+            }
+            smtpTLS = mode
+        } else {
+            smtpTLS = .optional
+        }
+        smtpsPort = pick(flags.smtpsPort, "smtps-port") == nil ? nil : try number(flags.smtpsPort, "smtps-port", default: 0, range: 0...65535)
+        if let (_, origin) = pick(flags.smtpsPort, "smtps-port"), smtpTLS == .off {
+            throw Invalid(description: "\(origin): SMTPS is TLS, which smtp-tls off turns off")
+        }
         data = path(flags.data, "data", default: "data")
         mailDomains = try parse(list(flags.mailDomain, "mail-domain") ?? ["localhost"], "mail-domain", as: "a domain name") { text in
             MailAddress.isValidDomain(Substring(text)) && !text.hasPrefix("[") ? text.lowercased() : nil

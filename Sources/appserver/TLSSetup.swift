@@ -4,6 +4,12 @@ import ServerCore
 /// DATA/tls, made at first start (for localhost, this host's name and the listen
 /// addresses) and reused after. Read here, before privileges are dropped.
 enum TLSSetup {
+    /// Whether any service to run serves TLS, and so needs the certificates.
+    static func wanted(_ settings: Settings) -> Bool {
+        settings.services.contains("https") || settings.services.contains("dns") // DNS over TLS
+            || settings.services.contains("smtp") && settings.smtpTLS != .off
+    }
+
     /// The pairs to load and what to say about them; nil files when `check` finds no
     /// certificate yet (serve would make one, check writes nothing).
     static func certificates(_ settings: Settings, making: Bool) throws(TLSError) -> (files: [TLSCertificateFiles]?, note: String) {

@@ -36,8 +36,10 @@ struct HTTPSOpenSSLTests {
         #expect(!old.contains("HTTP/1.1 200 OK"))
     }
 
+    /// Given certificates reload on SIGHUP (the generated one never changes, so it is not read again).
     @Test(arguments: ["-tls1_3", "-tls1_2"]) func sessionsResumeAcrossAReload(version: String) throws {
-        let server = try HTTPSServer()
+        let folder = try HTTPSServer.site()
+        let server = try HTTPSServer(try Self.pair("resumed.test", in: folder), folder: folder)
         let session = server.folder.path + "/session.pem"
         #expect(try server.sClient([version, "-sess_out", session]).contains("HTTP/1.1 200 OK"))
         let resumed = try server.sClient([version, "-sess_in", session])

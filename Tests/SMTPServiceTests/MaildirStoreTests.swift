@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import ServerCore
 import Testing
 @testable import SMTPService
 
@@ -121,9 +122,24 @@ import Testing
     }
 
     @Test func traceHeader() {
-        let header = TraceHeader.lines(sender: "a@b.test", clientName: "client.test", clientIP: "192.0.2.9", hostname: "mx.example.test",
-                                       extended: true, id: "abc", recipient: MailAddress(path: "<x@example.test>")!, date: 784_111_777)
+        let client = TraceHeader.Client(name: "client.test", ip: "192.0.2.9", extended: true, tls: nil)
+        let header = TraceHeader.lines(sender: "a@b.test", client: client, hostname: "mx.example.test", id: "abc",
+                                       recipient: MailAddress(path: "<x@example.test>")!, date: 784_111_777)
         #expect(String(decoding: header, as: UTF8.self) == "Return-Path: <a@b.test>\r\nReceived: from client.test ([192.0.2.9])\r\n"
             + "\tby mx.example.test with ESMTP id abc\r\n\tfor <x@example.test>; Sun, 06 Nov 1994 08:49:37 +0000\r\n")
+    }
+
+    /// As Postfix writes it: the TLS comment before `by`, and ESMTPS (RFC 3848); SMTPS after HELO.
+    @Test func traceHeaderOverTLS() {
+        let tls = TLSInfo(version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", resumed: false)
+        let recipient = MailAddress(path: "<x@example.test>")!
+        let header = TraceHeader.lines(sender: "a@b.test", client: .init(name: "client.test", ip: "192.0.2.9", extended: true, tls: tls),
+                                       hostname: "mx.example.test", id: "abc", recipient: recipient, date: 784_111_777)
+        #expect(String(decoding: header, as: UTF8.self) == "Return-Path: <a@b.test>\r\nReceived: from client.test ([192.0.2.9])\r\n"
+            + "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n"
+            + "\tby mx.example.test with ESMTPS id abc\r\n\tfor <x@example.test>; Sun, 06 Nov 1994 08:49:37 +0000\r\n")
+        let helo = TraceHeader.lines(sender: "a@b.test", client: .init(name: "client.test", ip: "192.0.2.9", extended: false, tls: tls),
+                                     hostname: "mx.example.test", id: "abc", recipient: recipient, date: 784_111_777)
+        #expect(String(decoding: helo, as: UTF8.self).contains("\tby mx.example.test with SMTPS id abc\r\n"))
     }
 }

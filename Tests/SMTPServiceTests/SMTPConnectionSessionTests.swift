@@ -16,15 +16,26 @@ import Testing
         let log = Lines()
         let connection: TestConnection
 
-        init(pool: BlockingPool = BlockingPool(lanes: 1, capacity: 4), maxMessageSize: Int = 1000) throws {
+        /// `tls`: STARTTLS with a made certificate; `implicit`: as on the SMTPS port, the
+        /// connection playing a finished handshake from the start.
+        init(pool: BlockingPool = BlockingPool(lanes: 1, capacity: 4), maxMessageSize: Int = 1000,
+             tls: SMTPSession.TLSPolicy = .off, implicit: TLSInfo? = nil) throws {
             let store = try MaildirStore(data: data, hostname: "mx.example.test")
-            let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
-            var config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { [log] _ in log })
+            let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize, tls: tls)
+            var config = SMTPConfiguration(policy: policy, store: store, logger: Logger(label: "test") { [log] _ in log },
+                                           tls: tls == .off ? nil : try Harness.certificates())
             config.pool = pool
             let id = ConnectionID(local: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 25),
                                   remote: SocketAddress(ip: IPAddress("192.0.2.7")!, port: 40000))
-            connection = TestConnection(handler: config.handler(for: id), local: id.local, remote: id.remote)
+            connection = TestConnection(handler: config.handler(for: id, implicitTLS: implicit != nil), local: id.local, remote: id.remote)
+            connection.tls = implicit
             connection.open()
+        }
+
+        static func certificates() throws -> TLSContextHolder {
+            let (certificate, key) = try TLSSelfSigned.make(names: ["mx.example.test"], addresses: [])
+            return try TLSContextHolder(certificates: [TLSCertificate(certificatePEM: certificate, keyPEM: key)],
+                                        ticketKeys: TLSTicketKeys(), configuration: .init(alpn: SMTPConfiguration.alpn))
         }
 
         deinit { try? FileManager.default.removeItem(atPath: data) }

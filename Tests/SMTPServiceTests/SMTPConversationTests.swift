@@ -35,6 +35,7 @@ import Testing
                     transcript.messages.append("discarded \(size)")
                     continue
                 case .close: transcript.closed = true; continue
+                case .startTLS(let discarded): transcript.messages.append("STARTTLS, \(discarded) bytes discarded"); continue
                 case .refused: continue
                 }
                 break

@@ -15,6 +15,7 @@ import Testing
                 case .reply(let reply): return reply.enhanced.map { "\(reply.code) \($0)" } ?? "\(reply.code)"
                 case .receiveData: return "DATA"
                 case .close: return "CLOSE"
+                case .startTLS: return "TLS"
                 }
             }
         }

@@ -4,30 +4,46 @@ import ServerCore
 import SMTPService
 import Synchronization
 
-/// The SMTP service in this process on 127.0.0.1 and a free port, storing into a temporary folder.
+/// The SMTP service in this process on 127.0.0.1 and a free port, storing into a temporary
+/// folder; with `tls`, STARTTLS and SMTPS (on `smtpsPort`) with a certificate made in
+/// `data/tls` for localhost and 127.0.0.1 (`cacert`).
 final class TestSMTPServer {
     let data: TemporaryFolder
     let registry: ListenerRegistry
     let port: UInt16
+    let smtpsPort: UInt16?
     /// What the service logged.
     let log: CapturedLog
     /// The most output any connection had waiting after one of the handler's calls.
     let outputPeak = OutputPeak()
 
-    init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300) throws {
+    init(maxMessageSize: Int = 10 * 1024 * 1024, maxConnectionsPerAddress: Int = 100, idleTimeout: Double = 300,
+         tls: SMTPSession.TLSPolicy = .off, handshakeTimeout: Double = 10) throws {
         let log = CapturedLog()
         self.log = log
         data = try TemporaryFolder("appserver-mail")
         let store = try MaildirStore(data: data.path, hostname: "mx.example.test")
-        let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize)
+        let policy = SMTPSession.Policy(hostname: "mx.example.test", domains: ["example.test"], maxMessageSize: maxMessageSize, tls: tls)
         // Loopback is not exempt here: the tests' clients are all on it.
         var config = SMTPConfiguration(policy: policy, store: store, logger: log.logger,
                                        perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
-        registry = try ListenerRegistry(workers: 2)
-        port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
+        if tls != .off {
+            let (files, _) = try TLSSelfSigned.ensure(folder: data.path + "/tls", names: ["localhost"], addresses: [IPAddress("127.0.0.1")!])
+            config.tls = try TLSContextHolder(files: [files], ticketKeys: TLSTicketKeys(), configuration: .init(alpn: SMTPConfiguration.alpn))
+        }
+        registry = try ListenerRegistry(workers: 2, limits: ConnectionLimits(handshakeTimeout: handshakeTimeout))
+        let loopback = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0)
+        port = try registry.addTCP(loopback, service: outputPeak.watching(config.service)).port
+        if let smtps = config.implicitTLSService {
+            smtpsPort = try registry.addTCP(loopback, service: outputPeak.watching(smtps)).port
+        } else {
+            smtpsPort = nil
+        }
         registry.start()
     }
+
+    var cacert: String { data.path + "/tls/cert.pem" }
 
     /// The messages in `user@example.test`'s new/ folder, oldest name first.
     func messages(_ user: String) -> [String] {
@@ -111,7 +127,8 @@ final class OutputPeak: Sendable {
 
     func watching(_ service: TCPService) -> TCPService {
         TCPService(busyReply: service.busyReply, timeoutReply: service.timeoutReply, perAddress: service.perAddress,
-                   perAddressReply: service.perAddressReply, refused: service.refused) { [self] id in
+                   perAddressReply: service.perAddressReply, refused: service.refused, tls: service.tls,
+                   plaintextReply: service.plaintextReply) { [self] id in
             Watcher(service.makeHandler(id), peak: self)
         }
     }
