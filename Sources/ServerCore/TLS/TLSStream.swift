@@ -35,6 +35,8 @@ final class TLSStream {
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         guard result == 1 else { return progress(result) }
+        // A scope that requires resumption: a full handshake proves nothing about the peer.
+        if context.requiresResumption && SSL_session_reused(ssl) != 1 { return .failed }
         established = true
         kernelSend = context.configuration.kernelTLS && ctls_kernel_send(ssl) == 1
         return .done(0)
