@@ -37,18 +37,20 @@ import Testing
     }
 
     final class FakeLinks: DataLinks {
-        private let made = Mutex<[FakeLink]>([])
-        var last: FakeLink? { made.withLock { $0.last } }
+        private let made = Mutex<[(link: FakeLink, tls: TLSServerContext?)]>([])
+        var last: FakeLink? { made.withLock { $0.last?.link } }
+        /// The TLS context the last link was made with (PROT P), nil in clear.
+        var lastTLS: TLSServerContext? { made.withLock { $0.last?.tls } }
 
-        func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)? {
+        func passive(local: IPAddress, peer: IPAddress, tls: TLSServerContext?) -> (link: any DataLink, port: UInt16)? {
             let link = FakeLink()
-            made.withLock { $0.append(link) }
+            made.withLock { $0.append((link, tls)) }
             return (link, 50000)
         }
 
-        func active(to target: SocketAddress, local: IPAddress) -> any DataLink {
+        func active(to target: SocketAddress, local: IPAddress, tls: TLSServerContext?) -> any DataLink {
             let link = FakeLink()
-            made.withLock { $0.append(link) }
+            made.withLock { $0.append((link, tls)) }
             return link
         }
     }

@@ -27,8 +27,8 @@ import Testing
         fs = try VirtualFS(root: root.path + "/root")
     }
 
-    func session(anonymous: Bool = false) -> FTPSession {
-        FTPSession(anonymousAllowed: anonymous, peer: peer)
+    func session(anonymous: Bool = false, tls: FTPSession.TLSPolicy = .off, implicitTLS: Bool = false) -> FTPSession {
+        FTPSession(anonymousAllowed: anonymous, peer: peer, tls: tls, implicitTLS: implicitTLS)
     }
 
     /// The reply codes (and markers for other actions) a line produces, its file requests
@@ -58,6 +58,7 @@ import Testing
                 }
             case .abort: "abort"
             case .close: "close"
+            case .startTLS: "starttls"
             }
             out.append(marker)
         }
