@@ -19,7 +19,7 @@ struct Check: ParsableCommand {
         orFail { try Startup.checkUser(settings.user) }
         print(config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only")
         plan.summary.forEach { print($0) }
-        for group in SocketRow.ports(of: settings.services) {
+        for group in SocketRow.ports(of: settings.services, settings) {
             guard let port = group.first?.port(settings) else { continue }
             let addresses = settings.listen.map { SocketAddress(ip: $0, port: port).description }
             print("would listen on \(addresses.joined(separator: ", ")) (\(SocketRow.label(group)))")

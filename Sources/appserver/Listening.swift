@@ -15,11 +15,11 @@ enum Listening {
     /// one free port shared by all addresses (and by TCP and UDP for DNS).
     static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [Line]) {
         var sockets: [ListeningSocket] = [], lines: [Line] = []
-        for group in SocketRow.ports(of: services) {
+        for group in SocketRow.ports(of: services, settings) {
             guard let first = group.first else { continue }
             let number: UInt16
             do throws(SocketError) {
-                let wanted = first.port(settings)
+                let wanted = first.port(settings) ?? 0
                 number = wanted != 0 ? wanted : try FreePort.common(on: addresses, datagrams: group.contains { $0.datagrams })
             } catch {
                 fail(Startup.explain(error, flag: first.flag))

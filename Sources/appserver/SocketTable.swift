@@ -9,7 +9,8 @@ struct SocketRow: Sendable {
     let service: String
     let datagrams: Bool
     let flag: String
-    let port: @Sendable (Settings) -> UInt16
+    /// nil: the socket is off (a port that is opened only when its flag is given).
+    let port: @Sendable (Settings) -> UInt16?
 
     static let all: [SocketRow] = [
         SocketRow(name: "http", service: "http", datagrams: false, flag: "--http-port") { $0.httpPort },
@@ -18,15 +19,16 @@ struct SocketRow: Sendable {
         SocketRow(name: "dns-udp", service: "dns", datagrams: true, flag: "--dns-port") { $0.dnsPort },
         SocketRow(name: "smtp", service: "smtp", datagrams: false, flag: "--smtp-port") { $0.smtpPort },
         SocketRow(name: "ftp", service: "ftp", datagrams: false, flag: "--ftp-port") { $0.ftpPort },
+        SocketRow(name: "ftps", service: "ftp", datagrams: false, flag: "--ftps-port") { $0.ftpsPort },
     ]
 
     static func named(_ name: String) -> SocketRow? { all.first { $0.name == name } }
 
-    /// The rows of `services`, grouped by port setting: the rows of a group share one port
-    /// number (DNS's TCP and UDP).
-    static func ports(of services: [String]) -> [[SocketRow]] {
+    /// The rows of `services` that `settings` turn on, grouped by port setting: the rows of
+    /// a group share one port number (DNS's TCP and UDP).
+    static func ports(of services: [String], _ settings: Settings) -> [[SocketRow]] {
         var groups: [[SocketRow]] = []
-        for row in all where services.contains(row.service) {
+        for row in all where services.contains(row.service) && row.port(settings) != nil {
             if let index = groups.firstIndex(where: { $0.first?.flag == row.flag }) {
                 groups[index].append(row)
             } else {
