@@ -111,6 +111,11 @@ void *ctls_set_sni(SSL_CTX *ctx, SSL_CTX *const *contexts, int count) {
     return list;
 }
 
+int ctls_scope(SSL *ssl, const unsigned char *scope, unsigned length, int require_close_notify) {
+    if (require_close_notify) SSL_clear_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    return SSL_set_session_id_context(ssl, scope, length);
+}
+
 void ctls_free(void *pointer) { free(pointer); }
 
 int ctls_kernel_send(SSL *ssl) { return BIO_get_ktls_send(SSL_get_wbio(ssl)) > 0; }

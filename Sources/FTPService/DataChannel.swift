@@ -10,7 +10,7 @@ import Synchronization
 /// it out; the two reach each other only through the callbacks the data session's waits
 /// hand over (`attach`, `started`), which the driver runs on the data connection's queue.
 final class DataChannel: DataLink {
-    enum Outcome: Sendable { case complete, broken, noConnection, localError }
+    enum Outcome: Sendable { case complete, broken, noConnection, localError, tlsFailed }
 
     typealias Done = @Sendable (Outcome, Int64?) -> Void
     /// Hands a completion to the data connection's session.
@@ -27,6 +27,8 @@ final class DataChannel: DataLink {
         /// The transfer is with the data connection; `stop`, once it has begun, ends it;
         /// `aborted`: its end is reported as broken (and it is stopped when it begins).
         case transferring(stop: Resume?, done: Done, aborted: Bool)
+        /// The data connection's TLS failed before a transfer was asked for: the transfer says so.
+        case failed(Outcome)
         /// Ended (or closed, or aborted): nothing more is accepted or reported.
         case finished
     }
@@ -34,20 +36,23 @@ final class DataChannel: DataLink {
     private let state = Mutex(State.waiting(listener: nil, request: nil))
     /// How long the data connection may take to come, and may stall once it has.
     let timeout: Double
+    /// PROT P: the data connection's TLS (scoped to the control connection's sessions).
+    let tls: TLSServerContext?
     private let logger: Logger
     /// For an active channel: whom to connect to, from which address, through which registry.
     private let active: (target: SocketAddress, local: IPAddress, registry: ListenerRegistry)?
 
-    private init(timeout: Double, logger: Logger, active: (SocketAddress, IPAddress, ListenerRegistry)?) {
+    private init(timeout: Double, tls: TLSServerContext?, logger: Logger, active: (SocketAddress, IPAddress, ListenerRegistry)?) {
         self.timeout = timeout
+        self.tls = tls
         self.logger = logger
         self.active = active
     }
 
     /// Listens on `local` (a port in `ports`, or any) for the peer's data connection.
     static func passive(registry: ListenerRegistry, local: IPAddress, ports: ClosedRange<UInt16>?, peer: IPAddress,
-                        timeout: Double, logger: Logger) -> (DataChannel, SocketAddress)? {
-        let channel = DataChannel(timeout: timeout, logger: logger, active: nil)
+                        timeout: Double, tls: TLSServerContext? = nil, logger: Logger) -> (DataChannel, SocketAddress)? {
+        let channel = DataChannel(timeout: timeout, tls: tls, logger: logger, active: nil)
         let service = TCPService { id in
             DataConnectionSession.handler(DataAddress.sameHost(id.remote.ip, peer) ? channel : nil, logger: logger)
         }
@@ -63,8 +68,8 @@ final class DataChannel: DataLink {
     }
 
     static func active(registry: ListenerRegistry, target: SocketAddress, local: IPAddress, timeout: Double,
-                       logger: Logger) -> DataChannel {
-        DataChannel(timeout: timeout, logger: logger, active: (target, local, registry))
+                       tls: TLSServerContext? = nil, logger: Logger) -> DataChannel {
+        DataChannel(timeout: timeout, tls: tls, logger: logger, active: (target, local, registry))
     }
 
     /// The data connection has opened: `resume` hands it its transfer, or sends it away.
@@ -97,7 +102,7 @@ final class DataChannel: DataLink {
     /// Runs `transfer` once the data connection is there; `done` hears how it ended and how
     /// many bytes it moved (nil if not known).
     func run(_ transfer: Transfer, done: @escaping Done) {
-        enum Next { case start(Resume), connect, waitForConnection, ended }
+        enum Next { case start(Resume), connect, waitForConnection, ended, failed(Outcome) }
         let next = state.withLock { state -> Next in
             switch state {
             case .waiting(let listener, nil):
@@ -106,6 +111,9 @@ final class DataChannel: DataLink {
             case .connected(let resume):
                 state = .transferring(stop: nil, done: done, aborted: false)
                 return .start(resume)
+            case .failed(let outcome):
+                state = .finished
+                return .failed(outcome)
             case .waiting, .transferring, .finished:
                 return .ended
             }
@@ -128,19 +136,26 @@ final class DataChannel: DataLink {
             // The data connection came and went before the transfer: there is none to use.
             if case .receive(let upload, _) = transfer { upload.abandon() }
             done(.noConnection, 0)
+        case .failed(let outcome):
+            if case .receive(let upload, _) = transfer { upload.abandon() }
+            done(outcome, 0)
         }
     }
 
     /// Ends the transfer (once); an aborted one is reported broken whatever happened.
     func finish(_ outcome: Outcome, bytes: Int64?) {
         let (done, listener) = state.withLock { state -> (Done?, ListenerHandle?) in
-            defer { state = .finished }
-            switch state {
+            let was = state
+            state = .finished
+            switch was {
             case .waiting(let listener, let request):
                 return (request?.done, listener)
             case .transferring(_, let done, let aborted):
                 return (aborted ? { _, bytes in done(.broken, bytes) } : done, nil)
-            case .connected, .finished:
+            case .connected:
+                if outcome == .tlsFailed { state = .failed(outcome) }
+                return (nil, nil)
+            case .failed, .finished:
                 return (nil, nil)
             }
         }
@@ -157,7 +172,7 @@ final class DataChannel: DataLink {
                 return .transfer(stop: stop)
             case .waiting(_, let request): return request == nil ? .nothing : .request
             case .connected(let resume): return .connection(resume)
-            case .finished: return .nothing
+            case .failed, .finished: return .nothing
             }
         }
         switch found {
@@ -187,7 +202,9 @@ final class DataChannel: DataLink {
                 state = .finished
                 return .connection(resume)
             case .transferring: return .transfer(nil)
-            case .finished: return .listener(nil)
+            case .failed, .finished:
+                state = .finished
+                return .listener(nil)
             }
         }
         switch found {

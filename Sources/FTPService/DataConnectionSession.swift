@@ -68,9 +68,12 @@ struct DataConnectionSession: ConnectionSession {
 
     var bufferedBytes: Int { input.count }
 
+    /// Under PROT P the connection is TLS before anything else: nothing is queued yet,
+    /// so the session starts at once, and what the transfer writes goes encrypted.
     mutating func start() -> Actions {
         guard let channel else { return [.close] }
-        return [.idleTimeout(channel.timeout), .wait(holdsInput: true) { resume in channel.attach(resume) }]
+        let tls: Actions = channel.tls.map { [.startTLS($0)] } ?? []
+        return [.idleTimeout(channel.timeout)] + tls + [.wait(holdsInput: true) { resume in channel.attach(resume) }]
     }
 
     mutating func receive(_ bytes: UnsafeRawBufferPointer) {
@@ -167,10 +170,13 @@ struct DataConnectionSession: ConnectionSession {
 
     mutating func closed(_ reason: CloseReason) -> Actions {
         switch (phase, reason) {
+        // Under TLS, an upload ends at the peer's close_notify: a close without it is a cut.
         case (.receiving(let upload, _), _):
             upload.abandon()
-            report(.broken)
+            report(reason == .tlsFailed ? .tlsFailed : .broken)
         case (_, .connectFailed): report(.noConnection)
+        // Plaintext where TLS was due, a failed handshake, or (reuse required) no resumption.
+        case (_, .tlsFailed): report(.tlsFailed)
         // A send is complete when everything went out and the server closed.
         case (.sending, .closedByServer) where !stopped: report(.complete)
         // The pool was full: the commit never ran, and the upload removes itself.

@@ -12,12 +12,14 @@ protocol DataLink: AnyObject, Sendable {
     func close()
 }
 
-/// Where the control session gets its data links.
+/// Where the control session gets its data links; with `tls` (PROT P), the data
+/// connection is TLS from its first byte, the server side of the handshake whichever side
+/// connected (RFC 4217 12).
 protocol DataLinks: Sendable {
     /// A passive listener on `local` that accepts only `peer`, and its port; nil if none could open.
-    func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)?
+    func passive(local: IPAddress, peer: IPAddress, tls: TLSServerContext?) -> (link: any DataLink, port: UInt16)?
     /// A link that connects out to `target` when a transfer runs.
-    func active(to target: SocketAddress, local: IPAddress) -> any DataLink
+    func active(to target: SocketAddress, local: IPAddress, tls: TLSServerContext?) -> any DataLink
 }
 
 /// Data channels through the registry, as the service runs them.
@@ -27,12 +29,12 @@ struct RegistryDataLinks: DataLinks {
     let timeout: Double
     let logger: Logger
 
-    func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)? {
-        DataChannel.passive(registry: registry, local: local, ports: ports, peer: peer, timeout: timeout, logger: logger)
+    func passive(local: IPAddress, peer: IPAddress, tls: TLSServerContext?) -> (link: any DataLink, port: UInt16)? {
+        DataChannel.passive(registry: registry, local: local, ports: ports, peer: peer, timeout: timeout, tls: tls, logger: logger)
             .map { ($0, $1.port) }
     }
 
-    func active(to target: SocketAddress, local: IPAddress) -> any DataLink {
-        DataChannel.active(registry: registry, target: target, local: local, timeout: timeout, logger: logger)
+    func active(to target: SocketAddress, local: IPAddress, tls: TLSServerContext?) -> any DataLink {
+        DataChannel.active(registry: registry, target: target, local: local, timeout: timeout, tls: tls, logger: logger)
     }
 }

@@ -10,6 +10,7 @@ public enum FTPCommand: String, CaseIterable, Sendable {
     case retr = "RETR", stor = "STOR", appe = "APPE", rest = "REST", abor = "ABOR"
     case size = "SIZE", mdtm = "MDTM", stat = "STAT", allo = "ALLO"
     case dele = "DELE", mkd = "MKD", xmkd = "XMKD", rmd = "RMD", xrmd = "XRMD", rnfr = "RNFR", rnto = "RNTO", site = "SITE"
+    case auth = "AUTH", pbsz = "PBSZ", prot = "PROT", ccc = "CCC"
 
     public enum Argument: Sendable { case none, optional, required }
 
@@ -32,7 +33,8 @@ public enum FTPCommand: String, CaseIterable, Sendable {
         }
         add([.user], login: false, .required)
         add([.pass], login: false, .optional)
-        add([.quit, .noop, .feat, .syst], login: false)
+        add([.quit, .noop, .feat, .syst, .ccc], login: false)
+        add([.auth, .pbsz, .prot], login: false, .required)
         add([.help], login: false, .optional)
         add([.opts], login: false, .required)
         add([.pwd, .xpwd, .cdup, .xcup, .pasv, .abor])
@@ -44,7 +46,13 @@ public enum FTPCommand: String, CaseIterable, Sendable {
         return rules
     }()
 
-    /// Verbs other servers have that this one does not: 502 rather than 500.
+    /// RFC 4217's verbs, known only while TLS is offered.
+    static let security: Set<FTPCommand> = [.auth, .pbsz, .prot, .ccc]
+
+    /// Verbs that open a data connection, refused in clear when TLS is required.
+    static let transfers: Set<FTPCommand> = [.list, .nlst, .mlsd, .retr, .stor, .appe]
+
+    /// Verbs other servers have that this one does not (TLS's, when it is off): 502 rather than 500.
     static let unimplemented: Set<String> = ["AUTH", "PBSZ", "PROT", "ACCT", "SMNT", "REIN", "STOU", "CCC", "ADAT", "LPRT", "LPSV"]
 }
 

@@ -20,6 +20,13 @@ public struct FTPConfiguration: Sendable {
     public var dataTimeout: Double = 30
     /// The registry's per-address cap for this service (nil: none).
     public var perAddress: AddressLimit?
+    /// The certificates for AUTH TLS, PROT P and implicit FTPS; nil: no TLS.
+    public var tls: TLSContextHolder?
+    /// What TLS is offered, when there are certificates (`--ftp-tls`).
+    public var tlsPolicy = FTPSession.TLSPolicy.optional
+    /// A protected data connection must resume the control connection's TLS session
+    /// (vsftpd's `require_ssl_reuse`; `--ftp-tls-reuse`).
+    public var tlsReuse = true
     public let throttle = LoginThrottle()
     /// Seconds since the epoch, for the dates in listings (passed in so tests can fix it).
     public var clock: @Sendable () -> Int = { Int(time(nil)) }
@@ -35,13 +42,19 @@ public struct FTPConfiguration: Sendable {
         self.perAddress = perAddress
     }
 
-    public var service: TCPService {
+    /// The control connection on the FTP port: plaintext until AUTH TLS.
+    public var service: TCPService { service(implicitTLS: false) }
+
+    /// Implicit FTPS (`--ftps-port`): the control connection is TLS from its first byte.
+    public var implicitTLSService: TCPService { service(implicitTLS: true) }
+
+    private func service(implicitTLS: Bool) -> TCPService {
         let configuration = self, logger = logger
         return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
                           refused: { id, why in logger.notice("ftp \(id) \(why)") }) { id in
             let links = RegistryDataLinks(registry: configuration.registry, ports: configuration.passivePorts,
                                           timeout: configuration.dataTimeout, logger: logger)
-            return SessionDriver(FTPControlSession(configuration, id: id, links: links),
+            return SessionDriver(FTPControlSession(configuration, id: id, links: links, implicitTLS: implicitTLS),
                                  .init(service: "ftp", logger: logger, inputLimit: FTPControlSession.inputLimit))
         }
     }

@@ -43,18 +43,28 @@ struct FTPControlSession: ConnectionSession {
     private var draining = false
     /// Goodbye said: no further line is taken.
     private var closing = false
+    /// This connection's own TLS sessions: its data connections resume them, and no other's.
+    private let scope = TLSSessionScope()
+    /// The control connection's TLS context, once it has one (the data connections' follows it).
+    private var tls: TLSServerContext?
+    private let implicitTLS: Bool
 
-    init(_ config: FTPConfiguration, id: ConnectionID, links: any DataLinks) {
+    init(_ config: FTPConfiguration, id: ConnectionID, links: any DataLinks, implicitTLS: Bool = false) {
         self.config = config
         self.links = links
         self.id = id
-        commands = FTPSession(anonymousAllowed: config.anonymous, peer: id.remote.ip)
+        self.implicitTLS = implicitTLS && config.tls != nil
+        commands = FTPSession(anonymousAllowed: config.anonymous, peer: id.remote.ip,
+                              tls: config.tls == nil ? .off : config.tlsPolicy, implicitTLS: self.implicitTLS)
     }
 
     var bufferedBytes: Int { input.bufferedBytes }
 
+    /// Implicit FTPS: TLS before the greeting (nothing is queued, so the session starts at
+    /// once, and the greeting goes encrypted).
     mutating func start() -> Actions {
-        [.idleTimeout(config.idleTimeout), .write(FTPReply.greeting.bytes)]
+        guard implicitTLS, let context = startTLS() else { return [.idleTimeout(config.idleTimeout), .write(FTPReply.greeting.bytes)] }
+        return [.idleTimeout(config.idleTimeout), .startTLS(context), .write(FTPReply.greeting.bytes)]
     }
 
     mutating func receive(_ bytes: UnsafeRawBufferPointer) {
@@ -145,7 +155,7 @@ struct FTPControlSession: ConnectionSession {
                 out.append(.write(enterPassive(extended: extended).bytes))
             case .setActive(let target):
                 link?.close()
-                link = links.active(to: target, local: id.local.ip)
+                link = links.active(to: target, local: id.local.ip, tls: dataTLS)
             case .transfer(let job, let what):
                 out += startTransfer(job, what: what, command: line.map(FTPControlSession.loggable) ?? "-")
             case .abort:
@@ -153,6 +163,12 @@ struct FTPControlSession: ConnectionSession {
                 link?.close()
                 link = nil
                 out.append(.write(FTPReply.noTransfer.bytes))
+            case .startTLS:
+                // Sent in plaintext behind AUTH TLS: never commands (CVE-2011-0411's kind).
+                input = FTPCommandInput()
+                link?.close()
+                link = nil
+                if let context = startTLS() { out.append(.startTLS(context)) } else { out.append(.close) }
             }
         }
         return out
@@ -164,7 +180,7 @@ struct FTPControlSession: ConnectionSession {
         // configured public address instead of ours (EPSV names no address at all).
         let v4 = DataAddress.ipv4(local).map { config.passiveAddress.flatMap(DataAddress.ipv4) ?? $0 }
         guard extended || v4 != nil else { return .useExtendedPassive }
-        guard let (opened, port) = links.passive(local: local, peer: id.remote.ip) else { return .cannotOpenData }
+        guard let (opened, port) = links.passive(local: local, peer: id.remote.ip, tls: dataTLS) else { return .cannotOpenData }
         link = opened
         if let v4, !extended { return .passive(v4, port: port) }
         return .extendedPassive(port: port)
@@ -191,6 +207,7 @@ struct FTPControlSession: ConnectionSession {
         case .broken: .transferAborted
         case .noConnection: .cannotOpenData
         case .localError: .localError
+        case .tlsFailed: config.tlsReuse ? .dataTLSNotResumed : .dataTLSFailed
         }
         var out: Actions = [.write(reply.bytes), .log(.access, "\(loggedUser) \"\(transfer ?? "-")\" \(reply.code) \(bytes.map(String.init) ?? "-")")]
         // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
@@ -200,6 +217,19 @@ struct FTPControlSession: ConnectionSession {
         link?.close()
         link = nil
         return out
+    }
+
+    /// The control connection's TLS context, from the certificates loaded now.
+    private mutating func startTLS() -> TLSServerContext? {
+        tls = config.tls.map { $0.current.scoped(to: scope) }
+        return tls
+    }
+
+    /// PROT P: data connections resume the control connection's sessions (when reuse is
+    /// required) and end at close_notify, so that a cut upload is never taken as whole.
+    private var dataTLS: TLSServerContext? {
+        guard commands.protectsData, let tls else { return nil }
+        return tls.scoped(to: scope, requiresResumption: config.tlsReuse, requiresCloseNotify: true)
     }
 
     private mutating func answerLogin(user: String, success: Bool) -> Actions {

@@ -44,6 +44,9 @@ public struct FTPReply: Equatable, Sendable {
     static let system = FTPReply(215, "UNIX Type: L8")
     static let features = FTPReply(211, lines: ["Features:", "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;", "PASV",
                                                 "REST STREAM", "SIZE", "TVFS", "UTF8", "End"])
+    /// FEAT when TLS is offered: RFC 4217 15's lines, in the list's order.
+    static let featuresWithTLS = FTPReply(211, lines: ["Features:", "AUTH TLS", "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;",
+                                                       "PASV", "PBSZ", "PROT", "REST STREAM", "SIZE", "TVFS", "UTF8", "End"])
     static let help = FTPReply(214, lines: ["The following commands are recognized:",
                                             "USER PASS QUIT NOOP FEAT SYST HELP OPTS PWD CWD CDUP TYPE MODE STRU PASV EPSV PORT EPRT",
                                             "LIST NLST MLSD MLST RETR STOR APPE REST SIZE MDTM DELE MKD RMD RNFR RNTO ABOR STAT ALLO",
@@ -54,6 +57,12 @@ public struct FTPReply: Equatable, Sendable {
     static let loginIncorrect = FTPReply(530, "Login incorrect")
     static let notLoggedIn = FTPReply(530, "Please login with USER and PASS")
     static let anonymousRefused = FTPReply(530, "This server does not allow anonymous logins")
+    static let encryptionRequired = FTPReply(530, "Non-anonymous sessions must use encryption (AUTH TLS first)")
+    static let dataMustBeEncrypted = FTPReply(521, "Data connections must be encrypted (PBSZ 0, PROT P)")
+    /// The data connection's TLS failed: its handshake, or (with reuse required) it resumed
+    /// no session of the control connection.
+    static let dataTLSFailed = FTPReply(522, "Data connection TLS failed")
+    static let dataTLSNotResumed = FTPReply(522, "Data connection TLS failed: it must resume the control connection's TLS session")
     static let needUser = FTPReply(503, "Login with USER first")
     static let unknown = FTPReply(500, "Unknown command")
     static let lineTooLong = FTPReply(500, "Command line too long")

@@ -28,9 +28,12 @@ public struct FTPSession: Sendable {
         case transfer(Transfer, what: String)
         case abort
         case close
+        /// AUTH TLS: the control connection switches to TLS once the reply has gone; the
+        /// input behind the command was sent in plaintext and is dropped.
+        case startTLS
     }
 
-    private enum Login: Equatable {
+    enum Login: Equatable {
         case none
         case user(String)
         case loggedIn(String, anonymous: Bool)
@@ -39,15 +42,25 @@ public struct FTPSession: Sendable {
     private let anonymousAllowed: Bool
     /// The control connection's peer: the only address data connections may involve.
     private let peer: IPAddress
-    private var login = Login.none
+    var login = Login.none
     public private(set) var cwd = "/"
     private var ascii = false
     private var restart: Int64 = 0
     private var renameFrom: String?
+    /// What TLS this server offers (RFC 4217); `off`: none (no certificate, or turned off).
+    let tlsPolicy: TLSPolicy
+    /// The control connection is under TLS: after AUTH TLS, or from the first byte (FTPS).
+    public internal(set) var controlProtected: Bool
+    /// PBSZ was given (PROT must follow it, RFC 2228).
+    var bufferSizeSet = false
+    /// PROT P: data connections are TLS.
+    public internal(set) var protectsData = false
 
-    public init(anonymousAllowed: Bool, peer: IPAddress) {
+    public init(anonymousAllowed: Bool, peer: IPAddress, tls: TLSPolicy = .off, implicitTLS: Bool = false) {
         self.anonymousAllowed = anonymousAllowed
         self.peer = peer
+        tlsPolicy = tls
+        controlProtected = implicitTLS
     }
 
     public var user: String? {
@@ -55,12 +68,13 @@ public struct FTPSession: Sendable {
         return nil
     }
 
-    private var loggedIn: Bool { user != nil }
-    private var anonymous: Bool { login == .loggedIn("anonymous", anonymous: true) }
+    var loggedIn: Bool { user != nil }
+    var anonymous: Bool { login == .loggedIn("anonymous", anonymous: true) }
 
     public mutating func handle(_ line: [UInt8]) -> [Action] {
         let command = FTPCommandLine(line)
-        guard let verb = FTPCommand(rawValue: command.verb) else {
+        // Without TLS its verbs are unknown here, as on a server that never had them.
+        guard let verb = FTPCommand(rawValue: command.verb), tlsPolicy != .off || !FTPCommand.security.contains(verb) else {
             if !loggedIn { return [.reply(.notLoggedIn)] }
             return [.reply(FTPCommand.unimplemented.contains(command.verb) ? .notImplemented : .unknown)]
         }
@@ -68,6 +82,7 @@ public struct FTPSession: Sendable {
         if rules.needsLogin && !loggedIn { return [.reply(.notLoggedIn)] }
         if rules.argument == .required && command.argument.isEmpty { return [.reply(.syntax)] }
         if rules.writes && anonymous { return [.reply(.readOnly)] }
+        if let refusal = protectionRefusal(verb) { return [.reply(refusal)] }
         let pendingRename = renameFrom
         renameFrom = nil
         return run(verb, command.argument, renaming: pendingRename)
@@ -104,6 +119,7 @@ public struct FTPSession: Sendable {
                 login = .user("anonymous")
                 return [.reply(FTPReply(331, "Anonymous login ok, send your email address as password"))]
             }
+            if tlsPolicy == .required && !controlProtected { return [.reply(.encryptionRequired)] }
             login = .user(argument)
             return [.reply(.needPassword)]
         case .pass:
@@ -115,7 +131,7 @@ public struct FTPSession: Sendable {
             return [.checkPassword(user: name, password: argument)]
         case .quit: return [.reply(.goodbye), .close]
         case .noop: return [.reply(.ok)]
-        case .feat: return [.reply(.features)]
+        case .feat: return [.reply(tlsPolicy == .off ? .features : .featuresWithTLS)]
         case .syst: return [.reply(.system)]
         case .help: return [.reply(.help)]
         case .opts:
@@ -186,6 +202,7 @@ public struct FTPSession: Sendable {
             return [.files(.status(path(argument)))]
         case .allo: return [.reply(.allocateNotNeeded)]
         case .site: return [.reply(FTPReply(500, "SITE command not supported"))]
+        case .auth, .pbsz, .prot, .ccc: return security(verb, argument)
         }
     }
 

@@ -172,8 +172,9 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         idleDeadline = idleDuration == 0 ? 0 : worker.now() + idleDuration
     }
 
-    /// The deadline the sweep enforces: sending while output waits, else the idle one.
-    var deadline: UInt64 { output.isEmpty ? idleDeadline : writeDeadline }
+    /// The deadline the sweep enforces: sending while output waits, else the idle one (which
+    /// is the handshake's while one runs, output queued behind it or not).
+    var deadline: UInt64 { output.isEmpty || tlsLayer?.stream?.established == false ? idleDeadline : writeDeadline }
 
     func markClosed() {
         phase = .closed

@@ -140,7 +140,8 @@ final class Worker: @unchecked Sendable {
             guard deadline != 0 && now >= deadline else { continue }
             if connection.isConnecting { close(connection, reason: .connectFailed); continue }
             connection.sayTimedOut()
-            close(connection, reason: .timeout)
+            // A handshake that did not finish in time failed, as one that broke does.
+            close(connection, reason: connection.tlsLayer.map { !$0.established } ?? false ? .tlsFailed : .timeout)
         }
     }
 }

@@ -92,6 +92,15 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("IPv4 address PASV announces, for a server behind NAT (default: the control connection's local address).", valueName: "addr"))
     var ftpPassiveAddress: String?
 
+    @Option(name: .customLong("ftp-tls"), help: ArgumentHelp("FTP over TLS (AUTH TLS, PROT P): required refuses USER before AUTH TLS and clear transfers, but for anonymous (default: optional).", valueName: "required|optional|off"))
+    var ftpTLS: String?
+
+    @Option(name: .customLong("ftp-tls-reuse"), help: ArgumentHelp("Protected data connections must resume the control connection's TLS session; no for clients that cannot (default: yes).", valueName: "yes|no"))
+    var ftpTLSReuse: String?
+
+    @Option(help: ArgumentHelp("Implicit FTPS port, TLS from the first byte (default: none; 0 picks a free one).", valueName: "n"))
+    var ftpsPort: String?
+
     @Option(help: ArgumentHelp("When started as root, run as this user once ports are bound (default: nobody).", valueName: "name"))
     var user: String?
 

@@ -130,7 +130,20 @@ struct ServicePlan {
                                        perAddress: settings.addressLimit())
             ftp.passiveAddress = settings.ftpPassiveAddress
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
+            if settings.ftpTLS != .off {
+                if let files = certificates?.files {
+                    // ALPN `ftp` (RFC 7301's registry), strict: a client asking only for others is refused.
+                    let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["ftp"]))
+                    ftp.tls = holder
+                    reloadIfGiven("ftp tls certificates", holder)
+                }
+                ftp.tlsPolicy = settings.ftpTLS
+                ftp.tlsReuse = settings.ftpTLSReuse
+                summary.append("ftp: TLS \(settings.ftpTLS.rawValue) (AUTH TLS\(settings.ftpsPort == nil ? "" : ", implicit FTPS")), "
+                    + (settings.ftpTLSReuse ? "data connections must resume the control connection's TLS session" : "no TLS session reuse required"))
+            }
             handlers["ftp"] = .stream(ftp.service)
+            handlers["ftps"] = .stream(ftp.implicitTLSService)
         }
     }
 

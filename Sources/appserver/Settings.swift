@@ -1,4 +1,5 @@
 import DNSService
+import FTPService
 import Glibc
 import Logging
 import ServerCore
@@ -12,7 +13,7 @@ struct Settings {
         "dot-port", "upstream-ca",
         "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
         "smtp-port", "smtp-tls", "smtps-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
-        "ftp-passive-address",
+        "ftp-passive-address", "ftps-port", "ftp-tls", "ftp-tls-reuse",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
         "single-process",
     ]
@@ -53,6 +54,10 @@ struct Settings {
     var ftpAnonymous: Bool
     var ftpPassivePorts: ClosedRange<UInt16>?
     var ftpPassiveAddress: IPAddress?
+    /// Implicit FTPS's port; nil: none.
+    var ftpsPort: UInt16?
+    var ftpTLS: FTPSession.TLSPolicy
+    var ftpTLSReuse: Bool
     var user: String
     var group: String?
     var workers: Int
@@ -172,6 +177,24 @@ struct Settings {
         ftpRoot = path(flags.ftpRoot, "ftp-root", default: data + "/ftp")
         ftpUsers = path(flags.ftpUsers, "ftp-users", default: "conf/ftp-users")
         ftpAnonymous = try yesOrNo(flags.ftpAnonymous, "ftp-anonymous")
+        ftpTLS = .optional
+        if let (text, origin) = pick(flags.ftpTLS, "ftp-tls") {
+            guard let policy = FTPSession.TLSPolicy(rawValue: text.lowercased()) else {
+                throw Invalid(description: "\(origin): expected required, optional or off, got '\(text)'")
+            }
+            ftpTLS = policy
+        }
+        ftpTLSReuse = true
+        if let (text, origin) = pick(flags.ftpTLSReuse, "ftp-tls-reuse") {
+            guard let value = ["yes": true, "no": false][text.lowercased()] else {
+                throw Invalid(description: "\(origin): expected yes or no, got '\(text)'")
+            }
+            ftpTLSReuse = value
+        }
+        ftpsPort = pick(flags.ftpsPort, "ftps-port") == nil ? nil : try number(flags.ftpsPort, "ftps-port", default: 0, range: 0...65535)
+        if ftpsPort != nil && ftpTLS == .off {
+            throw Invalid(description: "ftps-port: implicit FTPS needs ftp-tls optional or required, not off")
+        }
 
         httpsPort = try number(flags.httpsPort, "https-port", default: 443, range: 0...65535)
         httpRedirect = try yesOrNo(flags.httpRedirect, "http-redirect")

@@ -9,6 +9,7 @@ struct SocketRow: Sendable {
     let service: String
     let datagrams: Bool
     let flag: String
+    /// nil: the socket is off (a port that is opened only when its flag is given).
     let port: @Sendable (Settings) -> UInt16?
 
     static let all: [SocketRow] = [
@@ -20,12 +21,13 @@ struct SocketRow: Sendable {
         SocketRow(name: "smtp", service: "smtp", datagrams: false, flag: "--smtp-port") { $0.smtpPort },
         SocketRow(name: "smtps", service: "smtp", datagrams: false, flag: "--smtps-port") { $0.smtpsPort },
         SocketRow(name: "ftp", service: "ftp", datagrams: false, flag: "--ftp-port") { $0.ftpPort },
+        SocketRow(name: "ftps", service: "ftp", datagrams: false, flag: "--ftps-port") { $0.ftpsPort },
     ]
 
     static func named(_ name: String) -> SocketRow? { all.first { $0.name == name } }
 
-    /// The rows of `services` that are on, grouped by port setting: the rows of a group share
-    /// one port number (DNS's TCP and UDP).
+    /// The rows of `services` that `settings` turn on, grouped by port setting: the rows of
+    /// a group share one port number (DNS's TCP and UDP).
     static func ports(of services: [String], _ settings: Settings) -> [[SocketRow]] {
         var groups: [[SocketRow]] = []
         for row in all where services.contains(row.service) && row.port(settings) != nil {

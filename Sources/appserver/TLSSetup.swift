@@ -8,6 +8,7 @@ enum TLSSetup {
     static func wanted(_ settings: Settings) -> Bool {
         settings.services.contains("https") || settings.services.contains("dns") // DNS over TLS
             || settings.services.contains("smtp") && settings.smtpTLS != .off
+            || settings.services.contains("ftp") && settings.ftpTLS != .off
     }
 
     /// The pairs to load and what to say about them; nil files when `check` finds no

@@ -38,6 +38,7 @@ import Testing
                     out.append("transfer \(what)")
                 case .abort: out.append("abort")
                 case .close: out.append("close")
+                case .startTLS: out.append("starttls")
                 }
             }
         }

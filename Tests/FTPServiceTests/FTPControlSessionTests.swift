@@ -37,18 +37,20 @@ import Testing
     }
 
     final class FakeLinks: DataLinks {
-        private let made = Mutex<[FakeLink]>([])
-        var last: FakeLink? { made.withLock { $0.last } }
+        private let made = Mutex<[(link: FakeLink, tls: TLSServerContext?)]>([])
+        var last: FakeLink? { made.withLock { $0.last?.link } }
+        /// The TLS context the last link was made with (PROT P), nil in clear.
+        var lastTLS: TLSServerContext? { made.withLock { $0.last?.tls } }
 
-        func passive(local: IPAddress, peer: IPAddress) -> (link: any DataLink, port: UInt16)? {
+        func passive(local: IPAddress, peer: IPAddress, tls: TLSServerContext?) -> (link: any DataLink, port: UInt16)? {
             let link = FakeLink()
-            made.withLock { $0.append(link) }
+            made.withLock { $0.append((link, tls)) }
             return (link, 50000)
         }
 
-        func active(to target: SocketAddress, local: IPAddress) -> any DataLink {
+        func active(to target: SocketAddress, local: IPAddress, tls: TLSServerContext?) -> any DataLink {
             let link = FakeLink()
-            made.withLock { $0.append(link) }
+            made.withLock { $0.append((link, tls)) }
             return link
         }
     }
@@ -59,7 +61,7 @@ import Testing
         let log = Lines()
         let connection: TestConnection
 
-        init(pool: BlockingPool = BlockingPool(lanes: 2, capacity: 8)) throws {
+        init(pool: BlockingPool = BlockingPool(lanes: 2, capacity: 8), tls: Bool = false) throws {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data("hello\n".utf8).write(to: URL(fileURLWithPath: folder + "/hello.txt"))
             let log = log
@@ -68,6 +70,11 @@ import Testing
                                           registry: try ListenerRegistry(workers: 1), passivePorts: nil,
                                           logger: Logger(label: "test") { _ in log })
             config.clock = { 1_764_000_000 }
+            if tls {
+                let (certificate, key) = try TLSSelfSigned.make(names: ["localhost"], addresses: [])
+                config.tls = try TLSContextHolder(certificates: [try TLSCertificate(certificatePEM: certificate, keyPEM: key)],
+                                                  ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["ftp"]))
+            }
             let id = ConnectionID(local: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 21),
                                   remote: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 40000))
             let session = FTPControlSession(config, id: id, links: links)
@@ -97,6 +104,24 @@ import Testing
             send("USER alice\r\nPASS secret\r\n")
             #expect(replies("331 Please specify the password\r\n230 Login successful\r\n") == "331 Please specify the password\r\n230 Login successful\r\n")
         }
+    }
+
+    @Test func authTLSDropsWhatCameBehindItAndProtectedLinksGetTheScopedContext() throws {
+        let f = try Fixture(tls: true)
+        f.send("AUTH TLS\r\nUSER alice\r\nPASS secret\r\n")
+        #expect(f.connection.takeText() == "234 Proceed with negotiation\r\n", "the login behind AUTH TLS is not answered")
+        #expect(f.connection.startedTLS.count == 1)
+        f.send("PWD\r\n")
+        #expect(f.connection.takeText() == "530 Please login with USER and PASS\r\n")
+        f.logIn()
+        f.send("EPSV\r\n")
+        _ = f.connection.takeText()
+        #expect(f.links.lastTLS == nil, "PROT C: a clear data connection")
+        f.send("PBSZ 0\r\nPROT P\r\nEPSV\r\n")
+        #expect(f.connection.takeText().hasSuffix("229 Entering Extended Passive Mode (|||50000|)\r\n"))
+        let data = try #require(f.links.lastTLS)
+        #expect(data !== f.connection.startedTLS.first, "the data connections' own context, of the control connection's scope")
+        #expect(data.certificates.first?.fingerprint == f.connection.startedTLS.first?.certificates.first?.fingerprint)
     }
 
     @Test func aLineBehindAPasswordCheckWaitsForIt() throws {

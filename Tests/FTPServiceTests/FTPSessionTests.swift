@@ -27,8 +27,8 @@ import Testing
         fs = try VirtualFS(root: root.path + "/root")
     }
 
-    func session(anonymous: Bool = false) -> FTPSession {
-        FTPSession(anonymousAllowed: anonymous, peer: peer)
+    func session(anonymous: Bool = false, tls: FTPSession.TLSPolicy = .off, implicitTLS: Bool = false) -> FTPSession {
+        FTPSession(anonymousAllowed: anonymous, peer: peer, tls: tls, implicitTLS: implicitTLS)
     }
 
     /// The reply codes (and markers for other actions) a line produces, its file requests
@@ -58,6 +58,7 @@ import Testing
                 }
             case .abort: "abort"
             case .close: "close"
+            case .startTLS: "starttls"
             }
             out.append(marker)
         }
@@ -242,6 +243,72 @@ import Testing
         #expect(codes("XYZZY", &s) == ["500"])
         #expect(codes("AUTH TLS", &s) == ["502"])
         #expect(codes("ABOR", &s) == ["abort"])
+    }
+
+    @Test func tlsVerbsAreUnknownWhenTLSIsOff() {
+        var s = session()
+        #expect(codes("AUTH TLS", &s) == ["530"])
+        #expect(codes("FEAT", &s) == ["211"])
+        var loggedIn = loggedIn()
+        for line in ["AUTH TLS", "PBSZ 0", "PROT P", "CCC"] { #expect(codes(line, &loggedIn) == ["502"], "\(line)") }
+    }
+
+    @Test func authTLSThenPBSZAndPROT() {
+        var s = session(tls: .optional)
+        #expect(codes("PBSZ 0", &s) == ["503"])
+        #expect(codes("PROT P", &s) == ["503"])
+        #expect(codes("AUTH GSSAPI", &s) == ["504"])
+        #expect(codes("USER alice", &s) == ["331"])
+        #expect(codes("AUTH tls", &s) == ["234", "starttls"])
+        #expect(s.controlProtected && s.user == nil)
+        #expect(codes("PASS pw", &s) == ["503"], "AUTH TLS forgot the USER before it")
+        #expect(codes("AUTH TLS", &s) == ["503"])
+        #expect(codes("PROT P", &s) == ["503"], "PBSZ first")
+        #expect(codes("PBSZ -1", &s) == ["501"])
+        #expect(codes("PBSZ 99999999999", &s) == ["501"])
+        #expect(codes("PBSZ 16384", &s) == ["200"])
+        #expect(codes("PROT E", &s) == ["536"])
+        #expect(codes("PROT X", &s) == ["504"])
+        #expect(codes("PROT P", &s) == ["200"])
+        #expect(s.protectsData)
+        #expect(codes("PROT c", &s) == ["200"])
+        #expect(!s.protectsData)
+        #expect(codes("CCC", &s) == ["534"])
+        var ssl = session(tls: .optional)
+        #expect(codes("AUTH SSL", &ssl) == ["234", "starttls"])
+        #expect(ssl.protectsData, "AUTH SSL protects data, as vsftpd has it")
+    }
+
+    @Test func authTLSAfterLoginIsRefused() {
+        var s = session(tls: .optional)
+        _ = codes("USER alice", &s)
+        _ = codes("PASS pw", &s)
+        _ = s.passwordChecked(user: "alice", success: true)
+        #expect(codes("AUTH TLS", &s) == ["503"])
+        #expect(codes("CCC", &s) == ["533"])
+    }
+
+    @Test func requiredTLSRefusesLoginsAndClearTransfersButAnonymous() {
+        var s = session(anonymous: true, tls: .required)
+        #expect(codes("USER alice", &s) == ["530"])
+        #expect(codes("USER anonymous", &s) == ["331"])
+        #expect(codes("PASS guest", &s) == ["230"])
+        #expect(codes("NLST", &s).first?.hasPrefix("listing") == true, "anonymous transfers in clear")
+        var user = session(tls: .required, implicitTLS: true)
+        #expect(codes("USER alice", &user) == ["331"], "implicit FTPS is TLS already")
+        #expect(codes("PASS pw", &user) == ["check alice:pw"])
+        _ = user.passwordChecked(user: "alice", success: true)
+        for line in ["LIST", "NLST", "MLSD", "RETR hello.txt", "STOR x", "APPE x"] { #expect(codes(line, &user) == ["521"], "\(line)") }
+        #expect(codes("PWD", &user) == ["257"], "only transfers need protection")
+        _ = codes("PBSZ 0", &user)
+        _ = codes("PROT P", &user)
+        #expect(codes("NLST", &user).first?.hasPrefix("listing") == true)
+    }
+
+    @Test func featListsTheTLSVerbsWhenOffered() {
+        #expect(FTPReply.featuresWithTLS.bytes == Array("211-Features:\r\n AUTH TLS\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n PASV\r\n PBSZ\r\n PROT\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n".utf8))
+        var s = session(tls: .optional)
+        #expect(s.handle(Array("FEAT".utf8)).first.map { if case .reply(let r) = $0 { r == .featuresWithTLS } else { false } } == true)
     }
 
     @Test func repliesOnTheWire() {

@@ -109,7 +109,3 @@ struct SMTPTLSWireTests {
         #expect(waited < 5, "closed after \(waited) s, the deadline is 1 s")
     }
 }
-
-private extension Array where Element == UInt8 {
-    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix) }
-}

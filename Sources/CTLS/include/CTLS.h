@@ -35,6 +35,11 @@ void *ctls_set_sni(SSL_CTX *ctx, SSL_CTX *const *contexts, int count);
 
 void ctls_free(void *pointer);
 
+/// Keeps `ssl`'s sessions to `scope` (its session id context: a session resumes only on a
+/// connection with the same one); with `require_close_notify`, the peer's end of stream
+/// without close_notify is an error again. Returns 1 or 0.
+int ctls_scope(SSL *ssl, const unsigned char *scope, unsigned length, int require_close_notify);
+
 /// Whether OpenSSL sends this connection's records through kernel TLS.
 int ctls_kernel_send(SSL *ssl);
 

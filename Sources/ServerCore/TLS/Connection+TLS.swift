@@ -13,11 +13,15 @@ extension Connection {
     /// Once the output queued so far has gone (in plaintext), the connection switches to
     /// TLS with `context`: nothing more is read from the socket until the session starts,
     /// so no plaintext sent after the command ever reaches the handler. What the handler
-    /// already holds, it must drop itself (Postfix's CVE-2011-0411).
+    /// already holds, it must drop itself (Postfix's CVE-2011-0411). With nothing queued,
+    /// the session starts at once, and what is written after goes encrypted (a session that
+    /// chooses its own context for TLS from the first byte: FTP's data connections, FTPS).
     public func startTLS(_ context: TLSServerContext) {
         assertOnQueue(worker.queue)
         guard phase == .open, tlsLayer == nil else { return }
-        tlsLayer = TLSLayer(starting: context, opensHandler: false, plaintextReply: [])
+        let layer = TLSLayer(starting: context, opensHandler: false, plaintextReply: [])
+        tlsLayer = layer
+        if output.isEmpty { return beginSession(layer) }
         updateInterest()
     }
 
@@ -205,6 +209,8 @@ extension Connection {
         var want = want
         let input = UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
         if layer.waiting != nil { want &= ~input }
+        // A handshake reads however much output waits behind it (an FTP transfer queued first).
+        if layer.stream?.established == false && !peerClosed { want |= input }
         if layer.readWantsWrite { want |= UInt32(CSYSTEM_EPOLLOUT) }
         if layer.writeWantsRead { want |= input }
         if want & input != 0, !layer.readScheduled, layer.stream?.pending == true {

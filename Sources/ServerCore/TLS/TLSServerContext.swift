@@ -30,11 +30,23 @@ public final class TLSServerContext: @unchecked Sendable {
     private let contexts: [OpaquePointer]
     /// What the C callbacks read, freed with the contexts.
     private var callbackData: [UnsafeMutableRawPointer] = []
+    /// A context `scoped` from another holds that one, whose SSL_CTXs it uses.
+    let parent: TLSServerContext?
+    /// Sessions resume only on connections of the same scope; nil: the service's.
+    let scope: TLSSessionScope?
+    /// A handshake that resumes no session of the scope fails.
+    let requiresResumption: Bool
+    /// A peer's end of stream without close_notify is a failure, not an end.
+    let requiresCloseNotify: Bool
 
     public init(certificates: [TLSCertificate], ticketKeys: TLSTicketKeys, configuration: Configuration) throws(TLSError) {
         guard !certificates.isEmpty else { throw TLSError("no certificate to serve TLS with") }
         self.configuration = configuration
         self.certificates = certificates
+        parent = nil
+        scope = nil
+        requiresResumption = false
+        requiresCloseNotify = false
         var made: [OpaquePointer] = []
         var failure: TLSError?
         var data: [UnsafeMutableRawPointer] = []
@@ -67,7 +79,19 @@ public final class TLSServerContext: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// `parent`'s certificates and settings, its connections' sessions kept to `scope`.
+    init(scoping parent: TLSServerContext, scope: TLSSessionScope, requiresResumption: Bool, requiresCloseNotify: Bool) {
+        self.parent = parent
+        configuration = parent.configuration
+        certificates = parent.certificates
+        contexts = parent.contexts
+        self.scope = scope
+        self.requiresResumption = requiresResumption
+        self.requiresCloseNotify = requiresCloseNotify
+    }
+
     deinit {
+        guard parent == nil else { return }
         contexts.forEach { SSL_CTX_free($0) }
         callbackData.forEach { ctls_free($0) }
     }
@@ -75,7 +99,10 @@ public final class TLSServerContext: @unchecked Sendable {
     /// A server-side SSL on the connected, non-blocking `fd`, or nil when OpenSSL cannot make one.
     func makeSSL(fd: Int32) -> OpaquePointer? {
         guard let ssl = SSL_new(contexts[0]) else { return nil }
-        guard SSL_set_fd(ssl, fd) == 1 else {
+        let scoped = scope.map { scope in
+            scope.bytes.withUnsafeBufferPointer { ctls_scope(ssl, $0.baseAddress, UInt32($0.count), requiresCloseNotify ? 1 : 0) == 1 }
+        } ?? true
+        guard scoped, SSL_set_fd(ssl, fd) == 1 else {
             SSL_free(ssl)
             return nil
         }

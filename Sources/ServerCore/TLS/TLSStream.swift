@@ -20,6 +20,8 @@ final class TLSStream {
     /// Holds the SSL_CTX this session was made from (a TLSServerContext or TLSClientTarget).
     private let context: AnyObject
     private let kernelTLS: Bool
+    /// A server session whose scope requires resumption (an FTPS data connection).
+    private let requiresResumption: Bool
     private(set) var established = false
     /// Whether records go through kernel TLS, so that files can go by SSL_sendfile.
     private(set) var kernelSend = false
@@ -29,6 +31,7 @@ final class TLSStream {
         self.ssl = ssl
         self.context = context
         kernelTLS = context.configuration.kernelTLS
+        requiresResumption = context.requiresResumption
     }
 
     /// The client side of a connection appserver made, verifying the peer as `target` says.
@@ -37,6 +40,7 @@ final class TLSStream {
         self.ssl = ssl
         context = target
         kernelTLS = false
+        requiresResumption = false
     }
 
     deinit { SSL_free(ssl) }
@@ -45,6 +49,8 @@ final class TLSStream {
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         guard result == 1 else { return progress(result) }
+        // A scope that requires resumption: a full handshake proves nothing about the peer.
+        if requiresResumption && SSL_session_reused(ssl) != 1 { return .failed }
         established = true
         kernelSend = kernelTLS && ctls_kernel_send(ssl) == 1
         return .done(0)

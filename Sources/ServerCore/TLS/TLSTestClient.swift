@@ -100,6 +100,16 @@ public final class TLSTestClient {
 
     public func readAll() -> [UInt8] { read(atLeast: Int.max) }
 
+    /// Ends the connection as a careful client does: close_notify, then whatever the server
+    /// still sends (session tickets) read and dropped until it closes, so that nothing
+    /// unread turns the close into a reset that could overtake what was sent.
+    public func finish() {
+        SSL_shutdown(ssl)
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+    }
+
     /// Whether the server closed (close_notify or end of stream) rather than the read timing out.
     public func readClosed() -> Bool {
         var byte: UInt8 = 0

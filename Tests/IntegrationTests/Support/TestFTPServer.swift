@@ -12,25 +12,42 @@ final class TestFTPServer {
     let log: CapturedLog
     /// The most output any control connection had waiting after one of the handler's calls.
     let outputPeak = OutputPeak()
+    /// With TLS: implicit FTPS's port, and the certificate clients trust (`cacert`).
+    private(set) var ftpsPort: UInt16 = 0
 
     var root: String { base.path + "/root" }
     var url: String { "ftp://127.0.0.1:\(port)" }
+    var cacert: String { base.path + "/cert.pem" }
 
     init(anonymous: Bool = false, maxConnectionsPerAddress: Int = 50, passivePorts: ClosedRange<UInt16>? = nil,
-         idleTimeout: Double = 300, passiveAddress: String? = nil) throws {
+         idleTimeout: Double = 300, passiveAddress: String? = nil,
+         tls: FTPSession.TLSPolicy? = nil, tlsReuse: Bool = true, handshakeTimeout: Double = 10) throws {
         let log = CapturedLog()
         self.log = log
         base = try TemporaryFolder("appserver-ftp")
         try FileManager.default.createDirectory(atPath: base.path + "/root", withIntermediateDirectories: true)
         let hash = PasswordFile.hash("secret") ?? "!"
         var config = FTPConfiguration(fs: try VirtualFS(root: base.path + "/root"), users: FTPUsers(try PasswordFile(text: "alice:\(hash)\n")),
-                                      anonymous: anonymous, registry: try ListenerRegistry(workers: 2), passivePorts: passivePorts,
+                                      anonymous: anonymous, registry: try ListenerRegistry(workers: 2, limits: ConnectionLimits(handshakeTimeout: handshakeTimeout)),
+                                      passivePorts: passivePorts,
                                       logger: log.logger,
                                       perAddress: AddressLimit(maxPerAddress: maxConnectionsPerAddress, exempt: []))
         config.idleTimeout = idleTimeout
         config.passiveAddress = passiveAddress.flatMap(IPAddress.init)
+        if let tls {
+            // For localhost and 127.0.0.1, as the generated one is: clients verify it with `cacert`.
+            let (certificate, key) = try TLSSelfSigned.make(names: ["localhost"], addresses: [IPAddress("127.0.0.1")!])
+            try base.write("cert.pem", certificate)
+            config.tls = try TLSContextHolder(certificates: [try TLSCertificate(certificatePEM: certificate, keyPEM: key)],
+                                              ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["ftp"]))
+            config.tlsPolicy = tls
+            config.tlsReuse = tlsReuse
+        }
         registry = config.registry
         port = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: outputPeak.watching(config.service)).port
+        if tls != nil {
+            ftpsPort = try registry.addTCP(SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), service: config.implicitTLSService).port
+        }
         registry.start()
     }
 

@@ -5,11 +5,13 @@ import ServerCore
 /// The FTP control conversation on a temporary root, as the control session drives it:
 /// lines through FTPCommandInput (the same lines however the input is cut) into the
 /// session (PORT, EPRT and EPSV included), its file requests performed at once, its other
-/// actions done in memory. Active-mode targets are only ever the peer itself above port
-/// 1023 (no FTP bounce), the working directory stays a normal path, replies stay
-/// line-framed, and no run leaves a descriptor open.
+/// actions done in memory, AUTH TLS dropping the input behind it as the control session
+/// does. Active-mode targets are only ever the peer itself above port 1023 (no FTP bounce),
+/// the working directory stays a normal path, replies stay line-framed, under `--ftp-tls
+/// required` nobody but anonymous logs in or transfers in clear, and no run leaves a
+/// descriptor open.
 enum FTPTarget {
-    static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV") {
+    static let target = FuzzTarget(name: "ftp", summary: "FTP session on a temporary root, with PORT/EPRT/EPSV and AUTH TLS") {
         let folder = Scratch.makeFolder("ftp")
         let root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         let fs: VirtualFS
@@ -48,7 +50,8 @@ enum FTPTarget {
         require(commandLines(input, cuts) == commandLines(input, Pieces.whole(input.count)), "command lines differ when cut at \(cuts)")
         let hash = Pieces.fnv1a(input)
         let peer = peers[Int(hash % UInt64(peers.count))]
-        var session = FTPSession(anonymousAllowed: hash & 0x10 != 0, peer: peer)
+        let policy = [FTPSession.TLSPolicy.off, .optional, .required][Int((hash >> 8) % 3)]
+        var session = FTPSession(anonymousAllowed: hash & 0x10 != 0, peer: peer, tls: policy, implicitTLS: hash & 0x20 != 0 && policy != .off)
         var lines = FTPCommandInput()
         var dataChannel = false
         for piece in cuts {
@@ -60,6 +63,8 @@ enum FTPTarget {
                     switch actions.removeFirst() {
                     case .reply(let reply):
                         check(reply)
+                        require(policy != .required || session.controlProtected || session.user == nil || session.user == "anonymous",
+                                "\(session.user ?? "") logged in without TLS under required TLS")
                         let segments = session.cwd.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
                         require(session.cwd == "/" || !segments.contains { $0.isEmpty || $0 == "." || $0 == ".." },
                                 "the working directory \(session.cwd) is not a normal path")
@@ -72,7 +77,12 @@ enum FTPTarget {
                     case .setActive(let target):
                         require(sameHost(target.ip, peer) && target.port >= 1024, "PORT/EPRT to \(target) for peer \(peer)")
                         dataChannel = true
+                    case .startTLS:
+                        require(policy != .off && session.controlProtected, "AUTH TLS started with TLS \(policy)")
+                        // What came behind AUTH TLS was plaintext: the control session drops it.
+                        lines = FTPCommandInput()
                     case .transfer(let transfer, _):
+                        require(policy != .required || session.protectsData || session.user == "anonymous", "a clear transfer under required TLS")
                         // During a transfer the handler looks ahead for an ABOR.
                         let aborted = lines.takeAbort()
                         perform(transfer, dataChannel: dataChannel && !aborted)
