@@ -19,8 +19,10 @@ public struct DNSConfiguration: Sendable {
         let responder = responder, idle = tcpIdleTimeout
         let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: responder.logger,
                                                                  inputLimit: DNSTCPSession.inputLimit)
-        return TCPService(perAddress: perAddress) { client in
+        var service = TCPService(perAddress: perAddress) { client in
             SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle), driving)
         }
+        service.observer = responder.metrics?.connections
+        return service
     }
 }

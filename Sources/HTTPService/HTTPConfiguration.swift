@@ -21,6 +21,8 @@ public struct HTTPConfiguration: Sendable {
     public var highWater = 256 * 1024
     /// The registry's per-address cap (nil: none).
     public var perAddress: AddressLimit?
+    /// Counters and the duration histogram (nil: none).
+    public var metrics: HTTPMetrics?
 
     public init(files: StaticFiles, logger: Logger) {
         self.files = files
@@ -40,10 +42,12 @@ public struct HTTPConfiguration: Sendable {
     public var service: TCPService {
         let shared = HTTPSession.Shared(self)
         let logger = logger
-        return TCPService(
+        var service = TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
             perAddress: perAddress, refused: { id, why in logger.notice("http \(id) \(why)") },
             makeHandler: { id in SessionDriver(HTTPSession(shared, id: id), shared.driver) }
         )
+        service.observer = metrics?.connections
+        return service
     }
 }

@@ -18,13 +18,17 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     var timeoutReply: [UInt8] = []
     /// The per-address count this connection holds a place in, given back when it closes.
     var admission: AddressLimit?
+    /// For metrics and `ConnectionSnapshot`.
+    var observer: ConnectionObserver?
+    var openedAt: UInt64 = 0
+    var bytesIn = 0, bytesOut = 0
 
     private enum OutputItem {
         case bytes([UInt8], sent: Int)
         case file(FileDescriptor, offset: Int64, remaining: Int64)
     }
 
-    private enum Phase { case connecting, open, closingAfterFlush, lingering, closed }
+    enum Phase { case connecting, open, closingAfterFlush, lingering, closed }
 
     private var output: [OutputItem] = []
     public private(set) var pendingOutputBytes = 0
@@ -34,7 +38,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     public var outputIsFull: Bool { pendingOutputBytes >= Connection.readingOutputLimit }
 
     public func closeAfterFlush() { closeAfterFlush(lingering: true) }
-    private var phase = Phase.open
+    private(set) var phase = Phase.open
     private var readPaused = false
     private var lingers = true
     private var peerClosed = false
@@ -177,6 +181,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         guard phase != .connecting else { return }
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
+            bytesIn += n
             guard phase == .open, let handler else { return }
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             flush()
@@ -256,6 +261,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
             }
             if n > 0 {
                 pendingOutputBytes -= n
+                bytesOut += n
                 budget -= n
                 // A peer that is reading gets a fresh send deadline.
                 if blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }

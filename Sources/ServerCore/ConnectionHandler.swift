@@ -42,6 +42,8 @@ public struct TCPService: Sendable {
     public let perAddressReply: [UInt8]
     public let refused: (@Sendable (ConnectionID, String) -> Void)?
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
+    /// Its connections' name and counters (nil: uncounted, as FTP data connections are).
+    public var observer: ConnectionObserver?
 
     public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [], perAddress: AddressLimit? = nil,
                 perAddressReply: [UInt8]? = nil, refused: (@Sendable (ConnectionID, String) -> Void)? = nil,
