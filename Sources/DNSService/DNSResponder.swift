@@ -195,7 +195,7 @@ public final class DNSResponder: Sendable {
     /// (`LogEscape`, nginx's `\xHH`: no quote, backslash or control byte from the wire), with
     /// a `.` or blank inside a label written `\x2E` / `\x20` as well, so the name stays one
     /// token that reads back exactly. Plain names are as dig shows them: `www.example.test.`.
-    static func logText(_ name: DNSName) -> String {
+    public static func logText(_ name: DNSName) -> String {
         guard !name.labels.isEmpty else { return "." }
         var out: [UInt8] = []
         for label in name.labels {

@@ -20,11 +20,12 @@ enum Listening {
             let number: UInt16
             do throws(SocketError) {
                 let wanted = first.port(settings)
-                number = wanted != 0 ? wanted : try FreePort.common(on: addresses, datagrams: group.contains { $0.datagrams })
+                let on = first.service == "admin" ? [settings.adminListen?.ip].compactMap { $0 } : addresses
+                number = wanted != 0 ? wanted : try FreePort.common(on: on, datagrams: group.contains { $0.datagrams })
             } catch {
                 fail(Startup.explain(error, flag: first.flag))
             }
-            for ip in addresses {
+            for ip in first.service == "admin" ? [settings.adminListen?.ip].compactMap({ $0 }) : addresses {
                 for row in group {
                     do throws(SocketError) {
                         sockets.append(try ListeningSocket.bind(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number)))
@@ -59,7 +60,7 @@ enum Listening {
             sockets.append(socket.named(row.name))
             wanted.insert(row.service)
         }
-        return (sockets, Settings.allServices.filter(wanted.contains))
+        return (sockets, SocketRow.processes.filter(wanted.contains))
     }
 
     /// Serves each socket in this process with the plan's handler for its name.

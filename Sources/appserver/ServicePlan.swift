@@ -1,3 +1,4 @@
+import AdminService
 import Dispatch
 import DNSService
 import FTPService
@@ -28,8 +29,13 @@ struct ServicePlan {
     /// Removing what a crash left (spool files, upload temporaries), by service: `serve` runs
     /// these (the supervisor before a service's process starts), `check` does not.
     var cleanups: [(service: String, run: @Sendable () -> Void)] = []
+    /// The zones served, for the console.
+    var zones: ZoneStore?
+    /// The admin listener's state, when this process serves it.
+    var hub: AdminHub?
 
-    init(settings: Settings, registry: ListenerRegistry, logger: Logger) throws {
+    init(settings: Settings, registry: ListenerRegistry, logger: Logger, observability: Observability? = nil) throws {
+        let metrics = observability
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
@@ -38,6 +44,8 @@ struct ServicePlan {
             let files = try StaticFiles(root: settings.www)
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
+            http.metrics = metrics?.http
+            if let metrics { metrics.collect { [cache = http.gzipCache] in metrics.http.collect(cache) } }
             let service = http.service
             summary.append("http: files from \(settings.www)")
             handlers["http"] = .stream(service)
@@ -53,7 +61,10 @@ struct ServicePlan {
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
-                                                               allowRecursion: settings.allowRecursion, logger: logger))
+                                                               allowRecursion: settings.allowRecursion, logger: logger,
+                                                               metrics: metrics?.dns))
+            if let metrics { metrics.collect { metrics.dns.collect(zones: zones, forwarder: forwarder) } }
+            self.zones = zones
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)
@@ -62,7 +73,9 @@ struct ServicePlan {
             let store = try MaildirStore(data: settings.data, hostname: Startup.hostname)
             cleanups.append(("smtp", { store.removeCrashLeftovers(logger: logger) }))
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains)
-            let service = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit()).service
+            var smtp = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit())
+            smtp.metrics = metrics?.smtp
+            let service = smtp.service
             summary.append("smtp: mail for \(settings.mailDomains.joined(separator: ", ")) into \(store.root)")
             handlers["smtp"] = .stream(service)
         }
@@ -78,8 +91,17 @@ struct ServicePlan {
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
                                        perAddress: settings.addressLimit())
             ftp.passiveAddress = settings.ftpPassiveAddress
+            ftp.metrics = metrics?.ftp
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             handlers["ftp"] = .stream(ftp.service)
+        }
+        if settings.services.contains("admin"), let address = settings.adminListen, let observability {
+            let hub = AdminHub(settings: settings, observability: observability)
+            var admin = AdminConfiguration(logger: logger) { AdminRoutes.answer($0, hub: hub) }
+            admin.observer = observability.admin
+            summary.append("admin: metrics, health and the console on http://\(address)/" + (settings.adminUser.map { " (user \($0.name))" } ?? ""))
+            handlers["admin"] = .stream(admin.service)
+            self.hub = hub
         }
     }
 

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import ServerCore
+import FTPService
 import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
@@ -11,6 +12,7 @@ struct Settings {
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
+        "admin-listen", "admin-user", "log-file", "log-format",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
     static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
@@ -42,6 +44,14 @@ struct Settings {
     var perAddressExempt: [IPNetwork]
     var logLevel: Logger.Level
     var pidFile: String?
+    /// nil: `off`.
+    var adminListen: SocketAddress?
+    var adminUser: (name: String, check: PasswordFile)?
+    var logFile: String?
+    var logFormat: LogOutput.Format
+    /// The services asked for (with `admin` when it listens): `services` is narrowed to a
+    /// supervised child's own, this is not.
+    var configuredServices: [String] = []
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -85,6 +95,35 @@ struct Settings {
             throw Invalid(description: "unknown service '\(name)' (this build has: \(Settings.allServices.joined(separator: ", ")))")
         }
         services = serviceNames
+        let adminText = pick(flags.adminListen, "admin-listen")
+        if adminText?.value == "off" {
+            adminListen = nil
+        } else {
+            let text = adminText?.value ?? "127.0.0.1:9180"
+            guard let address = SocketAddress(text, defaultPort: 9180), text.contains(":") else {
+                throw Invalid(description: "\(adminText?.origin ?? "--admin-listen"): expected ADDR:PORT or off, got '\(text)'")
+            }
+            adminListen = address
+            services.append("admin")
+        }
+        if let (text, origin) = pick(flags.adminUser, "admin-user") {
+            guard let check = try? PasswordFile(text: text, path: origin), let name = check.users.first, check.users.count == 1 else {
+                throw Invalid(description: "\(origin): expected name:crypt-hash (as 'appserver passwd NAME' prints)")
+            }
+            adminUser = (name, check)
+        } else {
+            adminUser = nil
+        }
+        if let adminListen, adminUser == nil, !IPNetwork.loopback.contains(where: { $0.contains(adminListen.ip) }) {
+            throw Invalid(description: "--admin-listen \(adminListen) is beyond loopback: it needs --admin-user name:hash")
+        }
+        configuredServices = services
+        logFile = pick(flags.logFile, "log-file").map { _ in path(flags.logFile, "log-file", default: "") }
+        let formatText = pick(flags.logFormat, "log-format")
+        guard let format = LogOutput.Format(rawValue: formatText?.value ?? "text") else {
+            throw Invalid(description: "\(formatText?.origin ?? ""): expected text or json, got '\(formatText?.value ?? "")'")
+        }
+        logFormat = format
 
         let listenText = list(flags.listen, "listen")
         listenIsDefault = listenText == nil

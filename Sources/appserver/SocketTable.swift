@@ -17,7 +17,12 @@ struct SocketRow: Sendable {
         SocketRow(name: "dns-udp", service: "dns", datagrams: true, flag: "--dns-port") { $0.dnsPort },
         SocketRow(name: "smtp", service: "smtp", datagrams: false, flag: "--smtp-port") { $0.smtpPort },
         SocketRow(name: "ftp", service: "ftp", datagrams: false, flag: "--ftp-port") { $0.ftpPort },
+        // On its own address (`--admin-listen`), not on every --listen one.
+        SocketRow(name: "admin", service: "admin", datagrams: false, flag: "--admin-listen") { $0.adminListen?.port ?? 0 },
     ]
+
+    /// Every process a supervisor may run, in the order it starts them.
+    static let processes = Settings.allServices + ["admin"]
 
     static func named(_ name: String) -> SocketRow? { all.first { $0.name == name } }
 

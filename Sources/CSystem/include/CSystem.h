@@ -80,6 +80,10 @@ pid_t csystem_spawn_listening(const char *path, char *const argv[], char *const 
 /// Asks for `signal` when the parent process ends (prctl PR_SET_PDEATHSIG). Returns 0 or -1.
 int csystem_die_with_parent(int signal);
 
+/// Receives one datagram on a unix socket with SO_PASSCRED set, and the sender's pid and uid
+/// as the kernel vouches for them (SCM_CREDENTIALS). Returns its length, or -1 with errno.
+ssize_t csystem_recv_credentials(int fd, void *buffer, size_t length, pid_t *pid, uid_t *uid);
+
 /// Names this process for ps and top (prctl PR_SET_NAME, 15 bytes at most). Returns 0 or -1.
 int csystem_name_process(const char *name);
 
