@@ -10,6 +10,12 @@ public struct MIMEMessage: Sendable, Equatable {
         public let name: String
         public let type: String
         public let size: Int
+
+        public init(name: String, type: String, size: Int) {
+            self.name = name
+            self.type = type
+            self.size = size
+        }
     }
 
     public static let maxBytes = 4 * 1024 * 1024

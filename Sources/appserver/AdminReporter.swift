@@ -44,13 +44,13 @@ final class AdminReporter: Sendable {
                                            metrics: withMetrics ? text : "")
                 switch service {
                 case "dns":
-                    report.recent = observability.dns.recentDatagrams.entries
+                    report.recent = observability.dns?.recentDatagrams.entries ?? []
                     report.zones = (zones?.authority.zones ?? []).compactMap { zone in
                         guard case .soa(let soa) = zone.soa.data else { return nil }
                         return ServiceReport.Zone(name: DNSResponder.logText(zone.origin), serial: soa.serial)
                     }
                 case "ftp":
-                    report.recent = observability.ftp.recentTransfers.entries
+                    report.recent = observability.ftp?.recentTransfers.entries ?? []
                 default:
                     break
                 }

@@ -72,7 +72,7 @@ struct Serve: ParsableCommand {
             try ListenerRegistry(workers: singleProcess ? settings.workers : 1, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
         // A supervisor's own process serves nothing, and counts nothing.
-        let observability = singleProcess ? Observability(process: supervisor == nil ? "all" : settings.services.joined(separator: "_")) : nil
+        let observability = singleProcess ? Observability(process: supervisor == nil ? "all" : settings.services.joined(separator: "_"), services: settings.services) : nil
         observability?.watch(output)
         let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger, observability: observability) }
         orFail { try Startup.checkUser(settings.user) }

@@ -10,30 +10,31 @@ import Synchronization
 
 /// This process's metrics: one Prometheus registry, the services' handles made from it,
 /// and what is read rather than counted (cache sizes, zone serials, dropped log lines),
-/// set just before each exposition. Each process has its own (a supervised child only its
-/// service's), so a restarted child's counters start again from zero.
+/// set just before each exposition. Each process has its own, holding only its own
+/// services' families (so the children's texts never repeat one), and a restarted child's
+/// counters start again from zero.
 final class Observability: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
-    let http: HTTPMetrics
-    let dns: DNSMetrics
-    let smtp: SMTPMetrics
-    let ftp: FTPMetrics
-    let admin: ConnectionObserver
+    let http: HTTPMetrics?
+    let dns: DNSMetrics?
+    let smtp: SMTPMetrics?
+    let ftp: FTPMetrics?
+    let admin: ConnectionObserver?
     let logDropped: CoreMetrics.Counter
     private let collectors = Collectors()
 
-    init(process: String) {
+    init(process: String, services: [String]) {
         var factory = PrometheusMetricsFactory(registry: registry)
         // Request durations from 1 ms (a DNS answer from a zone) to 30 s (an FTP transfer).
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
                                                    .milliseconds(500), .seconds(2), .seconds(10), .seconds(30)]
         self.factory = factory
-        http = HTTPMetrics(factory: factory)
-        dns = DNSMetrics(factory: factory)
-        smtp = SMTPMetrics(factory: factory)
-        ftp = FTPMetrics(factory: factory)
-        admin = ConnectionObserver(service: "admin", factory: factory)
+        http = services.contains("http") ? HTTPMetrics(factory: factory) : nil
+        dns = services.contains("dns") ? DNSMetrics(factory: factory) : nil
+        smtp = services.contains("smtp") ? SMTPMetrics(factory: factory) : nil
+        ftp = services.contains("ftp") ? FTPMetrics(factory: factory) : nil
+        admin = services.contains("admin") ? ConnectionObserver(service: "admin", factory: factory) : nil
         logDropped = CoreMetrics.Counter(label: process == "all" ? "appserver_log_dropped_lines_total" : "appserver_\(process)_log_dropped_lines_total",
                              factory: factory)
     }

@@ -45,7 +45,7 @@ struct ServicePlan {
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
             http.metrics = metrics?.http
-            if let metrics { metrics.collect { [cache = http.gzipCache] in metrics.http.collect(cache) } }
+            if let metrics, let counters = metrics.http { metrics.collect { [cache = http.gzipCache] in counters.collect(cache) } }
             let service = http.service
             summary.append("http: files from \(settings.www)")
             handlers["http"] = .stream(service)
@@ -63,7 +63,7 @@ struct ServicePlan {
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion, logger: logger,
                                                                metrics: metrics?.dns))
-            if let metrics { metrics.collect { metrics.dns.collect(zones: zones, forwarder: forwarder) } }
+            if let metrics, let counters = metrics.dns { metrics.collect { counters.collect(zones: zones, forwarder: forwarder) } }
             self.zones = zones
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)

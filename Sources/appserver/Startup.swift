@@ -77,6 +77,9 @@ enum Startup {
 
     /// Where log lines go (`--log-file`, else standard output); set once, before any thread starts.
     nonisolated(unsafe) private(set) static var logOutput = LogOutput.standardOutput
+    /// Started as root: the run user, who must be able to open the log file again after
+    /// the privilege drop (each process reopens its own on SIGUSR1, the supervisor first).
+    nonisolated(unsafe) private static var logOwner: (uid: uid_t, gid: gid_t)?
 
     static func openLog(_ settings: Settings) throws(Settings.Invalid) -> LogOutput {
         if let path = settings.logFile {
@@ -84,6 +87,10 @@ enum Startup {
                 throw Settings.Invalid(description: "cannot open the log file \(path): \(errorText(errno)) (--log-file)")
             }
             logOutput = output
+            if getuid() == 0, let entry = getpwnam(settings.user) {
+                logOwner = (entry.pointee.pw_uid, entry.pointee.pw_gid)
+                _ = chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+            }
         } else if settings.logFormat != .text {
             logOutput = LogOutput(fd: STDOUT_FILENO, format: settings.logFormat)
         }
@@ -93,7 +100,10 @@ enum Startup {
     /// SIGUSR1, as logrotate sends it: the log file is opened again under its name.
     static func reopenLog(_ path: String?, logger: Logger) {
         guard let path else { return }
-        if !logOutput.reopen(path: path) { logger.error("cannot reopen the log file \(path): \(errorText(errno)); writing to the old one") }
+        guard logOutput.reopen(path: path) else {
+            return logger.error("cannot reopen the log file \(path): \(errorText(errno)); writing to the old one")
+        }
+        if getuid() == 0, let owner = logOwner { _ = chown(path, owner.uid, owner.gid) }
     }
 
     /// The handled signals, as they arrive (see `catchSignals`).
