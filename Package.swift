@@ -28,9 +28,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(name: "CTLS", dependencies: ["COpenSSL"], path: "Sources/CTLS"),
         .target(
             name: "ServerCore",
-            dependencies: ["CSystem", coreMetrics, .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystem", "COpenSSL", "CTLS", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HTTPService",

@@ -10,9 +10,10 @@
 
 /* posix_spawn cannot do this: LISTEN_PID must be the child's own pid, which is known only
    in the child, between fork and exec. Everything else is prepared before the fork, so the
-   child makes only async-signal-safe calls (dup2, close, getpid, sigprocmask, execve). */
+   child makes only async-signal-safe calls (dup2, close, getpid, capset and prctl as raw
+   system calls, sigprocmask, execve). */
 pid_t csystem_spawn_listening(const char *path, char *const argv[], char *const envp[], int envc,
-                              const int *fds, int count, const int *blocked, int nblocked) {
+                              const int *fds, int count, const int *blocked, int nblocked, uint64_t ambient) {
     char **env = malloc((size_t)(envc + 2) * sizeof *env);
     if (env == NULL) return -1;
     memcpy(env, envp, (size_t)envc * sizeof *env);
@@ -47,6 +48,7 @@ pid_t csystem_spawn_listening(const char *path, char *const argv[], char *const 
             if (dup2(spare + i, 3 + i) < 0) _exit(127);
             close(spare + i);
         }
+        if (csystem_raise_ambient(ambient) != 0) _exit(127);
         /* The handled signals wait until the child has installed its handlers. */
         sigprocmask(SIG_SETMASK, &start, NULL);
         execve(path, argv, env);

@@ -6,7 +6,7 @@ import ServerCore
 /// the duration's record. Types and rcodes outside the tables count as `other`.
 public struct DNSMetrics: Sendable {
     static let types: [UInt16: String] = [1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
-                                          33: "SRV", 43: "DS", 48: "DNSKEY", 65: "HTTPS", 252: "AXFR", 255: "ANY"]
+                                          33: "SRV", 43: "DS", 48: "DNSKEY", 65: "HTTPS", 251: "IXFR", 252: "AXFR", 255: "ANY"]
     static let rcodes: [UInt8: String] = [0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"]
 
     let requests: [DNSResponder.Transport: [UInt16: Counter]]
@@ -52,6 +52,13 @@ public struct DNSMetrics: Sendable {
         (type.flatMap { requests[transport]?[$0] } ?? otherRequests[transport])?.increment()
         let rcode = response.count > 3 ? response[3] & 0x0F : 0xFF
         (responses[rcode] ?? otherResponses).increment()
+    }
+
+    /// A zone transfer streamed over TCP: one request and one NOERROR response, however
+    /// many messages carried it.
+    func streamed(_ type: UInt16) {
+        (requests[.tcp]?[type] ?? otherRequests[.tcp])?.increment()
+        (responses[0] ?? otherResponses).increment()
     }
 
     /// Sets what is read rather than counted: the forwarder's cache size, each zone's serial.

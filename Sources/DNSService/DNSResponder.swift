@@ -19,11 +19,15 @@ public final class DNSResponder: Sendable {
     public enum Outcome: Sendable {
         case now([UInt8]?)
         case upstream(begin: @Sendable (_ reply: @escaping @Sendable ([UInt8]) -> Void) -> Void)
+        /// A zone transfer (TCP only): its messages, taken one at a time as output drains;
+        /// `finished` writes its access line once the last has gone.
+        case stream(ZoneTransfer, finished: @Sendable (_ transfer: ZoneTransfer) -> Void)
     }
 
     let zones: ZoneStore
     let forwarder: (any UpstreamResolver)?
     let allowRecursion: [IPNetwork]
+    let transfers: TransferPolicy
     let logger: Logger
     let metrics: DNSMetrics?
     let encodedResponses = EncodedResponseCache()
@@ -31,12 +35,13 @@ public final class DNSResponder: Sendable {
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
     static let ednsSize: UInt16 = 1232
 
-    public init(zones: ZoneStore, forwarder: (any UpstreamResolver)?, allowRecursion: [IPNetwork], logger: Logger,
-                metrics: DNSMetrics? = nil) {
+    public init(zones: ZoneStore, forwarder: (any UpstreamResolver)?, allowRecursion: [IPNetwork],
+                transfers: TransferPolicy = TransferPolicy(), logger: Logger, metrics: DNSMetrics? = nil) {
         self.metrics = metrics
         self.zones = zones
         self.forwarder = forwarder
         self.allowRecursion = allowRecursion
+        self.transfers = transfers
         self.logger = logger
     }
 
@@ -69,7 +74,8 @@ public final class DNSResponder: Sendable {
         if let hit = reused(bytes, exchange) { return .now(hit) }
 
         var response = DNSResponder.response(to: header)
-        if let refusal = QueryPolicy.refusal(for: header) {
+        let ixfr = header.counts[2] == 1 && DNSMessage.firstQuestion(of: bytes)?.type == .ixfr
+        if let refusal = QueryPolicy.refusal(for: header, ixfr: ixfr) {
             // Answered from the header, echoing at most the first question (as NSD does): the
             // rest is never decoded, so a crafted body can neither cost much nor be echoed.
             response.rcode = refusal.rawValue
@@ -84,6 +90,8 @@ public final class DNSResponder: Sendable {
         if let edns = query.edns { response.edns = DNSMessage.EDNS(udpSize: DNSResponder.ednsSize, dnssecOK: edns.dnssecOK) }
         if let refusal = QueryPolicy.refusal(for: query) {
             response.rcode = refusal.rawValue
+        } else if QueryPolicy.isTransfer(query.questions[0]) {
+            return transfer(query, bytes, response, exchange)
         } else if !DNSResponder.fromZones(query.questions[0], zones.authority, into: &response) {
             if query.recursionDesired, recursionAllowed, let forwarder { return forward(query, response, exchange, through: forwarder) }
             // Not ours, and no resolver for this client: never an open resolver.
@@ -100,6 +108,8 @@ public final class DNSResponder: Sendable {
         switch answer(bytes, from: client, over: transport) {
         case .now(let response): reply(response)
         case .upstream(let begin): begin { reply($0) }
+        // Never over UDP: `transfer` answers those at once.
+        case .stream: reply(nil)
         }
     }
 
@@ -213,7 +223,7 @@ public final class DNSResponder: Sendable {
 
     /// `dns 4-tuple transport summary size duration`, timed from the query's own start for
     /// both transports: over TCP, answers complete out of order, so no per-step clock fits.
-    private func logAccess(_ exchange: Exchange, _ summary: String, size: Int) {
+    func logAccess(_ exchange: Exchange, _ summary: String, size: Int) {
         let nanos = DispatchTime.now().uptimeNanoseconds - exchange.started
         if let metrics {
             metrics.duration.recordNanoseconds(Int64(clamping: nanos))

@@ -11,7 +11,9 @@ import ServerCore
 /// - in flight: at most `maxInFlight` queries upstream; at the bound no query is taken;
 /// - output: no query is taken while output is full (the driver's rule, at 1 MiB), so
 ///   unsent output stays below 1 MiB plus one answer plus the answers in flight
-///   (1 MiB + 17 × 65537 octets).
+///   (1 MiB + 17 × 65537 octets);
+/// - a zone transfer: one message (16 KiB, rarely up to 64 KiB) is encoded per step, only
+///   when output has room, and no query is taken until its last message has gone.
 public struct DNSTCPSession: ConnectionSession {
     public enum Completion: Sendable {
         /// A query's response from upstream.
@@ -35,6 +37,8 @@ public struct DNSTCPSession: ConnectionSession {
     private var closing = false
     /// Bytes came since the last step: the idle clock starts again, as on every read.
     private var freshInput = false
+    /// The zone transfer being written, and what to call once it has all gone.
+    private var transfer: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> Void)?
 
     public init(responder: DNSResponder, client: ConnectionID, idleTimeout: Double) {
         self.responder = responder
@@ -56,7 +60,9 @@ public struct DNSTCPSession: ConnectionSession {
             freshInput = false
             return [.idleTimeout(idleTimeout)]
         }
-        guard !closing, !draining, inFlight < DNSTCPSession.maxInFlight else { return nil }
+        guard !closing, !draining else { return nil }
+        if let streaming = transfer { return nextTransferMessage(streaming) }
+        guard inFlight < DNSTCPSession.maxInFlight else { return nil }
         switch framer.next() {
         case .needMore: return closeIfFinished()
         // Past 65535 octets: two bytes cannot say it, so the framer never reports one.
@@ -87,7 +93,21 @@ public struct DNSTCPSession: ConnectionSession {
 
     public mutating func drain() -> Actions {
         draining = true
+        // A transfer cut short: the secondary sees no closing SOA and keeps its copy.
+        transfer = nil
         return closeIfFinished() ?? []
+    }
+
+    /// One more message of the transfer, or, past its last, its access line and the next query.
+    private mutating func nextTransferMessage(_ streaming: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> Void)) -> Actions {
+        var messages = streaming.messages
+        guard let message = messages.next() else {
+            transfer = nil
+            streaming.finished(messages)
+            return closeIfFinished() ?? []
+        }
+        transfer = (messages, streaming.finished)
+        return DNSTCPSession.write(message)
     }
 
     private mutating func answer(_ query: [UInt8]) -> Actions {
@@ -97,13 +117,16 @@ public struct DNSTCPSession: ConnectionSession {
         case .upstream(let begin):
             inFlight += 1
             return [.wait(holdsInput: false) { done in begin { done(.answered($0)) } }]
+        case .stream(let messages, let finished):
+            transfer = (messages, finished)
+            return nextTransferMessage((messages, finished))
         }
     }
 
     /// Once the peer has closed: close when nothing is in flight and no whole query waits
     /// (a partial one will never be completed). Draining: once nothing is in flight.
     private mutating func closeIfFinished() -> Actions? {
-        guard peerHasClosed || draining, !closing, inFlight == 0, draining || !framer.hasMessage else { return nil }
+        guard peerHasClosed || draining, !closing, inFlight == 0, transfer == nil, draining || !framer.hasMessage else { return nil }
         closing = true
         return [.closeAfterFlush(lingering: true)]
     }

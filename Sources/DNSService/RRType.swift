@@ -57,5 +57,6 @@ public enum RCode: UInt16, Sendable {
     case nxDomain = 3
     case notImp = 4
     case refused = 5
+    case notAuth = 9
     case badVers = 16
 }

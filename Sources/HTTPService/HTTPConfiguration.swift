@@ -10,6 +10,10 @@ public struct HTTPConfiguration: Sendable {
     public var headerTimeout: Double = 20
     /// How long an idle keep-alive connection is kept.
     public var keepAliveTimeout: Double = 60
+    /// How long a connection idle at a drain is kept for a request already on its way
+    /// (answered with `Connection: close`): closed at once, it races a client that sends
+    /// its next request as soon as an answer is in, as wrk does, and that request fails.
+    public var drainIdleTimeout: Double = 1
     /// The level for files compressed on the fly (those over the cache's file limit).
     public var gzipLevel: Int32 = 5
     public var gzipCache = GzipCache()
@@ -23,6 +27,13 @@ public struct HTTPConfiguration: Sendable {
     public var perAddress: AddressLimit?
     /// Counters and the duration histogram (nil: none).
     public var metrics: HTTPMetrics?
+    /// HTTPS: TLS from the first byte, with this service's certificates (ALPN `http/1.1`);
+    /// nil: plain HTTP.
+    public var tls: TLSContextHolder?
+    /// Strict-Transport-Security `max-age` on HTTPS responses (nil: none).
+    public var hstsMaxAge: Int?
+    /// Plain HTTP only: every request gets a 301 to `https://host[:port]/target` on this port.
+    public var redirectToHTTPS: BoundPort?
 
     public init(files: StaticFiles, logger: Logger) {
         self.files = files
@@ -44,10 +55,17 @@ public struct HTTPConfiguration: Sendable {
         let logger = logger
         var service = TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
-            perAddress: perAddress, refused: { id, why in logger.notice("http \(id) \(why)") },
+            perAddress: perAddress, refused: { id, why in logger.notice("\(shared.driver.service) \(id) \(why)") },
+            tls: tls, plaintextReply: tls == nil ? [] : HTTPConfiguration.plainRequestOnTLSPort,
             makeHandler: { id in SessionDriver(HTTPSession(shared, id: id), shared.driver) }
         )
         service.observer = metrics?.connections
         return service
     }
+
+    /// nginx's answer to plain HTTP sent to an HTTPS port, in plaintext, before the close.
+    static let plainRequestOnTLSPort: [UInt8] = {
+        let page = Array("<html><head><title>400 Bad Request</title></head><body><h1>400 Bad Request</h1>The plain HTTP request was sent to HTTPS port<hr>appserver</body></html>\n".utf8)
+        return Array("HTTP/1.1 400 Bad Request\r\nServer: appserver\r\nContent-Type: text/html\r\nContent-Length: \(page.count)\r\nConnection: close\r\n\r\n".utf8) + page
+    }()
 }

@@ -15,17 +15,20 @@ public struct HTTPMetrics: Sendable {
     public let duration: Timer
     public let connections: ConnectionObserver
 
-    public init(factory: any MetricsFactory) {
+    /// Handles named `appserver_<service>_*`: `http`, or `https` (a process of its own, so
+    /// its own families, as nginx's exporters keep a server block's apart).
+    public init(service: String = "http", factory: any MetricsFactory) {
+        let prefix = "appserver_\(service)_"
         requests = HTTPMetrics.methods.map { method in
             HTTPMetrics.classes.map {
-                Counter(label: "appserver_http_requests_total", dimensions: [("method", method), ("code", $0)], factory: factory)
+                Counter(label: prefix + "requests_total", dimensions: [("method", method), ("code", $0)], factory: factory)
             }
         }
-        responseBytes = Counter(label: "appserver_http_response_bytes_total", factory: factory)
-        gzipCacheHits = Counter(label: "appserver_http_gzip_cache_hits_total", factory: factory)
-        gzipCacheSize = Gauge(label: "appserver_http_gzip_cache_size_bytes", factory: factory)
-        duration = Timer(label: "appserver_http_request_duration_seconds", factory: factory)
-        connections = ConnectionObserver(service: "http", factory: factory)
+        responseBytes = Counter(label: prefix + "response_bytes_total", factory: factory)
+        gzipCacheHits = Counter(label: prefix + "gzip_cache_hits_total", factory: factory)
+        gzipCacheSize = Gauge(label: prefix + "gzip_cache_size_bytes", factory: factory)
+        duration = Timer(label: prefix + "request_duration_seconds", factory: factory)
+        connections = ConnectionObserver(service: service, factory: factory)
     }
 
     func answered(method: String, status: Int, bytes: Int64) {

@@ -1,7 +1,7 @@
 /// Serialises a response's status line and header section.
 enum HTTPResponseHead {
-    static func bytes(_ status: HTTPStatus, headers: [(String, String)], keepAlive: Bool, http10: Bool) -> [UInt8] {
-        bytes(status, lines: lines(headers), keepAlive: keepAlive, http10: http10)
+    static func bytes(_ status: HTTPStatus, headers: [(String, String)], keepAlive: Bool, http10: Bool, extra: [UInt8] = []) -> [UInt8] {
+        bytes(status, lines: lines(headers), keepAlive: keepAlive, http10: http10, extra: extra)
     }
 
     /// Header fields as they follow the Date line: each `\r\nName: value`.
@@ -17,12 +17,14 @@ enum HTTPResponseHead {
     }
 
     /// The head with header fields already serialised by `lines`.
-    static func bytes(_ status: HTTPStatus, lines: [UInt8], keepAlive: Bool, http10: Bool) -> [UInt8] {
+    /// `extra`: fields every response of the service carries (HSTS), serialised the same way.
+    static func bytes(_ status: HTTPStatus, lines: [UInt8], keepAlive: Bool, http10: Bool, extra: [UInt8] = []) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128 + lines.count)
+        out.reserveCapacity(128 + lines.count + extra.count)
         out += "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: ".utf8
         out += HTTPDate.now().utf8
         out += lines
+        out += extra
         if !keepAlive {
             out += "\r\nConnection: close".utf8
         } else if http10 {

@@ -28,14 +28,18 @@ final class HTTPSession: ConnectionSession {
         let logsAccess: Bool
         let driver: SessionDriver<HTTPSession>.Configuration
         let metrics: HTTPMetrics?
+        /// Header fields on every response: Strict-Transport-Security over HTTPS.
+        let headExtra: [UInt8]
 
         init(_ config: HTTPConfiguration) {
             self.config = config
             logsAccess = config.logger.logLevel <= .info
             metrics = config.metrics
             // Unanswered requests wait in the parser; past one head of them, reading stops.
-            driver = .init(service: "http", logger: config.logger, inputLimit: config.limits.maxHead, outputLimit: config.highWater,
-                           duration: config.metrics?.duration)
+            driver = .init(service: config.tls == nil ? "http" : "https", logger: config.logger,
+                           inputLimit: config.limits.maxHead, outputLimit: config.highWater, duration: config.metrics?.duration)
+            let hsts = config.tls == nil ? nil : config.hstsMaxAge
+            headExtra = hsts.map { HTTPResponseHead.lines([("Strict-Transport-Security", "max-age=\($0)")]) } ?? []
         }
     }
 
@@ -70,6 +74,7 @@ final class HTTPSession: ConnectionSession {
         let http10: Bool
         var status = HTTPStatus.ok
         var bytes: Int64 = 0
+        var extra: [UInt8] = []
 
         /// `GET /x` for the access line, escaped (`LogEscape`); `-` for what did not parse.
         var requestLine: String {
@@ -77,7 +82,7 @@ final class HTTPSession: ConnectionSession {
         }
 
         func head(_ status: HTTPStatus, _ headers: [(String, String)]) -> [UInt8] {
-            HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: http10)
+            HTTPResponseHead.bytes(status, headers: headers, keepAlive: keepAlive, http10: http10, extra: extra)
         }
     }
 
@@ -87,7 +92,7 @@ final class HTTPSession: ConnectionSession {
     private let shared: Shared
     private var config: HTTPConfiguration { shared.config }
     /// For the debug line about a refused request (the driver writes no debug lines).
-    private let id: ConnectionID
+    let id: ConnectionID
     private var parser: HTTPRequestParser
     private var phase = Phase.readingHead
     private var peerHasClosed = false
@@ -128,7 +133,7 @@ final class HTTPSession: ConnectionSession {
             return nil
         case .error(let status, let why):
             config.logger.debug("http \(id) bad request: \(why)")
-            var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false)
+            var exchange = Exchange(method: "-", target: "", keepAlive: false, isHead: false, http10: false, extra: shared.headExtra)
             return errorPage(status, &exchange)
         case .request(let request):
             return respond(to: request)
@@ -143,11 +148,12 @@ final class HTTPSession: ConnectionSession {
         return waitingForInput ? closeAfterFlush() : []
     }
 
-    /// A request in progress is answered with `Connection: close`; an idle connection closes now.
+    /// A request in progress is answered with `Connection: close`, and so is one that comes
+    /// to an idle connection within `drainIdleTimeout`; after that the idle timer closes it.
     func drain() -> Actions {
         draining = true
         switch phase {
-        case .idle, .readingHead: return parser.isMidRequest ? [] : closeAfterFlush()
+        case .idle, .readingHead: return parser.isMidRequest ? [] : [.idleTimeout(config.drainIdleTimeout)]
         case .streaming, .closing: return []
         }
     }
@@ -160,8 +166,12 @@ final class HTTPSession: ConnectionSession {
     private func respond(to request: HTTPRequestHead) -> Actions {
         let isHead = request.method == "HEAD"
         var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
-                                isHead: isHead, http10: request.minorVersion == 0)
+                                isHead: isHead, http10: request.minorVersion == 0, extra: shared.headExtra)
         exchange.clientCloses = !request.keepAlive
+        if let port = config.redirectToHTTPS?.port {
+            let location = "https://" + redirectHost(request) + (port == 443 ? "" : ":\(port)") + (request.target.hasPrefix("/") ? request.target : "/")
+            return errorPage(.movedPermanently, extra: [("Location", location)], &exchange)
+        }
         guard request.method == "GET" || isHead else {
             // RFC 9110 15.5.6 and 15.6.2: 405 (with Allow) for a method it defines that the
             // files do not take, 501 for one the server does not know (methods are case-sensitive).
@@ -198,7 +208,8 @@ final class HTTPSession: ConnectionSession {
                     })
                 if case .identity = coding, let plainHeaders, request.isUnconditional {
                     // The common case, answered with what was prepared when the file was opened.
-                    let head = HTTPResponseHead.bytes(.ok, lines: plainHeaders, keepAlive: exchange.keepAlive, http10: exchange.http10)
+                    let head = HTTPResponseHead.bytes(.ok, lines: plainHeaders, keepAlive: exchange.keepAlive, http10: exchange.http10,
+                                                      extra: exchange.extra)
                     return body(head, from: file, contents, offset: 0, length: metadata.size, &exchange)
                 }
                 return answer(file, metadata, contents, type: MIMETypes.lookup(relativePath), coding: coding, for: request, &exchange)

@@ -1,6 +1,7 @@
 import CSystem
 import Glibc
 import ServerCore
+import Synchronization
 
 /// The site folder. Files are opened with openat2(RESOLVE_BENEATH) relative to the root's
 /// descriptor, so the kernel itself refuses any path, `..` or symlink, that would lead out
@@ -25,10 +26,17 @@ public final class StaticFiles: Sendable {
     private let root: FileDescriptor
     private let cache: OpenFileCache
     private let keepInMemory: Int64
+    /// Pages made in place of the file at their path (the default page, with the ports of
+    /// this run), on first use, as the ports are known only once bound: each kept in an
+    /// unlinked temporary file, so that ETag, ranges, gzip and sendfile work as for any file.
+    private let makers: [String: @Sendable () -> [UInt8]]
+    private let made = Mutex<[String: OpenedFile]>([:])
 
     /// `cacheValidity`: how long what was found at a path is reused (0: look every time);
     /// files up to `keepInMemory` bytes are read when opened and kept with it.
-    public init(root path: String, cacheValidity: Double = 1, keepInMemory: Int64 = 32 * 1024) throws(MissingRoot) {
+    /// `generated`: what makes the bytes served at a relative path instead of the file there.
+    public init(root path: String, cacheValidity: Double = 1, keepInMemory: Int64 = 32 * 1024,
+                generated: [String: @Sendable () -> [UInt8]] = [:]) throws(MissingRoot) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOTDIR ? "not a directory" : errorText(errno)
@@ -37,6 +45,7 @@ public final class StaticFiles: Sendable {
         root = FileDescriptor(fd)
         cache = OpenFileCache(validity: cacheValidity)
         self.keepInMemory = keepInMemory
+        makers = generated
     }
 
     /// `relative` as `RequestPath` gives it: no leading slash, `""` for the root.
@@ -71,7 +80,8 @@ public final class StaticFiles: Sendable {
     }
 
     private func open(_ relative: String) -> Result<OpenedFile, OpenError> {
-        cache.value(for: relative) { [root, keepInMemory] relative in StaticFiles.openBeneath(root, relative, keepInMemory: keepInMemory) }
+        if let make = makers[relative] { return page(relative, make) }
+        return cache.value(for: relative) { [root, keepInMemory] relative in StaticFiles.openBeneath(root, relative, keepInMemory: keepInMemory) }
     }
 
     private static func openBeneath(_ root: FileDescriptor, _ relative: String, keepInMemory: Int64) -> Result<OpenedFile, OpenError> {
@@ -92,6 +102,31 @@ public final class StaticFiles: Sendable {
         let metadata = FileMetadata(size: size, modified: info.st_mtim.tv_sec)
         return .success(OpenedFile(file: file, metadata: metadata, isDirectory: kind == S_IFDIR, contents: contents,
                                    plainHeaders: kind == S_IFREG ? plainHeaders(relative, metadata) : nil))
+    }
+
+    private func page(_ relative: String, _ make: () -> [UInt8]) -> Result<OpenedFile, OpenError> {
+        made.withLock { made in
+            if let page = made[relative] { return .success(page) }
+            let bytes = make()
+            guard let file = StaticFiles.unlinkedFile(holding: bytes) else { return .failure(OpenError(errno: csystem_errno())) }
+            let metadata = FileMetadata(size: Int64(bytes.count), modified: Int(time(nil)))
+            let page = OpenedFile(file: file, metadata: metadata, isDirectory: false,
+                                  contents: Int64(bytes.count) <= keepInMemory ? bytes : nil,
+                                  plainHeaders: StaticFiles.plainHeaders(relative, metadata))
+            made[relative] = page
+            return .success(page)
+        }
+    }
+
+    /// A temporary file with `bytes`, already unlinked.
+    private static func unlinkedFile(holding bytes: [UInt8]) -> FileDescriptor? {
+        var template = Array("/tmp/appserver-page-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        let file = FileDescriptor(fd)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        guard bytes.withUnsafeBytes({ LocalFiles.writeAll(fd, $0) }) else { return nil }
+        return file
     }
 
     /// What ResponsePlan decides for a GET with no precondition, range or gzip, serialised.

@@ -23,30 +23,32 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     var openedAt: UInt64 = 0
     var bytesIn = 0, bytesOut = 0
 
-    private enum OutputItem {
+    enum OutputItem {
         case bytes([UInt8], sent: Int)
         case file(FileDescriptor, offset: Int64, remaining: Int64)
     }
 
     enum Phase { case connecting, open, closingAfterFlush, lingering, closed }
 
-    private var output: [OutputItem] = []
-    public private(set) var pendingOutputBytes = 0
+    var output: [OutputItem] = []
+    public internal(set) var pendingOutputBytes = 0
     /// True once as much output waits as the connection holds before it stops reading: a
     /// handler that answers several requests from one read stops here, keeps the rest of its
     /// input and asks `notifyWhenWritable`, so the bound holds per answer, not per read.
     public var outputIsFull: Bool { pendingOutputBytes >= Connection.readingOutputLimit }
 
     public func closeAfterFlush() { closeAfterFlush(lingering: true) }
-    private(set) var phase = Phase.open
-    private var readPaused = false
+    var phase = Phase.open
+    var readPaused = false
     private var lingers = true
-    private var peerClosed = false
+    var peerClosed = false
     private var wantsWritable = false
     /// The socket refused output (EAGAIN): wait for EPOLLOUT. Output merely queued during a
     /// handler call is sent right after it, without asking epoll.
-    private var blockedOnSend = false
+    var blockedOnSend = false
     private var interest: UInt32
+    /// TLS, implicit from accept or started by `startTLS`; nil: plaintext.
+    var tlsLayer: TLSLayer?
     /// Past this much unsent output the connection stops reading, whatever the handler
     /// asked: a peer that sends requests but does not read the replies cannot make the
     /// server hold an ever longer queue of them.
@@ -58,7 +60,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     /// What one sendfile call may move, so that a turn ends close to its budget.
     static let sendfileChunk: Int64 = 256 * 1024
     var idleDeadline: UInt64 = 0
-    private var idleDuration: UInt64 = 0
+    var idleDuration: UInt64 = 0
     var writeDeadline: UInt64 = 0
 
     init(id: ConnectionID, fd: Int32, key: UInt64, worker: Worker, interest: UInt32, connecting: Bool = false) {
@@ -136,12 +138,20 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         lingers = lingering
     }
 
-    public func close() { worker.close(self, reason: .closedByServer) }
+    public func close() {
+        tlsLayer?.stream?.shutdown()
+        worker.close(self, reason: .closedByServer)
+    }
 
     /// The idle timeout is closing an open, idle connection: the service's reply, if it has
     /// one, is sent without waiting (a connection stalled on output gets nothing more).
     func sayTimedOut() {
         guard phase == .open, output.isEmpty, !timeoutReply.isEmpty else { return }
+        if let tlsLayer {
+            guard let stream = tlsLayer.stream, stream.established else { return }
+            _ = timeoutReply.withUnsafeBytes { stream.write($0.baseAddress!, count: $0.count) }
+            return
+        }
         _ = timeoutReply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
     }
 
@@ -172,6 +182,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         phase = .closed
         output.removeAll()
         pendingOutputBytes = 0
+        tlsLayer = nil
     }
 
     // MARK: events from the worker
@@ -179,6 +190,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     func readable(into buffer: UnsafeMutableRawBufferPointer) {
         assertOnQueue(worker.queue)
         guard phase != .connecting else { return }
+        if let tlsLayer, phase != .lingering { return readableTLS(tlsLayer, into: buffer) }
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
             bytesIn += n
@@ -225,18 +237,18 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
 
     /// Returns true when the queue is empty; false when it waits for the socket or failed.
     private func sendQueued() -> Bool {
+        if let tlsLayer { return sendQueuedTLS(tlsLayer) }
+        return sendQueuedPlain()
+    }
+
+    func sendQueuedPlain() -> Bool {
         // An idle connection keeps no output buffer (a few hundred bytes each, across thousands).
         defer { if output.isEmpty { output = [] } }
         var budget = Connection.sendBudget
         while let first = output.first {
-            if budget <= 0 {
-                // This connection has had its turn: the others on the worker go first, and
-                // EPOLLOUT (level-triggered) brings it back at once if the socket still has room.
-                if !blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
-                blockedOnSend = true
-                updateInterest()
-                return false
-            }
+            // This connection has had its turn: the others on the worker go first, and
+            // EPOLLOUT (level-triggered) brings it back at once if the socket still has room.
+            if budget <= 0 { return waitForSocket() }
             let n: Int
             switch first {
             case .bytes(let bytes, let sent):
@@ -269,25 +281,34 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
             }
             let error = csystem_errno()
             if error == EINTR { continue }
-            if error == EAGAIN {
-                if !blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
-                blockedOnSend = true
-                updateInterest()
-                return false
-            }
+            if error == EAGAIN { return waitForSocket() }
             worker.close(self, reason: .peerReset)
             return false
         }
+        sentAll()
+        return true
+    }
+
+    /// The socket takes no more for now: EPOLLOUT, within the send deadline.
+    func waitForSocket() -> Bool {
+        if !blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
+        blockedOnSend = true
+        updateInterest()
+        return false
+    }
+
+    /// The queue is empty: a connection that had waited for its peer is idle from now.
+    func sentAll() {
         if blockedOnSend {
             blockedOnSend = false
             writeDeadline = 0
             if idleDuration != 0 { idleDeadline = max(idleDeadline, worker.now() + idleDuration) }
         }
-        return true
     }
 
     private func startLingering() {
         phase = .lingering
+        tlsLayer?.stream?.shutdown()
         if peerClosed || !lingers { return worker.close(self, reason: .closedByServer) }
         shutdown(fd, Int32(SHUT_WR))
         readPaused = false
@@ -295,13 +316,14 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         updateInterest()
     }
 
-    private func updateInterest() {
+    func updateInterest() {
         guard phase != .closed, phase != .connecting else { return }
         var want: UInt32 = 0
         if !readPaused && !peerClosed && pendingOutputBytes < Connection.readingOutputLimit {
             want |= UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
         }
         if blockedOnSend { want |= UInt32(CSYSTEM_EPOLLOUT) }
+        if let tlsLayer { want = tlsInterest(want, tlsLayer) }
         guard want != interest else { return }
         interest = want
         _ = csystem_epoll_modify(worker.epollFD, fd, want, key)

@@ -25,6 +25,12 @@ public protocol ConnectionContext: AnyObject, Sendable {
     /// Runs `body` on the connection's queue unless it has closed by then, and sends what it
     /// wrote: for answers that complete elsewhere (an upstream's, the blocking pool's).
     func async(_ body: @escaping @Sendable (any ConnectionContext) -> Void)
+    /// STARTTLS / AUTH TLS: once the output queued so far has gone, the connection switches
+    /// to TLS with `context`, reading nothing more in plaintext. Input the handler already
+    /// holds was sent before the switch: it must drop it, never take it as commands.
+    func startTLS(_ context: TLSServerContext)
+    /// The TLS session once its handshake is done; nil in plaintext.
+    var tls: TLSInfo? { get }
 }
 
 extension ConnectionContext {

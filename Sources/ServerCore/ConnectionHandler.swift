@@ -27,6 +27,8 @@ public enum CloseReason: String, Sendable {
     case timeout = "timed out"
     /// An outbound connection that never opened.
     case connectFailed = "connect failed"
+    /// A TLS handshake that failed, timed out before it began, or met plaintext.
+    case tlsFailed = "TLS handshake failed"
 }
 
 /// A service's TCP side: how to make a handler, and how to turn away a connection over the cap.
@@ -44,10 +46,18 @@ public struct TCPService: Sendable {
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
     /// Its connections' name and counters (nil: uncounted, as FTP data connections are).
     public var observer: ConnectionObserver?
+    /// TLS from the first byte (implicit TLS, as HTTPS); nil: plaintext.
+    public let tls: TLSContextHolder?
+    /// Sent in plaintext to a TLS connection whose first byte is an ASCII capital, as a
+    /// plaintext request sent to a TLS port begins (nginx's 400 for HTTP), before the close.
+    public let plaintextReply: [UInt8]
 
     public init(busyReply: [UInt8] = [], timeoutReply: [UInt8] = [], perAddress: AddressLimit? = nil,
                 perAddressReply: [UInt8]? = nil, refused: (@Sendable (ConnectionID, String) -> Void)? = nil,
+                tls: TLSContextHolder? = nil, plaintextReply: [UInt8] = [],
                 makeHandler: @escaping @Sendable (ConnectionID) -> ConnectionHandler) {
+        self.tls = tls
+        self.plaintextReply = plaintextReply
         self.busyReply = busyReply
         self.timeoutReply = timeoutReply
         self.perAddress = perAddress

@@ -6,10 +6,13 @@ public struct ConnectionLimits: Sendable {
     public var writeTimeout: Double
     /// How long a closing connection keeps reading (and dropping) input so the peer sees the reply.
     public var lingerTime: Double
+    /// How long a TLS handshake may take (a handshake holds a place under the connection cap).
+    public var handshakeTimeout: Double
 
-    public init(maxConnections: Int = 10_000, writeTimeout: Double = 60, lingerTime: Double = 2) {
+    public init(maxConnections: Int = 10_000, writeTimeout: Double = 60, lingerTime: Double = 2, handshakeTimeout: Double = 10) {
         self.maxConnections = maxConnections
         self.writeTimeout = writeTimeout
         self.lingerTime = lingerTime
+        self.handshakeTimeout = handshakeTimeout
     }
 }

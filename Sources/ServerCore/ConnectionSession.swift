@@ -41,6 +41,10 @@ public enum SessionAction<Completion: Sendable> {
     case closeAfterFlush(lingering: Bool)
     case close
     case idleTimeout(Double?)
+    /// Switch to TLS once what is queued has gone (`ConnectionContext.startTLS`). The
+    /// session returning it drops the input it holds at the same time: it was sent in
+    /// plaintext after the command.
+    case startTLS(TLSServerContext)
     /// The exchange the next access line reports starts with this step's input, not at the
     /// first step since the last access line (SMTP's MAIL after EHLO; an FTP transfer).
     case beginExchange

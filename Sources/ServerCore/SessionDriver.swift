@@ -139,6 +139,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             case .closeAfterFlush(let lingering): connection.closeAfterFlush(lingering: lingering)
             case .close: connection.close()
             case .idleTimeout(let seconds): connection.setIdleTimeout(seconds)
+            case .startTLS(let context): connection.startTLS(context)
             case .log(let kind, let text): log(kind, text, connection)
             case .beginExchange: exchangeSince = stepInputSince
             case .offload(let work, let busy):

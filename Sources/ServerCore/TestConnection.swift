@@ -21,6 +21,10 @@ public final class TestConnection: ConnectionContext, @unchecked Sendable {
     public private(set) var closedAfterFlush = false
     public private(set) var readingPaused = false
     public private(set) var idleTimeout: Double?
+    /// The contexts `startTLS` was asked for, in order.
+    public private(set) var startedTLS: [TLSServerContext] = []
+    /// What `tls` reports: set it to play a TLS connection.
+    public var tls: TLSInfo?
     private var wantsWritable = false
     private let pending = Mutex<[@Sendable (any ConnectionContext) -> Void]>([])
     /// As `Connection.readingOutputLimit`.
@@ -127,6 +131,7 @@ public final class TestConnection: ConnectionContext, @unchecked Sendable {
     public func pauseReading() { readingPaused = true }
     public func resumeReading() { readingPaused = false }
     public func setIdleTimeout(_ seconds: Double?) { idleTimeout = seconds }
+    public func startTLS(_ context: TLSServerContext) { startedTLS.append(context) }
 
     public func async(_ body: @escaping @Sendable (any ConnectionContext) -> Void) {
         pending.withLock { $0.append(body) }

@@ -12,12 +12,13 @@ final class Worker: @unchecked Sendable {
     let epollFD: Int32
     let writeTimeout: UInt64
     let lingerTime: UInt64
+    let handshakeTimeout: UInt64
     private let onClose: @Sendable () -> Void
     private var source: (any DispatchSourceRead)?
     private var sweeper: (any DispatchSourceTimer)?
     private(set) var connections: [UInt64: Connection] = [:]
     private var nextKey: UInt64 = 1
-    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let events = UnsafeMutablePointer<csystem_event>.allocate(capacity: 256)
 
     init(index: Int, limits: ConnectionLimits, onClose: @escaping @Sendable () -> Void) throws(SocketError) {
@@ -28,6 +29,7 @@ final class Worker: @unchecked Sendable {
         }
         writeTimeout = UInt64(limits.writeTimeout * 1e9)
         lingerTime = UInt64(limits.lingerTime * 1e9)
+        handshakeTimeout = UInt64(limits.handshakeTimeout * 1e9)
         self.onClose = onClose
     }
 
@@ -82,6 +84,8 @@ final class Worker: @unchecked Sendable {
         }
         if let connectTimeout {
             connection.idleDeadline = now() + UInt64(connectTimeout * 1e9)
+        } else if let tls = service.tls {
+            connection.startImplicitTLS(tls.current, plaintextReply: service.plaintextReply)
         } else {
             connection.opened()
         }
@@ -124,7 +128,9 @@ final class Worker: @unchecked Sendable {
                 continue
             }
             if flags & UInt32(CSYSTEM_EPOLLOUT) != 0 { connection.flush() }
-            if flags & UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLHUP) != 0, connections[event.data] != nil {
+            // TLS: a handshake or SSL_read that wanted the socket writable goes on.
+            if flags & UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLHUP) != 0 || connection.tlsLayer?.readWantsWrite == true,
+               connections[event.data] != nil {
                 connection.readable(into: readBuffer)
             }
         }

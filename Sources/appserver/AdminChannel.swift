@@ -14,14 +14,12 @@ enum AdminChannel {
     /// errno when the name cannot be bound.
     static func listen(supervisor: pid_t, hub: AdminHub) -> (any DispatchSourceRead)? {
         guard let fd = SystemdNotify.listen(name(supervisor: supervisor)) else { return nil }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, socklen_t(MemoryLayout<Int32>.size))
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "appserver.admin.reports"))
         var buffer = [UInt8](repeating: 0, count: ReportCodec.maxSize)
         source.setEventHandler {
             while true {
                 var pid: pid_t = 0, uid: uid_t = 0
-                let n = buffer.withUnsafeMutableBytes { csystem_recv_credentials(fd, $0.baseAddress, $0.count, &pid, &uid) }
+                let n = buffer.withUnsafeMutableBytes { csystem_receive_from_process(fd, $0.baseAddress, $0.count, &pid, &uid) }
                 guard n > 0 else { return }
                 guard uid == getuid(), parent(of: pid) == supervisor, let report = ReportCodec.decode(Array(buffer.prefix(n))) else { continue }
                 hub.update(report)

@@ -45,13 +45,12 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: Options
 
-    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off).")
-    var singleProcess = false
-
     func run() throws {
-        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let config = orFail { try loadConfig(options.config) }
         var settings = orFail { try Settings(flags: options, file: config) }
+        // Before any thread starts (a supervised child has them blocked until then).
+        let singleProcess = settings.singleProcess
+        Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let level = settings.logLevel
         let output = orFail { try Startup.openLog(settings) }
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level, output: output) }
@@ -81,6 +80,7 @@ struct Serve: ParsableCommand {
         if inherited.isEmpty {
             (sockets, listening) = Listening.bind(settings, services: settings.services, on: ServicePlan.addresses(settings, notes: &notes))
         }
+        for socket in sockets { SocketRow.named(socket.name).flatMap { plan.ports[$0.service] }?.set(socket.address.port) }
         if supervisor == nil {
             // Before the privilege drop: a crash may have left files only root can remove.
             plan.cleanups.forEach { $0.run() }
@@ -89,7 +89,9 @@ struct Serve: ParsableCommand {
         guard singleProcess else {
             // Each service's "listening on" lines once its first child serves.
             (notes + plan.summary).forEach { logger.notice("\($0)") }
-            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()),
+            orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup,
+                                                keeping: Supervisor.childCapabilities, logger: logger) }
+            Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()) + Listening.portsChosen(sockets, settings),
                        pidFile: settings.pidFile, systemd: notify, logger: logger, logFile: settings.logFile).run()
         }
         Listening.serve(sockets, plan: plan, registry: registry)

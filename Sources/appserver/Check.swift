@@ -15,7 +15,7 @@ struct Check: ParsableCommand {
         let settings = orFail { try Settings(flags: options, file: config) }
         let registry = orFail { try ListenerRegistry(workers: 1) }
         let logger = Logger(label: "appserver-check") { _ in SwiftLogNoOpLogHandler() }
-        let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger) }
+        let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger, checking: true) }
         orFail { try Startup.checkUser(settings.user) }
         print(config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only")
         plan.summary.forEach { print($0) }

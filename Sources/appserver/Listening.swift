@@ -63,6 +63,20 @@ enum Listening {
         return (sockets, SocketRow.processes.filter(wanted.contains))
     }
 
+    /// The flags that give the children the port numbers chosen for a port of 0, so that each
+    /// knows the others' (plain HTTP redirects to HTTPS's) as the supervisor bound them.
+    static func portsChosen(_ sockets: [ListeningSocket], _ settings: Settings) -> [String] {
+        var flags: [String] = [], seen: Set<String> = []
+        for row in SocketRow.all where row.port(settings) == 0 && !seen.contains(row.flag) {
+            guard let socket = sockets.first(where: { $0.name == row.name }) else { continue }
+            seen.insert(row.flag)
+            // The admin listener's flag names its address too.
+            let admin = row.service == "admin" ? settings.adminListen.map { SocketAddress(ip: $0.ip, port: socket.address.port) } : nil
+            flags += [row.flag, admin?.description ?? "\(socket.address.port)"]
+        }
+        return flags
+    }
+
     /// Serves each socket in this process with the plan's handler for its name.
     static func serve(_ sockets: [ListeningSocket], plan: ServicePlan, registry: ListenerRegistry) {
         for socket in sockets {

@@ -17,6 +17,7 @@ final class Observability: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     let http: HTTPMetrics?
+    let https: HTTPMetrics?
     let dns: DNSMetrics?
     let smtp: SMTPMetrics?
     let ftp: FTPMetrics?
@@ -30,7 +31,8 @@ final class Observability: Sendable {
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
                                                    .milliseconds(500), .seconds(2), .seconds(10), .seconds(30)]
         self.factory = factory
-        http = services.contains("http") ? HTTPMetrics(factory: factory) : nil
+        http = services.contains("http") ? HTTPMetrics(service: "http", factory: factory) : nil
+        https = services.contains("https") ? HTTPMetrics(service: "https", factory: factory) : nil
         dns = services.contains("dns") ? DNSMetrics(factory: factory) : nil
         smtp = services.contains("smtp") ? SMTPMetrics(factory: factory) : nil
         ftp = services.contains("ftp") ? FTPMetrics(factory: factory) : nil

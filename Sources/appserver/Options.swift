@@ -5,7 +5,7 @@ struct Options: ParsableArguments {
     @Option(help: "Configuration file (default: conf/appserver.conf if it exists).")
     var config: String?
 
-    @Option(help: ArgumentHelp("Services to run, comma-separated: http, dns, smtp, ftp (default: all: http,dns,smtp,ftp).", valueName: "list"))
+    @Option(help: ArgumentHelp("Services to run, comma-separated: http, https, dns, smtp, ftp (default: all: http,https,dns,smtp,ftp).", valueName: "list"))
     var services: [String] = []
 
     @Option(help: ArgumentHelp("Address to listen on, IPv4 or IPv6; repeat for several (default: 0.0.0.0 and ::).", valueName: "addr"))
@@ -16,6 +16,21 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Folder of static files to serve (default: www).", valueName: "dir"))
     var www: String?
+
+    @Option(help: ArgumentHelp("HTTPS port, the same site over TLS (default: 443; 0 picks a free one).", valueName: "n"))
+    var httpsPort: String?
+
+    @Option(help: ArgumentHelp("Certificate for TLS, PEM with its chain; repeat with --tls-key for several, SNI picks, the first is the default (default: a self-signed certificate made in DATA/tls/).", valueName: "file"))
+    var tlsCert: [String] = []
+
+    @Option(help: ArgumentHelp("The private key of each --tls-cert, PEM, in the same order (default: DATA/tls/key.pem with the made certificate).", valueName: "file"))
+    var tlsKey: [String] = []
+
+    @Flag(help: "Answer plain HTTP requests with a 301 to https (default: off; config key: http-redirect = yes).")
+    var httpRedirect = false
+
+    @Option(help: ArgumentHelp("Strict-Transport-Security max-age on HTTPS responses, in seconds (default: none).", valueName: "seconds"))
+    var hsts: String?
 
     @Option(help: ArgumentHelp("DNS port, UDP and TCP (default: 53; 0 picks a free one).", valueName: "n"))
     var dnsPort: String?
@@ -28,6 +43,15 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Clients allowed to use the forwarder, as CIDR; repeat for several (default: loopback and private ranges).", valueName: "cidr"))
     var allowRecursion: [String] = []
+
+    @Option(help: ArgumentHelp("Clients allowed to transfer our zones (AXFR/IXFR), as CIDR; repeat for several (default: none).", valueName: "cidr"))
+    var dnsTransferAllow: [String] = []
+
+    @Option(help: ArgumentHelp("TSIG keys file, BIND/NSD form: key \"name\" { algorithm hmac-sha256; secret \"...\"; }; (default: none).", valueName: "file"))
+    var dnsTsigKeys: String?
+
+    @Option(help: ArgumentHelp("TSIG key that zone transfers must be signed with, from --dns-tsig-keys (default: none).", valueName: "name"))
+    var dnsTransferKey: String?
 
     @Option(help: ArgumentHelp("SMTP port (default: 25; 0 picks a free one).", valueName: "n"))
     var smtpPort: String?
@@ -91,4 +115,7 @@ struct Options: ParsableArguments {
 
     @Option(help: ArgumentHelp("Write the server's process id to this file once it serves, removed at exit (default: none).", valueName: "file"))
     var pidFile: String?
+
+    @Flag(help: "Serve every service in this one process, without the supervisor, for debugging: a crash then stops them all (default: off; config key: single-process = yes).")
+    var singleProcess = false
 }

@@ -19,6 +19,9 @@ struct ServicePlan {
     }
 
     var handlers: [String: Handler] = [:]
+    /// Each service's port, set when bound (it may be 0 until then): for plain HTTP's
+    /// redirects to HTTPS and the default page.
+    let ports: [String: BoundPort]
     var reloads: [(name: String, reload: @Sendable () -> [String])] = []
     /// Folders the services write, handed to the run user when started as root.
     var ownedFolders: [String] = []
@@ -34,21 +37,41 @@ struct ServicePlan {
     /// The admin listener's state, when this process serves it.
     var hub: AdminHub?
 
-    init(settings: Settings, registry: ListenerRegistry, logger: Logger, observability: Observability? = nil) throws {
+    /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
+    init(settings: Settings, registry: ListenerRegistry, logger: Logger, observability: Observability? = nil, checking: Bool = false) throws {
         let metrics = observability
+        ports = Dictionary(SocketRow.all.map { ($0.service, BoundPort($0.port(settings))) }) { first, _ in first }
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
         // As root they are handed to the run user later; otherwise this user must write them.
         if getuid() != 0 { try DataFolders.checkWritable(ownedFolders) }
+        if settings.services.contains("https") {
+            let (files, note) = try TLSSetup.certificates(settings, making: !checking)
+            summary.append(note)
+            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports)), logger: logger)
+            https.perAddress = settings.addressLimit()
+            https.hstsMaxAge = settings.hsts
+            https.metrics = metrics?.https
+            if let metrics, let counters = metrics.https { metrics.collect { [cache = https.gzipCache] in counters.collect(cache) } }
+            if let files {
+                let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
+                                                  configuration: .init(alpn: ["http/1.1"]))
+                https.tls = holder
+                reloads.append(("tls certificates", { holder.reload() }))
+                summary.append(holder.current.fileSendingNote)
+            }
+            summary.append("https: files from \(settings.www)\(settings.hsts.map { ", Strict-Transport-Security max-age=\($0)" } ?? "")")
+            handlers["https"] = .stream(https.service)
+        }
         if settings.services.contains("http") {
-            let files = try StaticFiles(root: settings.www)
+            let files = try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports))
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
             http.metrics = metrics?.http
             if let metrics, let counters = metrics.http { metrics.collect { [cache = http.gzipCache] in counters.collect(cache) } }
-            let service = http.service
-            summary.append("http: files from \(settings.www)")
-            handlers["http"] = .stream(service)
+            if settings.httpRedirect { http.redirectToHTTPS = ports["https"] }
+            summary.append(settings.httpRedirect ? "http: a 301 to https for every request" : "http: files from \(settings.www)")
+            handlers["http"] = .stream(http.service)
         }
         if settings.services.contains("dns") {
             let zones = try ZoneStore(folder: settings.zones)
@@ -61,7 +84,8 @@ struct ServicePlan {
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
-                                                               allowRecursion: settings.allowRecursion, logger: logger,
+                                                               allowRecursion: settings.allowRecursion,
+                                                               transfers: try settings.dnsTransfer.policy(), logger: logger,
                                                                metrics: metrics?.dns))
             if let metrics, let counters = metrics.dns { metrics.collect { counters.collect(zones: zones, forwarder: forwarder) } }
             self.zones = zones

@@ -6,27 +6,38 @@ import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
 struct Settings {
-    static let allServices = ["http", "dns", "smtp", "ftp"]
+    static let allServices = ["http", "https", "dns", "smtp", "ftp"]
     static let configKeys: Set<String> = [
-        "services", "listen", "http-port", "www", "dns-port", "zones", "upstream", "allow-recursion",
+        "services", "listen", "http-port", "www", "https-port", "tls-cert", "tls-key", "http-redirect", "hsts", "dns-port", "zones", "upstream", "allow-recursion",
+        "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
         "smtp-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
-        "admin-listen", "admin-user", "log-file", "log-format",
+        "admin-listen", "admin-user", "log-file", "log-format", "single-process",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
-    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "mail-domain", "per-address-exempt"]
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt",
+                                        "tls-cert", "tls-key"]
 
     var services: [String]
+    /// The services of the whole run, with `admin` when it listens (`services` is a
+    /// supervised child's own).
+    let configuredServices: [String]
     var listen: [IPAddress]
     /// Whether `listen` is the default pair, where a host without IPv6 may skip `::`.
     var listenIsDefault: Bool
     var httpPort: UInt16
     var www: String
+    var httpsPort: UInt16
+    /// The certificate and key pairs given; empty: the self-signed one in DATA/tls.
+    var tlsPairs: [TLSCertificateFiles]
+    var httpRedirect: Bool
+    var hsts: Int?
     var dnsPort: UInt16
     var zones: String
     var upstreams: [SocketAddress]
     var allowRecursion: [IPNetwork]
+    var dnsTransfer: DNSTransferSettings
     var smtpPort: UInt16
     var data: String
     var mailDomains: [String]
@@ -49,9 +60,7 @@ struct Settings {
     var adminUser: (name: String, check: PasswordFile)?
     var logFile: String?
     var logFormat: LogOutput.Format
-    /// The services asked for (with `admin` when it listens): `services` is narrowed to a
-    /// supervised child's own, this is not.
-    var configuredServices: [String] = []
+    var singleProcess: Bool
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -80,6 +89,13 @@ struct Settings {
         func list(_ flags: [String], _ key: String) -> [String]? {
             let values = !flags.isEmpty ? flags.flatMap { $0.split(separator: ",").map(String.init) } : file?.list(key) ?? []
             return values.isEmpty ? nil : values
+        }
+        func yesOrNo(_ flag: Bool, _ key: String) throws(Invalid) -> Bool {
+            guard !flag, let file, let entry = file.value(key) else { return flag }
+            guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
+                throw Invalid(description: "\(file.path):\(entry.line): \(key): expected yes or no, got '\(entry.value)'")
+            }
+            return value
         }
         func parse<T>(_ texts: [String], _ key: String, as what: String, _ make: (String) -> T?) throws(Invalid) -> [T] {
             var values: [T] = []
@@ -153,6 +169,11 @@ struct Settings {
         } else {
             allowRecursion = IPNetwork.localAndPrivate
         }
+        dnsTransfer = DNSTransferSettings(
+            allowed: try parse(list(flags.dnsTransferAllow, "dns-transfer-allow") ?? [], "dns-transfer-allow",
+                               as: "an address or CIDR prefix (e.g. 192.0.2.2/32)") { IPNetwork($0) },
+            keysFile: pick(flags.dnsTsigKeys, "dns-tsig-keys").map { _ in path(flags.dnsTsigKeys, "dns-tsig-keys", default: "") },
+            requiredKey: pick(flags.dnsTransferKey, "dns-transfer-key"))
 
         smtpPort = try number(flags.smtpPort, "smtp-port", default: 25, range: 0...65535)
         data = path(flags.data, "data", default: "data")
@@ -163,16 +184,19 @@ struct Settings {
         ftpPort = try number(flags.ftpPort, "ftp-port", default: 21, range: 0...65535)
         ftpRoot = path(flags.ftpRoot, "ftp-root", default: data + "/ftp")
         ftpUsers = path(flags.ftpUsers, "ftp-users", default: "conf/ftp-users")
-        if flags.ftpAnonymous {
-            ftpAnonymous = true
-        } else if let entry = file?.value("ftp-anonymous") {
-            guard let value = ["yes": true, "true": true, "on": true, "no": false, "false": false, "off": false][entry.value.lowercased()] else {
-                throw Invalid(description: "\(file?.path ?? ""):\(entry.line): ftp-anonymous: expected yes or no, got '\(entry.value)'")
-            }
-            ftpAnonymous = value
-        } else {
-            ftpAnonymous = false
+        ftpAnonymous = try yesOrNo(flags.ftpAnonymous, "ftp-anonymous")
+
+        httpsPort = try number(flags.httpsPort, "https-port", default: 443, range: 0...65535)
+        httpRedirect = try yesOrNo(flags.httpRedirect, "http-redirect")
+        hsts = pick(flags.hsts, "hsts") == nil ? nil : try number(flags.hsts, "hsts", default: 0, range: 0...Int(Int32.max))
+        func paths(_ flags: [String], _ key: String) -> [String] {
+            !flags.isEmpty ? flags : (file?.list(key) ?? []).map { Settings.resolve($0, against: base) }
         }
+        let certificates = paths(flags.tlsCert, "tls-cert"), keys = paths(flags.tlsKey, "tls-key")
+        guard certificates.count == keys.count else {
+            throw Invalid(description: "tls-cert and tls-key go in pairs: \(certificates.count) certificate(s) but \(keys.count) key(s)")
+        }
+        tlsPairs = zip(certificates, keys).map { TLSCertificateFiles(certificate: $0, key: $1) }
         if let (text, origin) = pick(flags.ftpPassivePorts, "ftp-passive-ports") {
             let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map {
                 StrictNumber.decimal($0.trimmingBlanks, as: UInt16.self)
@@ -203,6 +227,7 @@ struct Settings {
         } else {
             logLevel = .info
         }
+        singleProcess = try yesOrNo(flags.singleProcess, "single-process")
     }
 
     /// A service's own per-address count, under the one cap.

@@ -13,6 +13,7 @@ struct SocketRow: Sendable {
 
     static let all: [SocketRow] = [
         SocketRow(name: "http", service: "http", datagrams: false, flag: "--http-port") { $0.httpPort },
+        SocketRow(name: "https", service: "https", datagrams: false, flag: "--https-port") { $0.httpsPort },
         SocketRow(name: "dns-tcp", service: "dns", datagrams: false, flag: "--dns-port") { $0.dnsPort },
         SocketRow(name: "dns-udp", service: "dns", datagrams: true, flag: "--dns-port") { $0.dnsPort },
         SocketRow(name: "smtp", service: "smtp", datagrams: false, flag: "--smtp-port") { $0.smtpPort },

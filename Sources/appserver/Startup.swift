@@ -43,8 +43,11 @@ enum Startup {
         throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
     }
 
-    static func dropPrivileges(to user: String, handing folders: [String], group: gid_t?, logger: Logger) throws(PrivilegeError) {
-        guard getuid() == 0 else { return }
+    /// The supervisor `keeping` capabilities keeps them permitted (not effective) as `user`,
+    /// for the children it starts (see `Supervisor.childCapabilities`).
+    static func dropPrivileges(to user: String, handing folders: [String], group: gid_t?, keeping capabilities: UInt64 = 0,
+                               logger: Logger) throws(PrivilegeError) {
+        guard getuid() == 0 else { return try dropCapabilities(logger: logger) }
         guard let entry = getpwnam(user) else {
             throw PrivilegeError(description: "no such user '\(user)' to run as (--user)")
         }
@@ -58,10 +61,30 @@ enum Startup {
         } catch {
             throw PrivilegeError(description: error.description)
         }
-        guard setgroups(0, nil) == 0, setgid(gid) == 0, setuid(uid) == 0, setuid(0) != 0 else {
+        let switched = capabilities == 0 ? setgroups(0, nil) == 0 && setgid(gid) == 0 && setuid(uid) == 0
+            : csystem_become(uid, gid, capabilities) == 0
+        guard switched, setuid(0) != 0 else {
             throw PrivilegeError(description: "cannot switch to user '\(user)': \(errorText(errno))")
         }
-        logger.notice("running as \(user)")
+        logger.notice(capabilities == 0 ? "running as \(user)" : "supervisor running as \(user), keeping CAP_DAC_READ_SEARCH for its children")
+    }
+
+    /// A supervised child started as the run user holds what the supervisor kept for it
+    /// until its files are read: dropped here. capset reaches only the calling thread, so
+    /// every thread is checked, and a thread still holding any is a startup error.
+    private static func dropCapabilities(logger: Logger) throws(PrivilegeError) {
+        guard csystem_permitted_capabilities() != 0 else { return }
+        guard csystem_drop_capabilities() == 0 else {
+            throw PrivilegeError(description: "cannot drop capabilities: \(errorText(errno))")
+        }
+        let holding = (LocalFiles.names(in: "/proc/self/task") ?? []).filter { thread in
+            let status = LocalFiles.read("/proc/self/task/\(thread)/status").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return !status.split(separator: "\n").contains { $0.hasPrefix("CapPrm:") && $0.hasSuffix("0000000000000000") }
+        }
+        guard holding.isEmpty else {
+            throw PrivilegeError(description: "thread(s) \(holding.joined(separator: ", ")) still hold capabilities after the drop")
+        }
+        logger.notice("running as \(DataFolders.userName(getuid()))")
     }
 
     /// A supervised child is named for its service in ps (not "exe", from /proc/self/exe),
@@ -77,33 +100,29 @@ enum Startup {
 
     /// Where log lines go (`--log-file`, else standard output); set once, before any thread starts.
     nonisolated(unsafe) private(set) static var logOutput = LogOutput.standardOutput
-    /// Started as root: the run user, who must be able to open the log file again after
-    /// the privilege drop (each process reopens its own on SIGUSR1, the supervisor first).
-    nonisolated(unsafe) private static var logOwner: (uid: uid_t, gid: gid_t)?
-
     static func openLog(_ settings: Settings) throws(Settings.Invalid) -> LogOutput {
         if let path = settings.logFile {
             guard let output = LogOutput.open(path: path, format: settings.logFormat) else {
                 throw Settings.Invalid(description: "cannot open the log file \(path): \(errorText(errno)) (--log-file)")
             }
             logOutput = output
-            if getuid() == 0, let entry = getpwnam(settings.user) {
-                logOwner = (entry.pointee.pw_uid, entry.pointee.pw_gid)
-                _ = chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid)
-            }
+            // Started as root, every process (the supervisor too) reopens it as the run user.
+            if getuid() == 0, let entry = getpwnam(settings.user) { _ = chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) }
         } else if settings.logFormat != .text {
             logOutput = LogOutput(fd: STDOUT_FILENO, format: settings.logFormat)
         }
         return logOutput
     }
 
-    /// SIGUSR1, as logrotate sends it: the log file is opened again under its name.
+    /// SIGUSR1, as logrotate sends it: the log file is opened again under its name, by the
+    /// run user: a folder that user may not write needs the new file made for it.
     static func reopenLog(_ path: String?, logger: Logger) {
         guard let path else { return }
         guard logOutput.reopen(path: path) else {
-            return logger.error("cannot reopen the log file \(path): \(errorText(errno)); writing to the old one")
+            let error = errno
+            let hint = error == EACCES ? " (\(DataFolders.userName(getuid())) may not create it there: logrotate's `create` makes it)" : ""
+            return logger.error("cannot reopen the log file \(path): \(errorText(error))\(hint); writing to the old one")
         }
-        if getuid() == 0, let owner = logOwner { _ = chown(path, owner.uid, owner.gid) }
     }
 
     /// The handled signals, as they arrive (see `catchSignals`).

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 import Logging
 import ServerCore
@@ -13,6 +14,11 @@ final class Supervisor {
     static let longestBackOff = 30
     /// How long children get to finish their connections at a stop (theirs is 5 s).
     static let stopGrace = 10.0
+    /// Started as root, the supervisor becomes the run user as soon as the ports are bound,
+    /// keeping only this, for the children it starts as that user: they read root-only files
+    /// (the FTP users file, keys) with it, then drop it. Nothing else: children start as the
+    /// run user, the data folders are already theirs, and the sockets are bound.
+    static let childCapabilities: UInt64 = 1 << CSYSTEM_CAP_DAC_READ_SEARCH
 
     struct Child {
         let service: String
@@ -24,6 +30,8 @@ final class Supervisor {
         var replaces: pid_t?
         /// Asked to stop: its exit is no crash.
         var stopping = false
+        /// A notification from another process came to its socket (logged once).
+        var heardStranger = false
     }
 
     struct Service {
@@ -52,6 +60,8 @@ final class Supervisor {
     /// the service serves, its files loaded, as in a single process.
     var unannounced: [String: [String]]
     var serial = 0
+    /// What a child gets of `childCapabilities` (nothing when this process is not holding them).
+    let ambient: UInt64
 
     init(sockets: [ListeningSocket], plan: ServicePlan, announcing lines: [Listening.Line], arguments: [String], pidFile: String?,
          systemd: String?, logger: Logger, logFile: String?) {
@@ -66,6 +76,7 @@ final class Supervisor {
         self.systemd = systemd
         self.logger = logger
         cleanups = plan.cleanups
+        ambient = getuid() == 0 ? 0 : csystem_permitted_capabilities() & Supervisor.childCapabilities
         var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &path, Int(PATH_MAX))
         onDisk = length > 0 ? String(decoding: path.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
@@ -96,7 +107,7 @@ final class Supervisor {
         serial += 1
         let name = "appserver-\(getpid())-\(serial)"
         guard let notify = SystemdNotify.listen(name) else { return retry(service, errno) }
-        guard let pid = SupervisorSpawn.spawn(binary, arguments: arguments, sockets: sockets, notify: "@" + name) else {
+        guard let pid = SupervisorSpawn.spawn(binary, arguments: arguments, sockets: sockets, notify: "@" + name, ambient: ambient) else {
             let error = errno
             close(notify)
             return retry(service, error)

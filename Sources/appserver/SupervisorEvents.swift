@@ -18,7 +18,12 @@ extension Supervisor {
             bytes.prefix(max(0, n)).forEach { handle(signal: Int32($0)) }
         }
         for (child, polled) in zip(watched, fds.dropFirst()) where polled.revents != 0 {
-            if SystemdNotify.receive(child.notify).contains("READY=1") { ready(child.pid) }
+            let (lines, strangers) = SystemdNotify.receive(child.notify, from: child.pid)
+            if let stranger = strangers.first, children[child.pid]?.heardStranger == false {
+                children[child.pid]?.heardStranger = true
+                logger.warning("ignoring notifications from process \(stranger) to the \(child.service) child's socket: only child \(child.pid) may send there")
+            }
+            if lines.contains("READY=1") { ready(child.pid) }
         }
     }
 

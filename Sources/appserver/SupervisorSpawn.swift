@@ -13,8 +13,8 @@ enum SupervisorSpawn {
     /// as it starts, to show the back-off.
     static let testExitVariable = "APPSERVER_TEST_CHILD_EXIT"
 
-    /// Starts `binary` for `sockets`; the pid, or nil with errno.
-    static func spawn(_ binary: String, arguments: [String], sockets: [ListeningSocket], notify: String) -> pid_t? {
+    /// Starts `binary` for `sockets`, holding the `ambient` capabilities; the pid, or nil with errno.
+    static func spawn(_ binary: String, arguments: [String], sockets: [ListeningSocket], notify: String, ambient: UInt64) -> pid_t? {
         let replaced = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", supervisorVariable]
         var environment = inheritedEnvironment().filter { entry in !replaced.contains { entry.hasPrefix($0 + "=") } }
         environment += ["LISTEN_FDS=\(sockets.count)", "LISTEN_FDNAMES=" + sockets.map(\.name).joined(separator: ":"),
@@ -28,7 +28,7 @@ enum SupervisorSpawn {
             (argv + [nil]).withUnsafeBufferPointer { argvBuffer in
                 (envp + [nil]).withUnsafeBufferPointer { envpBuffer in
                     csystem_spawn_listening(path, argvBuffer.baseAddress, envpBuffer.baseAddress, Int32(envp.count),
-                                            fds, Int32(fds.count), blocked, Int32(blocked.count))
+                                            fds, Int32(fds.count), blocked, Int32(blocked.count), ambient)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 import ServerCore
 
@@ -26,7 +27,8 @@ enum SystemdNotify {
         return sent == bytes.count
     }
 
-    /// A socket that hears notifications sent to `@name`; nil with errno if it cannot be bound.
+    /// A socket that hears notifications sent to `@name`, each with its sender's pid; nil
+    /// with errno if it cannot be bound.
     static func listen(_ name: String) -> Int32? {
         guard case (var address, let length)? = address("@" + name) else { return nil }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -34,20 +36,28 @@ enum SystemdNotify {
         let bound = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0 else {
+        guard bound == 0, csystem_pass_credentials(fd) == 0 else {
             close(fd)
             return nil
         }
         return fd
     }
 
-    /// The notification lines waiting on `fd` (`READY=1`, ...), from every datagram queued.
-    static func receive(_ fd: Int32) -> [Substring] {
-        var lines: [Substring] = []
+    /// The notification lines waiting on `fd` (`READY=1`, ...) from every datagram `sender`
+    /// sent, and the pids of the other processes that sent some, ignored: an abstract socket's
+    /// name is open to any local process, so only the kernel's word on the sender counts (as
+    /// systemd checks a service's notifications against its main pid).
+    static func receive(_ fd: Int32, from sender: pid_t) -> (lines: [Substring], strangers: [pid_t]) {
+        var lines: [Substring] = [], strangers: [pid_t] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            guard n > 0 else { return lines }
+            var from: pid_t = 0
+            let n = buffer.withUnsafeMutableBytes { csystem_receive_from_process(fd, $0.baseAddress, $0.count, &from, nil) }
+            guard n >= 0 else { return (lines, strangers) }
+            guard from == sender else {
+                strangers.append(from)
+                continue
+            }
             lines += String(decoding: buffer.prefix(n), as: UTF8.self).split(separator: "\n")
         }
     }

@@ -11,7 +11,7 @@ struct AdminTests {
     static func start(_ folder: TemporaryFolder, singleProcess: Bool, extra: [String] = []) throws -> ServerProcess {
         try folder.write("www/index.html", "hello\n")
         try folder.write("ftp-users", "")
-        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--dns-port", "0", "--smtp-port", "0", "--ftp-port", "0",
+        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--dns-port", "0", "--smtp-port", "0", "--ftp-port", "0",
                                   "--www", folder.path + "/www", "--zones", TestDNSServer.shippedZones, "--data", folder.path + "/data",
                                   "--ftp-users", folder.path + "/ftp-users", "--admin-listen", "127.0.0.1:0"]
                                  + (singleProcess ? ["--single-process"] : []) + extra)
@@ -126,6 +126,10 @@ struct AdminTests {
         for n in 0..<20 { _ = try Tools.curl(["-s", "http://127.0.0.1:\(http)/before-\(n)"]) }
         #expect(pollUntil(within: 5) { lines(log).count == 20 })
         #expect(rename(log, log + ".1") == 0)
+        // As logrotate's `create` does: the new file with the old one's owner (the run user,
+        // who may not create files in this root-owned folder).
+        var old = stat()
+        #expect(stat(log + ".1", &old) == 0 && FileManager.default.createFile(atPath: log, contents: nil) && chown(log, old.st_uid, old.st_gid) == 0)
         server.signal(SIGUSR1)
         #expect(pollUntil(within: 5) { FileManager.default.fileExists(atPath: log) })
         for n in 0..<20 { _ = try Tools.curl(["-s", "http://127.0.0.1:\(http)/after-\(n)"]) }

@@ -216,9 +216,9 @@ extension CommandTests {
         try site.write("index.html", "both")
         let server = try ServerProcess(["--services", "http,dns", "--www", site.path, "--listen", "127.0.0.1", "--listen", "::1",
                                         "--http-port", "0", "--dns-port", "0", "--zones", site.path])
-        let port = try #require(server.listeningPort("http)"))
+        let port = try #require(server.listeningPort("http"))
         #expect(server.logged("listening on [::1]:\(port) (http)"), "port 0 is one port on both addresses")
-        #expect(server.stdout.contains(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines()))
+        #expect(server.logged(matching: Regex(#/listening on 127\.0\.0\.1:(\d+) \(dns, tcp and udp\)\n.*listening on \[::1\]:\1 \(dns/#.dotMatchesNewlines())))
         #expect(try Tools.curl(["http://127.0.0.1:\(port)/"]).text == "both")
         #expect(try Tools.curl(["-g", "http://[::1]:\(port)/"]).text == "both")
     }
@@ -286,21 +286,32 @@ struct ShippedConfigTests {
     }
 
     /// install.sh into a scratch prefix: the installed binary checks the installed config;
+    /// the systemd units name the installed paths, and the script says how to enable them;
     /// a second install keeps what the operator edited.
     @Test func installScriptGivesAWorkingLayout() throws {
         let prefix = try TemporaryFolder()
         let binary = try #require(ServerProcess.binary)
+        let said = LockedData()
         func install() throws -> Int32 {
-            let process = Process()
+            let process = Process(), output = Pipe()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = [Self.repo.path + "/install.sh", prefix.path]
             process.environment = ProcessInfo.processInfo.environment.merging(["APPSERVER_BINARY": binary]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
+            process.standardOutput = output
             try process.run()
+            said.set(output.fileHandleForReading.readDataToEndOfFile())
             process.waitUntilExit()
             return process.terminationStatus
         }
         #expect(try install() == 0)
+        let units = prefix.path + "/lib/systemd/system"
+        let service = try String(contentsOfFile: units + "/appserver.service", encoding: .utf8)
+        #expect(service.contains("\nExecStart=\(prefix.path)/bin/appserver --config \(prefix.path)/etc/appserver/appserver.conf\n"))
+        #expect(!service.contains("/usr/local/"))
+        #expect(try String(contentsOfFile: units + "/appserver.socket", encoding: .utf8)
+            == String(contentsOfFile: Self.repo.path + "/conf/appserver.socket", encoding: .utf8))
+        #expect(String(decoding: said.get(), as: UTF8.self)
+            .contains("sudo systemctl enable --now \(units)/appserver.socket \(units)/appserver.service\n"))
         let config = prefix.path + "/etc/appserver/appserver.conf"
         let check = try Tools.run(prefix.path + "/bin/appserver", ["check", "--config", config])
         #expect(check.status == 0, "\(check.stderr)")
@@ -339,5 +350,29 @@ struct ShippedConfigTests {
         let help = try ServerProcess(["--help"])
         #expect(help.exitStatus() == 0)
         #expect(help.stdout.contains("check") && help.stdout.contains("passwd") && help.stdout.contains("--http-port"))
+    }
+}
+
+extension CommandTests {
+    static let shippedWWW = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("www").path
+
+    /// Issue 18: the shipped page said 80, 53, 25 and 21 whatever the server listened on.
+    /// Served from memory, it is still a file to HTTP: its ETag answers a conditional GET.
+    @Test(.enabled(if: Tools.hasCurl, "curl is not installed"), arguments: [false, true])
+    func theShippedPageShowsThePortsInUse(singleProcess: Bool) throws {
+        let folder = try TemporaryFolder()
+        let server = try ServerProcess(["--services", "http,dns", "--www", Self.shippedWWW, "--listen", "127.0.0.1",
+                                        "--http-port", "0", "--dns-port", "0", "--zones", TestDNSServer.shippedZones,
+                                        "--data", folder.path + "/data"] + (singleProcess ? ["--single-process"] : []))
+        let http = try #require(server.listeningPort("http"))
+        let dns = try #require(server.listeningPort("dns"))
+        let page = try Tools.curl(["-i", "http://127.0.0.1:\(http)/"]).text
+        #expect(page.contains("<!--#port http-->\(http)<!--/port-->"))
+        #expect(page.contains("<!--#port dns-->\(dns)<!--/port-->"))
+        #expect(page.contains("<!--#port smtp-->off<!--/port-->"))
+        let etag = try #require(page.split(separator: "\r\n").first { $0.hasPrefix("ETag: ") }?.dropFirst(6))
+        let again = try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(etag)", "http://127.0.0.1:\(http)/"])
+        #expect(again.text == "304")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FTPService
 import Glibc
 import Testing
 
@@ -24,10 +25,40 @@ struct PrivilegeTests {
         let client = try RawClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(RawResponse.parseAll(client.readAll()).first?.body == Array("ok".utf8))
-        // The serving child drops to the user; the supervisor keeps root, to start the next one.
+        // The supervisor is the user too, with CAP_DAC_READ_SEARCH (bit 2) permitted, not
+        // effective, for the children; they hold nothing, in any thread.
+        let supervisor = server.process.processIdentifier
+        #expect(try uids(of: supervisor) == ["65534", "65534", "65534", "65534"])
+        #expect(try capabilities(of: supervisor) == ["CapInh": "0000000000000004", "CapPrm": "0000000000000004",
+                                                    "CapEff": "0000000000000000", "CapAmb": "0000000000000000"])
         let child = try #require(server.child("http"))
         #expect(try uids(of: child) == ["65534", "65534", "65534", "65534"])
-        #expect(try uids(of: server.process.processIdentifier) == ["0", "0", "0", "0"])
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child)/task")
+        #expect(!threads.isEmpty)
+        for thread in threads {
+            #expect(try capabilities(of: child, thread: thread) == Self.noCapabilities, "thread \(thread)")
+        }
+        #expect(server.logged("supervisor running as nobody, keeping CAP_DAC_READ_SEARCH for its children"))
+    }
+
+    /// A child restarted by the supervisor (the user by now) still reads its root-only files:
+    /// it starts with the capability the supervisor kept, and drops it once they are read.
+    @Test func aRestartedChildStillReadsARootOnlyUsersFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("users", "alice:\(PasswordFile.hash("secret") ?? "!")\n")
+        #expect(chmod(folder.path + "/users", 0o600) == 0)
+        let server = try ServerProcess(["--services", "ftp", "--listen", "127.0.0.1", "--ftp-port", "0", "--ftp-users", folder.path + "/users",
+                                        "--data", folder.path + "/data", "--user", "nobody", "--log-level", "notice"])
+        let port = try #require(server.listeningPort())
+        let first = try #require(server.child("ftp"))
+        #expect(kill(first, SIGKILL) == 0)
+        let second = try #require(server.child("ftp", after: [first]))
+        #expect(server.logged("ftp child \(first) was killed by signal 9 (Killed); restarting it now"))
+        let control = try FTPControl(port: port)
+        #expect(control.send("USER alice").hasPrefix("331"))
+        #expect(control.send("PASS secret").hasPrefix("230"), "the new child read the users file")
+        #expect(try uids(of: second) == ["65534", "65534", "65534", "65534"])
+        #expect(try capabilities(of: second) == Self.noCapabilities)
     }
 
     @Test func singleProcessDropsToTheNamedUserItself() throws {
@@ -42,6 +73,19 @@ struct PrivilegeTests {
     private func uids(of pid: pid_t) throws -> [Substring] {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         return Array(status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(whereSeparator: \.isWhitespace).dropFirst() ?? [])
+    }
+
+    static let noCapabilities = ["CapInh": "0000000000000000", "CapPrm": "0000000000000000", "CapEff": "0000000000000000", "CapAmb": "0000000000000000"]
+
+    /// CapInh, CapPrm, CapEff and CapAmb of `pid` (of one of its threads), in hex as /proc shows them.
+    private func capabilities(of pid: pid_t, thread: String? = nil) throws -> [String: String] {
+        let status = try String(contentsOfFile: "/proc/\(pid)/" + (thread.map { "task/\($0)/" } ?? "") + "status", encoding: .utf8)
+        var sets: [String: String] = [:]
+        for line in status.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, ["CapInh", "CapPrm", "CapEff", "CapAmb"].contains(parts[0]) { sets[parts[0]] = parts[1] }
+        }
+        return sets
     }
 
     /// Issue 18: a SIGHUP reload as the run user read `$INCLUDE`s by path, and failed when a

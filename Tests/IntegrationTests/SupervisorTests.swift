@@ -10,7 +10,7 @@ struct SupervisorTests {
                             environment: [String: String] = [:]) throws -> ServerProcess {
         try folder.write("www/index.html", "hello\n")
         try folder.write("ftp-users", "")
-        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--dns-port", "0", "--smtp-port", "0", "--ftp-port", "\(ftpPort)",
+        return try ServerProcess(["--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--dns-port", "0", "--smtp-port", "0", "--ftp-port", "\(ftpPort)",
                                   "--www", folder.path + "/www", "--zones", TestDNSServer.shippedZones, "--data", folder.path + "/data",
                                   "--ftp-users", folder.path + "/ftp-users", "--log-level", "notice"],
                                  environment: environment, binary: binary)
@@ -76,38 +76,46 @@ struct SupervisorTests {
         #expect(server.exitStatus() == 0)
     }
 
-    /// SIGUSR2 under load: a new generation from the binary now on disk takes over; not one
-    /// request fails, and afterwards only the new children serve.
-    @Test func upgradeOnSIGUSR2LosesNoRequest() throws {
+    /// `single-process = yes` in the config file is --single-process: no child, and one
+    /// process serves; a value neither yes nor no is named with its line.
+    @Test func singleProcessFromTheConfigFile() throws {
         let folder = try TemporaryFolder()
-        let built = try #require(ServerProcess.binary)
-        let binary = folder.path + "/appserver"
-        try FileManager.default.copyItem(atPath: built, toPath: binary)
-        let server = try Self.allServices(folder, binary: binary)
+        try folder.write("www/index.html", "hello\n")
+        try folder.write("one.conf", "services = http\nwww = www\nsingle-process = yes\n")
+        let server = try ServerProcess(["--config", folder.path + "/one.conf", "--listen", "127.0.0.1", "--http-port", "0"])
         let http = try #require(server.listeningPort("http"))
-        #expect(try pollUntil(within: 10) { try Prober.http(port: http)() })
-        let old = try #require(server.child("http"))
-
-        // A new binary is installed as an upgrade would be: a new file renamed over the old.
-        try FileManager.default.copyItem(atPath: built, toPath: binary + ".new")
-        #expect(rename(binary + ".new", binary) == 0)
-        let load = (0..<4).map { _ in Prober(every: 0, Prober.http(port: http)) }
-        Thread.sleep(forTimeInterval: 0.5)
-        server.signal(SIGUSR2)
-        let new = try #require(server.child("http", after: [old]))
-        #expect(server.logged("http child \(new) is ready; stopping child \(old)"))
-        #expect(server.logged("http child \(old) stopped"))
-        Thread.sleep(forTimeInterval: 0.5)
-        let attempts = load.flatMap { $0.stop() }
-        #expect(attempts.count > 100)
-        #expect(attempts.allSatisfy { $0.outcome == .ok }, "\(attempts.filter { $0.outcome != .ok }.count) of \(attempts.count) failed")
-
-        var installed = stat(), running = stat()
-        #expect(stat(binary, &installed) == 0 && stat("/proc/\(new)/exe", &running) == 0)
-        #expect(running.st_ino == installed.st_ino, "the new child runs the binary on disk")
-        #expect(kill(old, 0) != 0, "the old child is gone")
-        for service in ["dns", "smtp", "ftp"] { #expect(server.childPIDs(service).count == 2, "\(service) has a new child") }
         #expect(try Prober.http(port: http)())
+        let pid = server.process.processIdentifier
+        let children = try String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)
+        #expect(children.isEmpty && server.childPIDs("http").isEmpty, "a child was started: \(children)")
+        try folder.write("bad.conf", "services = http\nwww = www\nsingle-process = maybe\n")
+        let bad = try ServerProcess(["--config", folder.path + "/bad.conf", "--listen", "127.0.0.1", "--http-port", "0"])
+        #expect(bad.exitStatus() == 1)
+        #expect(bad.stderr == "appserver: \(folder.path)/bad.conf:3: single-process: expected yes or no, got 'maybe'\n")
+    }
+
+    /// Any local process may send to a child's notify socket (an abstract name): only the
+    /// child's own datagrams count. Here the FTP child never serves, and READY=1 sent by
+    /// this process to its sockets neither announces it nor lets the supervisor tell
+    /// systemd that everything serves.
+    @Test func readyFromAnotherProcessIsIgnored() throws {
+        let folder = try TemporaryFolder()
+        let systemd = try NotifySocket.bound()
+        let server = try Self.allServices(folder, environment: ["APPSERVER_TEST_CHILD_EXIT": "ftp", "NOTIFY_SOCKET": try #require(systemd.name)])
+        let supervisor = server.process.processIdentifier
+        let forger = NotifySocket()
+        let warning = "ignoring notifications from process \(getpid()) to the ftp child's socket"
+        // Each child's socket is appserver-SUPERVISOR-N, N counting the starts; an FTP child
+        // lives for a few milliseconds, so its names are tried until one is heard.
+        let deadline = Date().addingTimeInterval(15)
+        while !server.stdout.contains(warning) && Date() < deadline {
+            for serial in 1...24 { forger.send("READY=1", to: "appserver-\(supervisor)-\(serial)") }
+            usleep(500)
+        }
+        #expect(server.stdout.contains(warning))
+        #expect(server.logged("ignoring notifications from process \(getpid()) to the http child's socket: only child"))
+        #expect(!server.stdout.contains("(ftp)"), "the ftp port was announced")
+        #expect(systemd.receive(timeout: 0) == nil, "the supervisor told systemd that every child serves")
         server.signal(SIGTERM)
         #expect(server.exitStatus() == 0)
     }

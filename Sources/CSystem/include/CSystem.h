@@ -74,17 +74,39 @@ int csystem_signal_pipe(const int *signals, int count);
 /// fds[i] becomes 3 + i in the child, LISTEN_PID is set to the child's own pid, and the
 /// `blocked` signals start blocked (csystem_signal_pipe unblocks them once handled).
 /// Returns the child's pid, or -1 with errno.
+/// `ambient` capabilities (see csystem_raise_ambient) are raised in the child before the exec.
 pid_t csystem_spawn_listening(const char *path, char *const argv[], char *const envp[], int envc,
-                              const int *fds, int count, const int *blocked, int nblocked);
+                              const int *fds, int count, const int *blocked, int nblocked, uint64_t ambient);
 
 /// Asks for `signal` when the parent process ends (prctl PR_SET_PDEATHSIG). Returns 0 or -1.
 int csystem_die_with_parent(int signal);
 
-/// Receives one datagram on a unix socket with SO_PASSCRED set, and the sender's pid and uid
-/// as the kernel vouches for them (SCM_CREDENTIALS). Returns its length, or -1 with errno.
-ssize_t csystem_recv_credentials(int fd, void *buffer, size_t length, pid_t *pid, uid_t *uid);
-
 /// Names this process for ps and top (prctl PR_SET_NAME, 15 bytes at most). Returns 0 or -1.
 int csystem_name_process(const char *name);
+
+/// Capability numbers (capabilities(7)); in a set, capability N is bit N.
+enum {
+    CSYSTEM_CAP_DAC_READ_SEARCH = 2,
+};
+/// capset(2) for the calling thread. Returns 0 or -1 with errno.
+int csystem_set_capabilities(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/// The calling thread's permitted set (capget(2)); 0 on error.
+uint64_t csystem_permitted_capabilities(void);
+/// Root becomes `uid`/`gid` (no supplementary groups), every thread; the calling thread keeps
+/// `kept` permitted and inheritable (none effective), the others nothing. Returns 0 or -1.
+int csystem_become(uid_t uid, gid_t gid, uint64_t kept);
+/// Makes `capabilities` (permitted and inheritable already) effective and ambient, so that
+/// a program this process execs as a non-root user holds them. Returns 0 or -1 with errno.
+int csystem_raise_ambient(uint64_t capabilities);
+/// Clears the calling thread's capabilities, ambient ones too, and makes the process
+/// non-dumpable (PR_SET_DUMPABLE 0). Returns 0 or -1 with errno.
+int csystem_drop_capabilities(void);
+
+/// SO_PASSCRED: every datagram `fd` receives carries its sender's pid. Returns 0 or -1.
+int csystem_pass_credentials(int fd);
+/// Receives one datagram without blocking; `*sender` and `*uid` (if not NULL) are the pid and
+/// uid the kernel vouches for (0 and -1 if none came). Returns its size, or -1 with errno
+/// (EAGAIN when none waits).
+long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *sender, uid_t *uid);
 
 #endif

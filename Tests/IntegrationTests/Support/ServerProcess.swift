@@ -57,8 +57,10 @@ final class ServerProcess {
     /// "smtp", "dns, tcp and udp"), once it appears.
     func listeningPort(_ label: String? = nil, timeout: Double = 20, address: String = "127.0.0.1") -> UInt16? {
         let deadline = Date().addingTimeInterval(timeout)
-        guard let regex = try? Regex("listening on " + NSRegularExpression.escapedPattern(for: address) + #":(\d+) \("#
-                                     + NSRegularExpression.escapedPattern(for: label ?? "")) else { return nil }
+        // A label is a whole name ("http" is not "https"), or the start of a group's ("dns, tcp and udp").
+        let name = label.map { NSRegularExpression.escapedPattern(for: $0) + "[),]" } ?? ""
+        guard let regex = try? Regex("listening on " + NSRegularExpression.escapedPattern(for: address) + #":(\d+) \("# + name)
+        else { return nil }
         while Date() < deadline && process.isRunning {
             if let match = stdout.firstMatch(of: regex), let port = match.output[1].substring {
                 return UInt16(port)
@@ -86,6 +88,13 @@ final class ServerProcess {
     }
 
     /// Whether `text` appears in the output within `timeout` (access lines are written in batches).
+    /// Waits for standard output to match `regex` (children log in any order).
+    func logged(matching regex: Regex<AnyRegexOutput>, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while stdout.firstMatch(of: regex) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return stdout.firstMatch(of: regex) != nil
+    }
+
     func logged(_ text: String, timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !stdout.contains(text) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

@@ -15,11 +15,12 @@ final class TestDNSServer {
         .appendingPathComponent("../../../conf/zones").standardized.path
 
     init(zones folder: String = TestDNSServer.shippedZones, upstreams: [SocketAddress] = [],
-         allowRecursion: [IPNetwork] = IPNetwork.localAndPrivate, tcpIdleTimeout: Double = 10) throws {
+         allowRecursion: [IPNetwork] = IPNetwork.localAndPrivate, transfers: TransferPolicy = TransferPolicy(),
+         tcpIdleTimeout: Double = 10) throws {
         zones = try ZoneStore(folder: folder)
         forwarder = upstreams.isEmpty ? nil
             : Forwarder(upstreams: upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 })
-        let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: allowRecursion,
+        let responder = DNSResponder(zones: zones, forwarder: forwarder, allowRecursion: allowRecursion, transfers: transfers,
                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         var config = DNSConfiguration(responder: responder)
         config.tcpIdleTimeout = tcpIdleTimeout

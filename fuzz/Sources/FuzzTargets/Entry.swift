@@ -10,7 +10,8 @@ public struct FuzzTarget: Sendable {
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         HTTPRequestTarget.target, HTTPFieldsTarget.target, DNSMessageTarget.target, DNSResponderTarget.target,
-        ZoneFileTarget.target, SMTPTarget.target, FTPTarget.target, ConfigTarget.target, AdminTarget.target,
+        ZoneFileTarget.target, DNSTransferTarget.target, SMTPTarget.target, FTPTarget.target, ConfigTarget.target,
+        AdminTarget.target,
     ]
 }
 

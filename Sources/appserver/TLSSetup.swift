@@ -1,0 +1,31 @@
+import ServerCore
+
+/// The certificates of the TLS services: the pairs given, else the self-signed one in
+/// DATA/tls, made at first start (for localhost, this host's name and the listen
+/// addresses) and reused after. Read here, before privileges are dropped.
+enum TLSSetup {
+    /// The pairs to load and what to say about them; nil files when `check` finds no
+    /// certificate yet (serve would make one, check writes nothing).
+    static func certificates(_ settings: Settings, making: Bool) throws(TLSError) -> (files: [TLSCertificateFiles]?, note: String) {
+        if !settings.tlsPairs.isEmpty {
+            return (settings.tlsPairs, "tls: certificate\(settings.tlsPairs.count == 1 ? "" : "s") \(settings.tlsPairs.map(\.certificate).joined(separator: ", "))")
+        }
+        let folder = settings.data + "/tls"
+        let addresses = settings.listen.map { ip in
+            // A wildcard names no address a client uses: the loopback ones stand in for it.
+            ip == .v4(0) ? IPAddress("127.0.0.1")! : ip == .v6(0, 0) ? IPAddress("::1")! : ip
+        }
+        var names = ["localhost"]
+        if Startup.hostname != "localhost" { names.append(Startup.hostname) }
+        guard making else {
+            let existing = TLSCertificateFiles(certificate: folder + "/cert.pem", key: folder + "/key.pem")
+            guard LocalFiles.read(existing.certificate) != nil else {
+                return (nil, "tls: no certificate given; serve makes a self-signed one in \(folder)")
+            }
+            return ([existing], "tls: self-signed certificate \(existing.certificate)")
+        }
+        let (files, made) = try TLSSelfSigned.ensure(folder: folder, names: names, addresses: addresses)
+        let fingerprint = try TLSCertificate(certificateFile: files.certificate, keyFile: files.key).fingerprint
+        return ([files], "tls: \(made ? "made a" : "using the") self-signed certificate \(files.certificate) (SHA-256 \(fingerprint))")
+    }
+}
