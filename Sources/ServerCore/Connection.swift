@@ -182,6 +182,8 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         phase = .closed
         output.removeAll()
         pendingOutputBytes = 0
+        // A session begun and closed before its handshake ended (refused, garbage, timed out).
+        if let tlsLayer, tlsLayer.stream != nil, !tlsLayer.established { observer?.handshake(succeeded: false) }
         tlsLayer = nil
     }
 

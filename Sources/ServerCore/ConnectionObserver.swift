@@ -3,8 +3,7 @@ import CoreMetrics
 /// What a service's TCP connections are counted as, given to the registry in its
 /// `TCPService`: its name (for the console's list of connections) and its handles in the
 /// metrics API. Each event is one atomic add in the backend; nothing here takes a lock.
-///
-/// `handshake(succeeded:)` is the hook for TLS: one call when a handshake ends.
+/// TLS handshakes are counted by the connection's TLS code (Connection+TLS) as each ends.
 public final class ConnectionObserver: Sendable {
     public let service: String
     let accepted: Counter
@@ -41,5 +40,5 @@ public final class ConnectionObserver: Sendable {
     func refused(perAddress: Bool) { (perAddress ? refusedPerAddress : refusedBusy).increment() }
 
     /// A TLS handshake has ended, well or not.
-    public func handshake(succeeded: Bool) { (succeeded ? handshakes : handshakeFailures).increment() }
+    func handshake(succeeded: Bool) { (succeeded ? handshakes : handshakeFailures).increment() }
 }
