@@ -34,6 +34,8 @@ public struct AdminConfiguration: Sendable {
     public var idleTimeout: Double = 30
     public var limits = HTTPParserLimits()
     public var observer: ConnectionObserver?
+    /// HTTPS from the first byte (beyond loopback); nil: plain HTTP.
+    public var tls: TLSContextHolder?
 
     public init(logger: Logger, routes: @escaping @Sendable (AdminRequest) -> AdminResponse) {
         self.logger = logger
@@ -44,7 +46,8 @@ public struct AdminConfiguration: Sendable {
     public var service: TCPService {
         let configuration = self
         let driving = SessionDriver<AdminSession>.Configuration(service: "admin", logger: logger, inputLimit: limits.maxHead)
-        var service = TCPService(busyReply: AdminResponse.plain(503, "busy").bytes(keepAlive: false, head: false)) { id in
+        var service = TCPService(busyReply: AdminResponse.plain(503, "busy").bytes(keepAlive: false, head: false),
+                                 tls: tls, plaintextReply: tls == nil ? [] : HTTPConfiguration.plainRequestOnTLSPort) { id in
             SessionDriver(AdminSession(configuration, client: id), driving)
         }
         service.observer = observer

@@ -64,7 +64,7 @@ public struct HTTPConfiguration: Sendable {
     }
 
     /// nginx's answer to plain HTTP sent to an HTTPS port, in plaintext, before the close.
-    static let plainRequestOnTLSPort: [UInt8] = {
+    public static let plainRequestOnTLSPort: [UInt8] = {
         let page = Array("<html><head><title>400 Bad Request</title></head><body><h1>400 Bad Request</h1>The plain HTTP request was sent to HTTPS port<hr>appserver</body></html>\n".utf8)
         return Array("HTTP/1.1 400 Bad Request\r\nServer: appserver\r\nContent-Type: text/html\r\nContent-Length: \(page.count)\r\nConnection: close\r\n\r\n".utf8) + page
     }()

@@ -101,7 +101,7 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?
 
-    @Option(help: ArgumentHelp("Admin listener (metrics, health, console), ADDR:PORT, or off (default: 127.0.0.1:9180).", valueName: "addr"))
+    @Option(help: ArgumentHelp("Admin listener (metrics, health, console), ADDR:PORT, or off; HTTPS beyond loopback (default: 127.0.0.1:9180).", valueName: "addr"))
     var adminListen: String?
 
     @Option(help: ArgumentHelp("Admin user as name:crypt-hash, checked by basic auth; needed beyond loopback (default: none).", valueName: "user"))

@@ -119,14 +119,31 @@ struct ServicePlan {
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             handlers["ftp"] = .stream(ftp.service)
         }
-        if settings.services.contains("admin"), let address = settings.adminListen, let observability {
-            let hub = AdminHub(settings: settings, observability: observability)
-            var admin = AdminConfiguration(logger: logger) { AdminRoutes.answer($0, hub: hub) }
-            admin.observer = observability.admin
-            summary.append("admin: metrics, health and the console on http://\(address)/" + (settings.adminUser.map { " (user \($0.name))" } ?? ""))
-            handlers["admin"] = .stream(admin.service)
-            self.hub = hub
+        if settings.services.contains("admin"), let address = settings.adminListen {
+            // Made here in the supervisor too, so that its children find the certificate made.
+            let tls = settings.adminOverTLS ? try adminTLS(settings, checking: checking) : nil
+            summary.append("admin: metrics, health and the console on \(settings.adminOverTLS ? "https" : "http")://\(address)/"
+                           + (settings.adminUser.map { " (user \($0.name))" } ?? ""))
+            if let observability {
+                let hub = AdminHub(settings: settings, observability: observability)
+                var admin = AdminConfiguration(logger: logger) { AdminRoutes.answer($0, hub: hub) }
+                admin.observer = observability.admin
+                admin.tls = tls
+                handlers["admin"] = .stream(admin.service)
+                self.hub = hub
+            }
         }
+    }
+
+    /// The admin listener's TLS context, from the same certificates as HTTPS (said once, by
+    /// HTTPS, when both run); nil when `check` finds no certificate made yet.
+    private mutating func adminTLS(_ settings: Settings, checking: Bool) throws -> TLSContextHolder? {
+        let (files, note) = try TLSSetup.certificates(settings, making: !checking)
+        if !settings.services.contains("https") { summary.append(note) }
+        guard let files else { return nil }
+        let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["http/1.1"]))
+        reloads.append(("admin tls certificates", { holder.reload() }))
+        return holder
     }
 
     /// The listen addresses this host can bind: the default `::` is left out where IPv6 is not
@@ -139,3 +156,4 @@ struct ServicePlan {
         }
     }
 }
+

@@ -62,6 +62,12 @@ struct Settings {
     var logFormat: LogOutput.Format
     var singleProcess: Bool
 
+    /// An admin listener beyond loopback speaks HTTPS (with the TLS services' certificates),
+    /// so that its basic-auth password never crosses a network in the clear.
+    var adminOverTLS: Bool { adminListen.map(Settings.beyondLoopback) ?? false }
+
+    static func beyondLoopback(_ address: SocketAddress) -> Bool { !IPNetwork.loopback.contains { $0.contains(address.ip) } }
+
     struct Invalid: Error, CustomStringConvertible {
         let description: String
     }
@@ -130,7 +136,7 @@ struct Settings {
         } else {
             adminUser = nil
         }
-        if let adminListen, adminUser == nil, !IPNetwork.loopback.contains(where: { $0.contains(adminListen.ip) }) {
+        if let adminListen, adminUser == nil, Settings.beyondLoopback(adminListen) {
             throw Invalid(description: "--admin-listen \(adminListen) is beyond loopback: it needs --admin-user name:hash")
         }
         configuredServices = services

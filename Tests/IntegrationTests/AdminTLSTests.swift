@@ -29,4 +29,36 @@ struct AdminTLSTests {
         }
         #expect(counted, "\(samples.filter { $0.key.hasPrefix("appserver_https_") })")
     }
+
+    /// Beyond loopback, without HTTPS among the services: the supervisor makes the
+    /// certificate, the admin child serves HTTPS with it; plain HTTP there gets nginx's 400.
+    @Test func beyondLoopbackTheAdminListenerSpeaksHTTPSWithTheSameCertificate() throws {
+        let folder = try HTTPSServer.site()
+        let server = try ServerProcess(["--services", "http", "--listen", "127.0.0.1", "--http-port", "0", "--www", folder.path + "/www",
+                                        "--data", folder.path + "/data", "--admin-listen", "0.0.0.0:0", "--admin-user", AdminTLSTests.user])
+        defer { server.signal(SIGTERM); _ = server.exitStatus() }
+        let port = try #require(server.listeningPort("admin", address: "0.0.0.0"))
+        let url = "https://localhost:\(port)/healthz", cacert = folder.path + "/data/tls/cert.pem"
+        #expect(pollUntil(within: 10) { (try? Tools.curl(["--cacert", cacert, "-u", "ops:secret", url]).text) == "ok\n" })
+        let denied = try Tools.curl(["--cacert", cacert, "-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+        #expect(denied.text == "401")
+        let plain = try Tools.curl(["-s", "-u", "ops:secret", "http://127.0.0.1:\(port)/healthz"])
+        #expect(plain.text.contains("The plain HTTP request was sent to HTTPS port"), "\(plain.text)")
+        #expect(server.stdout.contains("self-signed certificate \(cacert)"), "\(server.stdout)")
+    }
+
+    /// The loopback default stays plain HTTP, with or without a user.
+    @Test func onLoopbackTheAdminListenerStaysPlainHTTP() throws {
+        let folder = try HTTPSServer.site()
+        let server = try ServerProcess(["--services", "http", "--listen", "127.0.0.1", "--http-port", "0", "--www", folder.path + "/www",
+                                        "--data", folder.path + "/data", "--admin-listen", "127.0.0.1:0", "--admin-user", AdminTLSTests.user,
+                                        "--single-process"])
+        defer { server.signal(SIGTERM); _ = server.exitStatus() }
+        let port = try #require(server.listeningPort("admin"))
+        #expect(try Tools.curl(["-u", "ops:secret", "http://127.0.0.1:\(port)/healthz"]).text == "ok\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/data/tls"))
+    }
+
+    /// "secret", made by openssl passwd -6 (as in PasswordFileTests).
+    static let user = "ops:$6$/LqNUgmSLgzb392/$2n92MxFUEHZtITOTkBJgwrfHHjFfZfX8joqNe6DZYoJ7PPlgeSz4iXBrUJIhZ60.qlf.vuTL9Q5ehK0LaxiPl1"
 }

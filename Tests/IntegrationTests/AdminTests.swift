@@ -148,9 +148,10 @@ struct AdminTests {
         let server = try Self.start(folder, singleProcess: true, extra: ["--admin-listen", "0.0.0.0:0", "--admin-user", user])
         defer { server.signal(SIGTERM); _ = server.exitStatus() }
         let port = try #require(server.listeningPort("admin", timeout: 20, address: "0.0.0.0"))
-        let url = "http://127.0.0.1:\(port)/metrics"
-        #expect(try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", url]).text == "401")
-        #expect(try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "ops:wrong", url]).text == "401")
-        #expect(try Tools.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "ops:secret", url]).text == "200")
+        // Over HTTPS, with the certificate HTTPS made (see AdminTLSTests).
+        let url = "https://127.0.0.1:\(port)/metrics", trust = ["--cacert", folder.path + "/data/tls/cert.pem"]
+        #expect(try Tools.curl(trust + ["-s", "-o", "/dev/null", "-w", "%{http_code}", url]).text == "401")
+        #expect(try Tools.curl(trust + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "ops:wrong", url]).text == "401")
+        #expect(try Tools.curl(trust + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "ops:secret", url]).text == "200")
     }
 }
