@@ -2,6 +2,8 @@
 import PackageDescription
 
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+// The metrics API only: the Prometheus backend is appserver's alone.
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 
 let package = Package(
     name: "appserver",
@@ -13,11 +15,14 @@ let package = Package(
         .library(name: "DNSService", targets: ["DNSService"]),
         .library(name: "SMTPService", targets: ["SMTPService"]),
         .library(name: "FTPService", targets: ["FTPService"]),
+        .library(name: "AdminService", targets: ["AdminService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -27,28 +32,30 @@ let package = Package(
         .target(name: "CTLS", dependencies: ["COpenSSL"], path: "Sources/CTLS"),
         .target(
             name: "ServerCore",
-            dependencies: ["CSystem", "COpenSSL", "CTLS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystem", "COpenSSL", "CTLS", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HTTPService",
-            dependencies: ["ServerCore", "CZlib", "CSystem", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", "CZlib", "CSystem", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "DNSService",
-            dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SMTPService",
-            dependencies: ["ServerCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "FTPService",
-            dependencies: ["ServerCore", "CSystem", "CCrypt", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ServerCore", "CSystem", "CCrypt", coreMetrics, .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "AdminService", dependencies: ["ServerCore", "HTTPService"]),
         .executableTarget(
             name: "appserver",
             dependencies: [
-                "CSystem", "ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService",
+                "CSystem", "ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService", "AdminService", coreMetrics,
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,6 +65,7 @@ let package = Package(
         .testTarget(name: "DNSServiceTests", dependencies: ["DNSService", "ServerCore", propertyBased]),
         .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService", "ServerCore", propertyBased]),
         .testTarget(name: "FTPServiceTests", dependencies: ["FTPService", "ServerCore", propertyBased]),
+        .testTarget(name: "AdminServiceTests", dependencies: ["AdminService", "ServerCore", propertyBased]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ServerCore", "HTTPService", "DNSService", "SMTPService", "FTPService", "appserver", .product(name: "Logging", package: "swift-log")]

@@ -20,7 +20,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 library("ServerCore"), library("HTTPService"), library("DNSService"),
-                library("SMTPService"), library("FTPService"),
+                library("SMTPService"), library("FTPService"), library("AdminService"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

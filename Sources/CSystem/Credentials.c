@@ -57,7 +57,7 @@ int csystem_pass_credentials(int fd) {
     return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
 }
 
-long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *sender) {
+long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *sender, uid_t *uid) {
     struct iovec part = {buffer, size};
     union {
         struct cmsghdr header;
@@ -70,6 +70,7 @@ long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *send
     message.msg_control = control.space;
     message.msg_controllen = sizeof control.space;
     *sender = 0;
+    if (uid != NULL) *uid = (uid_t)-1;
     ssize_t n = recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0) return -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
@@ -77,6 +78,7 @@ long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *send
             struct ucred credentials;
             memcpy(&credentials, CMSG_DATA(c), sizeof credentials);
             *sender = credentials.pid;
+            if (uid != NULL) *uid = credentials.uid;
         }
     }
     return (long)n;

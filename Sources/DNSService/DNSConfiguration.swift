@@ -25,8 +25,10 @@ public struct DNSConfiguration: Sendable {
         let responder = responder, idle = tcpIdleTimeout, transport: DNSResponder.Transport = tls == nil ? .tcp : .tls
         let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: responder.logger,
                                                                  inputLimit: DNSTCPSession.inputLimit)
-        return TCPService(perAddress: perAddress, tls: tls) { client in
+        var service = TCPService(perAddress: perAddress, tls: tls) { client in
             SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle, over: transport), driving)
         }
+        service.observer = responder.metrics?.connections
+        return service
     }
 }

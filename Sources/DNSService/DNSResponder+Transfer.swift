@@ -57,6 +57,7 @@ extension DNSResponder {
         let transfer = ZoneTransfer(zone: zone, id: query.id, question: question, signer: signer)
         let summary = "\"\(DNSResponder.logText(question.name)) \(question.type)\""
         return .stream(transfer) { [self] done in
+            metrics?.streamed(question.type.rawValue)
             logAccess(exchange, "\(summary) NOERROR \(done.records) \(done.messages)msg", size: done.bytes)
         }
     }
@@ -73,6 +74,7 @@ extension DNSResponder {
                                seal: (_ message: [UInt8]) -> [UInt8] = { $0 }) -> [UInt8] {
         let unsigned = response.encode(maxSize: DNSMessage.maxSize)
         let bytes = seal(unsigned)
+        metrics?.answered(bytes, over: exchange.transport)
         let question = response.questions.first.map { "\(DNSResponder.logText($0.name)) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
         logAccess(exchange, "\"\(question)\" \(rcode) \(response.answers.count) (\(note))", size: bytes.count)

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Logging
 import ServerCore
 
@@ -29,13 +30,15 @@ public final class DNSResponder: Sendable {
     let allowRecursion: [IPNetwork]
     let transfers: TransferPolicy
     let logger: Logger
+    let metrics: DNSMetrics?
     let encodedResponses = EncodedResponseCache()
 
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
     static let ednsSize: UInt16 = 1232
 
     public init(zones: ZoneStore, forwarder: (any UpstreamResolver)?, allowRecursion: [IPNetwork],
-                transfers: TransferPolicy = TransferPolicy(), logger: Logger) {
+                transfers: TransferPolicy = TransferPolicy(), logger: Logger, metrics: DNSMetrics? = nil) {
+        self.metrics = metrics
         self.zones = zones
         self.forwarder = forwarder
         self.allowRecursion = allowRecursion
@@ -115,6 +118,7 @@ public final class DNSResponder: Sendable {
     private func reused(_ bytes: [UInt8], _ exchange: Exchange) -> [UInt8]? {
         guard let hit = encodedResponses.lookup(exchange.key, id: (bytes[0], bytes[1]), zones: exchange.zones,
                                                 second: exchange.second) else { return nil }
+        metrics?.answered(hit.bytes, over: exchange.transport)
         logAccess(exchange, hit.summary, size: hit.bytes.count)
         return hit.bytes
     }
@@ -147,11 +151,14 @@ public final class DNSResponder: Sendable {
     private func forward(_ query: DNSMessage, _ response: DNSMessage, _ exchange: Exchange,
                          through forwarder: any UpstreamResolver) -> Outcome {
         let question = query.questions[0]
-        if let held = forwarder.cached(question) {
+        let held = forwarder.cached(question)
+        (held == nil ? metrics?.cacheMisses : metrics?.cacheHits)?.increment()
+        if let held {
             return .now(finish(DNSResponder.response(response, with: held), for: query, exchange, keptUntil: exchange.second + 1))
         }
         return .upstream { [self] reply in
             forwarder.resolve(question) { answer in
+                if answer == nil { self.metrics?.upstreamFailures.increment() }
                 reply(self.finish(DNSResponder.response(response, with: answer), for: query, exchange, keptUntil: nil))
             }
         }
@@ -182,7 +189,8 @@ public final class DNSResponder: Sendable {
         case .udp: limit = query?.edns.map { Int(min(max($0.udpSize, 512), DNSResponder.ednsSize)) } ?? 512
         }
         let bytes = response.encode(maxSize: limit)
-        guard expires != nil || logger.logLevel <= .info else { return bytes }
+        metrics?.answered(bytes, over: exchange.transport)
+        guard expires != nil || logger.logLevel <= .info || metrics != nil else { return bytes }
         let question = response.questions.first.map { "\(DNSResponder.logText($0.name)) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
         let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
@@ -198,7 +206,7 @@ public final class DNSResponder: Sendable {
     /// (`LogEscape`, nginx's `\xHH`: no quote, backslash or control byte from the wire), with
     /// a `.` or blank inside a label written `\x2E` / `\x20` as well, so the name stays one
     /// token that reads back exactly. Plain names are as dig shows them: `www.example.test.`.
-    static func logText(_ name: DNSName) -> String {
+    public static func logText(_ name: DNSName) -> String {
         guard !name.labels.isEmpty else { return "." }
         var out: [UInt8] = []
         for label in name.labels {
@@ -217,8 +225,15 @@ public final class DNSResponder: Sendable {
     /// `dns 4-tuple transport summary size duration`, timed from the query's own start for
     /// both transports: over TCP, answers complete out of order, so no per-step clock fits.
     func logAccess(_ exchange: Exchange, _ summary: String, size: Int) {
+        let nanos = DispatchTime.now().uptimeNanoseconds - exchange.started
+        if let metrics {
+            metrics.duration.recordNanoseconds(Int64(clamping: nanos))
+            if exchange.transport == .udp {
+                metrics.recentDatagrams.add(.init(time: time(nil), client: exchange.client, summary: summary, bytes: Int64(size)))
+            }
+        }
         guard logger.logLevel <= .info else { return }
-        let micros = (DispatchTime.now().uptimeNanoseconds - exchange.started) / 1000
+        let micros = nanos / 1000
         logger.info("dns \(exchange.client) \(exchange.transport.rawValue) \(summary) \(size) \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 }

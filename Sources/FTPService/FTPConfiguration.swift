@@ -27,6 +27,8 @@ public struct FTPConfiguration: Sendable {
     /// A protected data connection must resume the control connection's TLS session
     /// (vsftpd's `require_ssl_reuse`; `--ftp-tls-reuse`).
     public var tlsReuse = true
+    /// Counters, the duration histogram and the last transfers (nil: none).
+    public var metrics: FTPMetrics?
     public let throttle = LoginThrottle()
     /// Seconds since the epoch, for the dates in listings (passed in so tests can fix it).
     public var clock: @Sendable () -> Int = { Int(time(nil)) }
@@ -50,12 +52,15 @@ public struct FTPConfiguration: Sendable {
 
     private func service(implicitTLS: Bool) -> TCPService {
         let configuration = self, logger = logger
-        return TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
+        var service = TCPService(busyReply: FTPReply.tooManyConnections.bytes, timeoutReply: FTPReply.timedOut.bytes, perAddress: perAddress,
                           refused: { id, why in logger.notice("ftp \(id) \(why)") }) { id in
             let links = RegistryDataLinks(registry: configuration.registry, ports: configuration.passivePorts,
                                           timeout: configuration.dataTimeout, logger: logger)
             return SessionDriver(FTPControlSession(configuration, id: id, links: links, implicitTLS: implicitTLS),
-                                 .init(service: "ftp", logger: logger, inputLimit: FTPControlSession.inputLimit))
+                                 .init(service: "ftp", logger: logger, inputLimit: FTPControlSession.inputLimit,
+                                       duration: configuration.metrics?.duration))
         }
+        service.observer = metrics?.connections
+        return service
     }
 }

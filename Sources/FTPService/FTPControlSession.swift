@@ -209,6 +209,7 @@ struct FTPControlSession: ConnectionSession {
         case .localError: .localError
         case .tlsFailed: config.tlsReuse ? .dataTLSNotResumed : .dataTLSFailed
         }
+        config.metrics?.transferred(transfer ?? "-", by: loggedUser, client: id, code: reply.code, bytes: bytes)
         var out: Actions = [.write(reply.bytes), .log(.access, "\(loggedUser) \"\(transfer ?? "-")\" \(reply.code) \(bytes.map(String.init) ?? "-")")]
         // After ABOR: 426 for the transfer, then 226 for the ABOR itself (RFC 959 4.1.3).
         if let abort { out.append(.write(abort.bytes)) }
@@ -234,6 +235,7 @@ struct FTPControlSession: ConnectionSession {
 
     private mutating func answerLogin(user: String, success: Bool) -> Actions {
         logInfo("login \(LogEscape.escaped(user)) \(success ? "ok" : "failed")")
+        config.metrics?.login(succeeded: success)
         return perform(commands.passwordChecked(user: user, success: success), answering: nil)
     }
 
@@ -251,7 +253,10 @@ struct FTPControlSession: ConnectionSession {
     /// RNTO, SITE) whatever its outcome; the password check and transfers log their own.
     private func logCommand(_ line: [UInt8], _ reply: FTPReply) {
         let command = FTPCommand(line: line)
-        if command == .pass && reply.code == 230 { return logInfo("login anonymous ok") }
+        if command == .pass && reply.code == 230 {
+            config.metrics?.login(succeeded: true)
+            return logInfo("login anonymous ok")
+        }
         guard reply.code >= 400 || command?.rules.writes == true else { return }
         logInfo("\(loggedUser) \"\(FTPControlSession.loggable(line))\" \(reply.code)")
     }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import ServerCore
 import Synchronization
 
@@ -34,7 +35,7 @@ public final class GzipCache: Sendable {
 
     /// The gzip encoding of `file` (at `path` below the root), compressing it now if it
     /// is not held yet; nil if the file is over the limit or cannot be read.
-    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor) -> [UInt8]? {
+    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor, hits: Counter? = nil) -> [UInt8]? {
         guard metadata.size <= fileLimit else { return nil }
         let held: [UInt8]? = state.withLock { state in
             guard let entry = state.entries[path], entry.size == metadata.size, entry.modified == metadata.modified else { return nil }
@@ -42,7 +43,10 @@ public final class GzipCache: Sendable {
             state.entries[path]?.lastUse = state.clock
             return entry.bytes
         }
-        if let held { return held }
+        if let held {
+            hits?.increment()
+            return held
+        }
         guard let bytes = Self.compress(file, length: metadata.size, level: level) else { return nil }
         state.withLock { state in
             state.total -= state.entries[path]?.bytes.count ?? 0
@@ -56,6 +60,9 @@ public final class GzipCache: Sendable {
         }
         return bytes
     }
+
+    /// The bytes held, for the metrics.
+    public var heldBytes: Int { state.withLock { $0.total } }
 
     /// The paths held, in order (for tests).
     var heldPaths: [String] { state.withLock { $0.entries.keys.sorted() } }

@@ -25,6 +25,8 @@ public struct HTTPConfiguration: Sendable {
     public var highWater = 256 * 1024
     /// The registry's per-address cap (nil: none).
     public var perAddress: AddressLimit?
+    /// Counters and the duration histogram (nil: none).
+    public var metrics: HTTPMetrics?
     /// HTTPS: TLS from the first byte, with this service's certificates (ALPN `http/1.1`);
     /// nil: plain HTTP.
     public var tls: TLSContextHolder?
@@ -51,16 +53,18 @@ public struct HTTPConfiguration: Sendable {
     public var service: TCPService {
         let shared = HTTPSession.Shared(self)
         let logger = logger
-        return TCPService(
+        var service = TCPService(
             busyReply: Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n".utf8),
             perAddress: perAddress, refused: { id, why in logger.notice("\(shared.driver.service) \(id) \(why)") },
             tls: tls, plaintextReply: tls == nil ? [] : HTTPConfiguration.plainRequestOnTLSPort,
             makeHandler: { id in SessionDriver(HTTPSession(shared, id: id), shared.driver) }
         )
+        service.observer = metrics?.connections
+        return service
     }
 
     /// nginx's answer to plain HTTP sent to an HTTPS port, in plaintext, before the close.
-    static let plainRequestOnTLSPort: [UInt8] = {
+    public static let plainRequestOnTLSPort: [UInt8] = {
         let page = Array("<html><head><title>400 Bad Request</title></head><body><h1>400 Bad Request</h1>The plain HTTP request was sent to HTTPS port<hr>appserver</body></html>\n".utf8)
         return Array("HTTP/1.1 400 Bad Request\r\nServer: appserver\r\nContent-Type: text/html\r\nContent-Length: \(page.count)\r\nConnection: close\r\n\r\n".utf8) + page
     }()

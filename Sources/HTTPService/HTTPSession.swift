@@ -27,15 +27,17 @@ final class HTTPSession: ConnectionSession {
         /// Whether access lines are written at all: their text is built only then.
         let logsAccess: Bool
         let driver: SessionDriver<HTTPSession>.Configuration
+        let metrics: HTTPMetrics?
         /// Header fields on every response: Strict-Transport-Security over HTTPS.
         let headExtra: [UInt8]
 
         init(_ config: HTTPConfiguration) {
             self.config = config
             logsAccess = config.logger.logLevel <= .info
+            metrics = config.metrics
             // Unanswered requests wait in the parser; past one head of them, reading stops.
             driver = .init(service: config.tls == nil ? "http" : "https", logger: config.logger,
-                           inputLimit: config.limits.maxHead, outputLimit: config.highWater)
+                           inputLimit: config.limits.maxHead, outputLimit: config.highWater, duration: config.metrics?.duration)
             let hsts = config.tls == nil ? nil : config.hstsMaxAge
             headExtra = hsts.map { HTTPResponseHead.lines([("Strict-Transport-Security", "max-age=\($0)")]) } ?? []
         }
@@ -200,7 +202,7 @@ final class HTTPSession: ConnectionSession {
                     compressible: MIMETypes.lookup(relativePath).compressible, minLength: config.gzipMinLength,
                     sibling: { config.files.precompressed(relativePath, original: metadata).map { .stored(file: $0.0, metadata: $0.1, contents: $0.contents) } },
                     cached: {
-                        config.gzipCache.encoding(of: relativePath, metadata, file: file).map {
+                        config.gzipCache.encoding(of: relativePath, metadata, file: file, hits: shared.metrics?.gzipCacheHits).map {
                             .stored(file: nil, metadata: FileMetadata(size: Int64($0.count), modified: metadata.modified), contents: $0)
                         }
                     })
@@ -308,6 +310,7 @@ final class HTTPSession: ConnectionSession {
     private func finish(_ exchange: Exchange, _ write: SessionAction<Never>, _ more: SessionAction<Never>? = nil) -> Actions {
         var actions = Actions()
         actions.reserveCapacity(4)
+        shared.metrics?.answered(method: exchange.method, status: exchange.status.rawValue, bytes: exchange.bytes)
         actions.append(write)
         if let more { actions.append(more) }
         if shared.logsAccess {

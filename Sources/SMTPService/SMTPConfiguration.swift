@@ -12,6 +12,8 @@ public struct SMTPConfiguration: Sendable {
     public var perAddress: AddressLimit?
     /// The certificates of STARTTLS and SMTPS; nil: no TLS, whatever `policy.tls` says.
     public var tls: TLSContextHolder?
+    /// Counters and the duration histogram (nil: none).
+    public var metrics: SMTPMetrics?
 
     public init(policy: SMTPSession.Policy, store: MaildirStore, logger: Logger, perAddress: AddressLimit? = nil,
                 tls: TLSContextHolder? = nil) {
@@ -28,8 +30,10 @@ public struct SMTPConfiguration: Sendable {
     /// SMTP on its plaintext port, with STARTTLS when there is a certificate.
     public var service: TCPService {
         let configuration = self, logger = logger
-        return TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
-                          refused: { id, why in logger.notice("smtp \(id) \(why)") }) { configuration.handler(for: $0) }
+        var service = TCPService(busyReply: SMTPReply.busy.bytes, timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
+                                 refused: { id, why in logger.notice("smtp \(id) \(why)") }) { configuration.handler(for: $0) }
+        service.observer = metrics?.connections
+        return service
     }
 
     /// SMTPS (RFC 8314): TLS from the first byte, then the same conversation; nil without a
@@ -38,10 +42,12 @@ public struct SMTPConfiguration: Sendable {
     public var implicitTLSService: TCPService? {
         guard let tls else { return nil }
         let configuration = self, logger = logger
-        return TCPService(timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
-                          refused: { id, why in logger.notice("smtps \(id) \(why)") }, tls: tls) {
+        var service = TCPService(timeoutReply: SMTPReply.timedOut.bytes, perAddress: perAddress,
+                                 refused: { id, why in logger.notice("smtps \(id) \(why)") }, tls: tls) {
             configuration.handler(for: $0, implicitTLS: true)
         }
+        service.observer = metrics?.connections
+        return service
     }
 
     /// ALPN for SMTP's TLS contexts. IANA registers no SMTP identifier; offering one of our
@@ -54,6 +60,7 @@ public struct SMTPConfiguration: Sendable {
         var configuration = self
         if tls == nil { configuration.policy.tls = .off }
         return SessionDriver(SMTPConnectionSession(configuration, clientIP: id.remote.ip.description, implicitTLS: implicitTLS),
-                             .init(service: implicitTLS ? "smtps" : "smtp", logger: logger, pool: pool, inputLimit: 64 * 1024))
+                             .init(service: implicitTLS ? "smtps" : "smtp", logger: logger, pool: pool, inputLimit: 64 * 1024,
+                                   duration: metrics?.duration))
     }
 }

@@ -49,7 +49,8 @@ struct SMTPConnectionSession: ConnectionSession {
     var bufferedBytes: Int { conversation.bufferedBytes }
 
     mutating func start() -> Actions {
-        [.idleTimeout(config.idleTimeout), .write(conversation.greeting.bytes)]
+        config.metrics?.sessions.increment()
+        return [.idleTimeout(config.idleTimeout), .write(conversation.greeting.bytes)]
     }
 
     mutating func receive(_ bytes: UnsafeRawBufferPointer) {
@@ -89,6 +90,7 @@ struct SMTPConnectionSession: ConnectionSession {
             actions.append(.log(.error, error))
             reply = .deliveryFailed
         }
+        config.metrics?.ended(reply, size: ended.size)
         actions.append(.log(.access, transaction(ended.envelope, size: ended.size, reply)))
         conversation.delivered(reply)
         return actions
@@ -147,6 +149,7 @@ struct SMTPConnectionSession: ConnectionSession {
             self.message = nil
             answeringMessage = true
             message.discard()
+            config.metrics?.ended(.tooBig, size: size)
             return [.log(.access, transaction(envelope, size: size, .tooBig))]
         case .deliver(let envelope, let size):
             guard let message else { return [] }

@@ -18,6 +18,10 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
     var timeoutReply: [UInt8] = []
     /// The per-address count this connection holds a place in, given back when it closes.
     var admission: AddressLimit?
+    /// For metrics and `ConnectionSnapshot`.
+    var observer: ConnectionObserver?
+    var openedAt: UInt64 = 0
+    var bytesIn = 0, bytesOut = 0
 
     enum OutputItem {
         case bytes([UInt8], sent: Int)
@@ -180,6 +184,8 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         phase = .closed
         output.removeAll()
         pendingOutputBytes = 0
+        // A session begun and closed before its handshake ended (refused, garbage, timed out).
+        if let tlsLayer, tlsLayer.stream != nil, !tlsLayer.established { observer?.handshake(succeeded: false) }
         tlsLayer = nil
     }
 
@@ -191,6 +197,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
         if let tlsLayer, phase != .lingering { return readableTLS(tlsLayer, into: buffer) }
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
+            bytesIn += n
             guard phase == .open, let handler else { return }
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             flush()
@@ -270,6 +277,7 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
             }
             if n > 0 {
                 pendingOutputBytes -= n
+                bytesOut += n
                 budget -= n
                 // A peer that is reading gets a fresh send deadline.
                 if blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }

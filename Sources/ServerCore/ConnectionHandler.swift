@@ -44,6 +44,8 @@ public struct TCPService: Sendable {
     public let perAddressReply: [UInt8]
     public let refused: (@Sendable (ConnectionID, String) -> Void)?
     public let makeHandler: @Sendable (ConnectionID) -> ConnectionHandler
+    /// Its connections' name and counters (nil: uncounted, as FTP data connections are).
+    public var observer: ConnectionObserver?
     /// TLS from the first byte (implicit TLS, as HTTPS); nil: plaintext.
     public let tls: TLSContextHolder?
     /// Sent in plaintext to a TLS connection whose first byte is an ASCII capital, as a

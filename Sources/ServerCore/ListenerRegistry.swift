@@ -8,7 +8,7 @@ import Synchronization
 /// Usage: `addTCP`/`addUDP` for every port (binding errors surface here, before anything
 /// is served), then `start()`, and `shutdown` when asked to stop.
 public final class ListenerRegistry: Sendable {
-    private let workers: [Worker]
+    let workers: [Worker]
     private let limits: ConnectionLimits
     /// Where listeners accept: the first worker's own queue, so the connections it is given
     /// are adopted at once, without a hop to another thread (all of them with one worker).
@@ -149,20 +149,21 @@ public final class ListenerRegistry: Sendable {
     private func admit(fd: Int32, id: ConnectionID, service: TCPService) {
         if openConnections.value.add(1, ordering: .relaxed).newValue > limits.maxConnections {
             openConnections.value.subtract(1, ordering: .relaxed)
-            return refuse(fd, id, service.busyReply, service, why: "refused: the server is at its connection cap")
+            return refuse(fd, id, service.busyReply, service, perAddress: false, why: "refused: the server is at its connection cap")
         }
         if let limit = service.perAddress, !limit.acquire(id.remote.ip) {
             openConnections.value.subtract(1, ordering: .relaxed)
-            return refuse(fd, id, service.perAddressReply, service, why: "refused: too many connections from this address")
+            return refuse(fd, id, service.perAddressReply, service, perAddress: true, why: "refused: too many connections from this address")
         }
         handOver(fd: fd, id: id, service: service, connectTimeout: nil, onAcceptQueue: true)
     }
 
-    private func refuse(_ fd: Int32, _ id: ConnectionID, _ reply: [UInt8], _ service: TCPService, why: String) {
+    private func refuse(_ fd: Int32, _ id: ConnectionID, _ reply: [UInt8], _ service: TCPService, perAddress: Bool, why: String) {
         if !reply.isEmpty {
             _ = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         }
         Glibc.close(fd)
+        service.observer?.refused(perAddress: perAddress)
         service.refused?(id, why)
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Logging
 
@@ -31,18 +32,25 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         public let outputLimit: Int
         /// Monotonic nanoseconds, for access lines' durations (tests inject one).
         public let clock: @Sendable () -> UInt64
-        /// Access lines are written: only then is the clock read.
+        /// Each exchange's duration, as a histogram (nil: none).
+        public let duration: Timer?
+        /// Access lines are written, or durations recorded: only then is the clock read.
         public let timesExchanges: Bool
+        /// Access lines are written.
+        public let logsAccess: Bool
 
         public init(service: String, logger: Logger, pool: BlockingPool = .shared, inputLimit: Int = 64 * 1024,
-                    outputLimit: Int = .max, clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
+                    outputLimit: Int = .max, duration: Timer? = nil,
+                    clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
             self.service = service
             self.logger = logger
             self.pool = pool
             self.inputLimit = inputLimit
             self.outputLimit = outputLimit
             self.clock = clock
-            timesExchanges = logger.logLevel <= .info
+            self.duration = duration
+            logsAccess = logger.logLevel <= .info
+            timesExchanges = logsAccess || duration != nil
         }
     }
 
@@ -194,7 +202,10 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             let since = exchangeSince ?? now
             exchangeSince = nil
             if inputSince != nil { inputSince = now }
-            let micros = (now > since ? now - since : 0) / 1000
+            let nanos = now > since ? now - since : 0
+            configuration.duration?.recordNanoseconds(Int64(clamping: nanos))
+            guard configuration.logsAccess else { return }
+            let micros = nanos / 1000
             logger.info("\(configuration.service) \(connection.logName) \(text) \(micros / 1000).\(micros % 1000 / 100)ms")
         case .info: logger.info("\(configuration.service) \(connection.logName) \(text)")
         case .notice: logger.notice("\(configuration.service) \(connection.logName) \(text)")

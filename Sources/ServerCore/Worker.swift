@@ -16,7 +16,7 @@ final class Worker: @unchecked Sendable {
     private let onClose: @Sendable () -> Void
     private var source: (any DispatchSourceRead)?
     private var sweeper: (any DispatchSourceTimer)?
-    private var connections: [UInt64: Connection] = [:]
+    private(set) var connections: [UInt64: Connection] = [:]
     private var nextKey: UInt64 = 1
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let events = UnsafeMutablePointer<csystem_event>.allocate(capacity: 256)
@@ -75,6 +75,9 @@ final class Worker: @unchecked Sendable {
         connection.handler = service.makeHandler(id)
         connection.timeoutReply = service.timeoutReply
         connection.admission = service.perAddress
+        connection.observer = service.observer
+        connection.openedAt = now()
+        service.observer?.opened()
         connections[key] = connection
         guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
             return close(connection, reason: connecting ? .connectFailed : .peerReset)
@@ -99,6 +102,7 @@ final class Worker: @unchecked Sendable {
         connection.markClosed()
         connection.admission?.release(connection.id.remote.ip)
         connection.admission = nil
+        connection.observer?.closed()
         let handler = connection.handler
         connection.handler = nil
         handler?.connectionClosed(connection, reason: reason)

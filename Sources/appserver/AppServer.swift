@@ -52,7 +52,8 @@ struct Serve: ParsableCommand {
         let singleProcess = settings.singleProcess
         Startup.catchSignals(singleProcess ? Startup.handledSignals : Supervisor.handledSignals)
         let level = settings.logLevel
-        LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
+        let output = orFail { try Startup.openLog(settings) }
+        LoggingSystem.bootstrap { _ in LineLogHandler(level: level, output: output) }
         let logger = Logger(label: "appserver")
         signal(SIGPIPE, SIG_IGN)
         Startup.raiseDescriptorLimit()
@@ -69,7 +70,10 @@ struct Serve: ParsableCommand {
         let registry = orFail {
             try ListenerRegistry(workers: singleProcess ? settings.workers : 1, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
-        let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger) }
+        // A supervisor's own process serves nothing, and counts nothing.
+        let observability = singleProcess ? Observability(process: supervisor == nil ? "all" : settings.services.joined(separator: "_"), services: settings.services) : nil
+        observability?.watch(output)
+        let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger, observability: observability) }
         orFail { try Startup.checkUser(settings.user) }
         var notes = [config.map { "config file \($0.path)" } ?? "no config file (\(Serve.defaultConfig) not found); defaults and flags only"]
         var sockets = inherited, listening = Listening.lines(inherited)
@@ -88,16 +92,19 @@ struct Serve: ParsableCommand {
             orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup,
                                                 keeping: Supervisor.childCapabilities, logger: logger) }
             Supervisor(sockets: sockets, plan: plan, announcing: listening, arguments: Array(CommandLine.arguments.dropFirst()) + Listening.portsChosen(sockets, settings),
-                       pidFile: settings.pidFile, systemd: notify, logger: logger).run()
+                       pidFile: settings.pidFile, systemd: notify, logger: logger, logFile: settings.logFile).run()
         }
         Listening.serve(sockets, plan: plan, registry: registry)
         orFail { try Startup.dropPrivileges(to: settings.user, handing: plan.ownedFolders, group: plan.folderGroup, logger: logger) }
         if let supervisor { Startup.follow(supervisor, serving: settings.services) }
-        Startup.handleSignals(registry: registry, logger: logger, pidFile: supervisor == nil ? settings.pidFile : nil, reloads: plan.reloads)
+        Startup.handleSignals(registry: registry, logger: logger, pidFile: supervisor == nil ? settings.pidFile : nil, reloads: plan.reloads,
+                              logFile: settings.logFile)
         if supervisor == nil { (notes + plan.summary + listening.map(\.text)).forEach { logger.notice("\($0)") } }
         registry.start()
+        let watching = observability.map { Admin.start(plan: plan, settings: settings, registry: registry, observability: $0, supervisor: supervisor) }
         if let notify { SystemdNotify.send("READY=1", to: notify) }
-        dispatchMain()
+        // What reports and hears reports lives as long as the process.
+        withExtendedLifetime(watching) { dispatchMain() }
     }
 
     static let defaultConfig = "conf/appserver.conf"

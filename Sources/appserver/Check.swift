@@ -21,7 +21,8 @@ struct Check: ParsableCommand {
         plan.summary.forEach { print($0) }
         for group in SocketRow.ports(of: settings.services, settings) {
             guard let port = group.first?.port(settings) else { continue }
-            let addresses = settings.listen.map { SocketAddress(ip: $0, port: port).description }
+            let ips = group.first?.service == "admin" ? [settings.adminListen?.ip].compactMap { $0 } : settings.listen
+            let addresses = ips.map { SocketAddress(ip: $0, port: port).description }
             print("would listen on \(addresses.joined(separator: ", ")) (\(SocketRow.label(group)))")
         }
         print("ok")

@@ -19,11 +19,12 @@ enum Listening {
             guard let first = group.first, let wanted = first.port(settings) else { continue }
             let number: UInt16
             do throws(SocketError) {
-                number = wanted != 0 ? wanted : try FreePort.common(on: addresses, datagrams: group.contains { $0.datagrams })
+                let on = first.service == "admin" ? [settings.adminListen?.ip].compactMap { $0 } : addresses
+                number = wanted != 0 ? wanted : try FreePort.common(on: on, datagrams: group.contains { $0.datagrams })
             } catch {
                 fail(Startup.explain(error, flag: first.flag))
             }
-            for ip in addresses {
+            for ip in first.service == "admin" ? [settings.adminListen?.ip].compactMap({ $0 }) : addresses {
                 for row in group {
                     do throws(SocketError) {
                         sockets.append(try ListeningSocket.bind(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number)))
@@ -58,7 +59,7 @@ enum Listening {
             sockets.append(socket.named(row.name))
             wanted.insert(row.service)
         }
-        return (sockets, Settings.allServices.filter(wanted.contains))
+        return (sockets, SocketRow.processes.filter(wanted.contains))
     }
 
     /// The flags that give the children the port numbers chosen for a port of 0, so that each
@@ -68,7 +69,9 @@ enum Listening {
         for row in SocketRow.all where row.port(settings) == 0 && !seen.contains(row.flag) {
             guard let socket = sockets.first(where: { $0.name == row.name }) else { continue }
             seen.insert(row.flag)
-            flags += [row.flag, "\(socket.address.port)"]
+            // The admin listener's flag names its address too.
+            let admin = row.service == "admin" ? settings.adminListen.map { SocketAddress(ip: $0.ip, port: socket.address.port) } : nil
+            flags += [row.flag, admin?.description ?? "\(socket.address.port)"]
         }
         return flags
     }

@@ -122,6 +122,18 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("trace, debug, info (access lines), notice, warning, error or critical (default: info).", valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Admin listener (metrics, health, console), ADDR:PORT, or off; HTTPS beyond loopback (default: 127.0.0.1:9180).", valueName: "addr"))
+    var adminListen: String?
+
+    @Option(help: ArgumentHelp("Admin user as name:crypt-hash, checked by basic auth; needed beyond loopback (default: none).", valueName: "user"))
+    var adminUser: String?
+
+    @Option(help: ArgumentHelp("Write access lines and notices to this file, reopened on SIGUSR1 (default: standard output).", valueName: "file"))
+    var logFile: String?
+
+    @Option(help: ArgumentHelp("Log line format: text or json (default: text).", valueName: "format"))
+    var logFormat: String?
+
     @Option(help: ArgumentHelp("Write the server's process id to this file once it serves, removed at exit (default: none).", valueName: "file"))
     var pidFile: String?
 

@@ -1,3 +1,4 @@
+import AdminService
 import Dispatch
 import DNSService
 import FTPService
@@ -31,9 +32,14 @@ struct ServicePlan {
     /// Removing what a crash left (spool files, upload temporaries), by service: `serve` runs
     /// these (the supervisor before a service's process starts), `check` does not.
     var cleanups: [(service: String, run: @Sendable () -> Void)] = []
+    /// The zones served, for the console.
+    var zones: ZoneStore?
+    /// The admin listener's state, when this process serves it.
+    var hub: AdminHub?
 
     /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
-    init(settings: Settings, registry: ListenerRegistry, logger: Logger, checking: Bool = false) throws {
+    init(settings: Settings, registry: ListenerRegistry, logger: Logger, observability: Observability? = nil, checking: Bool = false) throws {
+        let metrics = observability
         ports = Dictionary(uniqueKeysWithValues: SocketRow.all.compactMap { row in row.port(settings).map { (row.name, BoundPort($0)) } })
         ownedFolders = DataFolders.written(by: settings)
         folderGroup = try DataFolders.group(named: settings.group)
@@ -51,6 +57,8 @@ struct ServicePlan {
             var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports)), logger: logger)
             https.perAddress = settings.addressLimit()
             https.hstsMaxAge = settings.hsts
+            https.metrics = metrics?.https
+            if let metrics, let counters = metrics.https { metrics.collect { [cache = https.gzipCache] in counters.collect(cache) } }
             if let files = certificates?.files {
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
                                                   configuration: .init(alpn: ["http/1.1"]))
@@ -65,6 +73,8 @@ struct ServicePlan {
             let files = try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports))
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
+            http.metrics = metrics?.http
+            if let metrics, let counters = metrics.http { metrics.collect { [cache = http.gzipCache] in counters.collect(cache) } }
             if settings.httpRedirect { http.redirectToHTTPS = ports["https"] }
             summary.append(settings.httpRedirect ? "http: a 301 to https for every request" : "http: files from \(settings.www)")
             handlers["http"] = .stream(http.service)
@@ -85,7 +95,10 @@ struct ServicePlan {
                             tls: upstreamTLS, logger: logger)
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion,
-                                                               transfers: try settings.dnsTransfer.policy(), logger: logger))
+                                                               transfers: try settings.dnsTransfer.policy(), logger: logger,
+                                                               metrics: metrics?.dns))
+            if let metrics, let counters = metrics.dns { metrics.collect { counters.collect(zones: zones, forwarder: forwarder) } }
+            self.zones = zones
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)
@@ -104,6 +117,7 @@ struct ServicePlan {
             cleanups.append(("smtp", { store.removeCrashLeftovers(logger: logger) }))
             let policy = SMTPSession.Policy(hostname: Startup.hostname, domains: settings.mailDomains, tls: settings.smtpTLS)
             var smtp = SMTPConfiguration(policy: policy, store: store, logger: logger, perAddress: settings.addressLimit())
+            smtp.metrics = metrics?.smtp
             if settings.smtpTLS != .off, let files = certificates?.files {
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(),
                                                   configuration: .init(alpn: SMTPConfiguration.alpn))
@@ -129,6 +143,7 @@ struct ServicePlan {
                                        passivePorts: settings.ftpPassivePorts, logger: logger,
                                        perAddress: settings.addressLimit())
             ftp.passiveAddress = settings.ftpPassiveAddress
+            ftp.metrics = metrics?.ftp
             summary.append("ftp: \(users.count) user(s)\(settings.ftpAnonymous ? " and anonymous (read-only)" : ""), root \(settings.ftpRoot)")
             if settings.ftpTLS != .off {
                 if let files = certificates?.files {
@@ -145,6 +160,29 @@ struct ServicePlan {
             handlers["ftp"] = .stream(ftp.service)
             handlers["ftps"] = .stream(ftp.implicitTLSService)
         }
+        if settings.services.contains("admin"), let address = settings.adminListen {
+            // Made here in the supervisor too, so that its children find the certificate made.
+            let tls = settings.adminOverTLS ? try adminTLS(certificates?.files, settings) : nil
+            summary.append("admin: metrics, health and the console on \(settings.adminOverTLS ? "https" : "http")://\(address)/"
+                           + (settings.adminUser.map { " (user \($0.name))" } ?? ""))
+            if let observability {
+                let hub = AdminHub(settings: settings, observability: observability)
+                var admin = AdminConfiguration(logger: logger) { AdminRoutes.answer($0, hub: hub) }
+                admin.observer = observability.admin
+                admin.tls = tls
+                handlers["admin"] = .stream(admin.service)
+                self.hub = hub
+            }
+        }
+    }
+
+    /// The admin listener's TLS context, from the same certificates as HTTPS; nil when `check`
+    /// finds no certificate made yet.
+    private mutating func adminTLS(_ files: [TLSCertificateFiles]?, _ settings: Settings) throws -> TLSContextHolder? {
+        guard let files else { return nil }
+        let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["http/1.1"]))
+        if !settings.tlsPairs.isEmpty { reloads.append(("admin tls certificates", { holder.reload() })) }
+        return holder
     }
 
     /// The listen addresses this host can bind: the default `::` is left out where IPv6 is not

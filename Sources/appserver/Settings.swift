@@ -3,6 +3,7 @@ import FTPService
 import Glibc
 import Logging
 import ServerCore
+import FTPService
 import SMTPService
 
 /// The settings in force: each from its flag, else the config file, else the default.
@@ -15,14 +16,15 @@ struct Settings {
         "smtp-port", "smtp-tls", "smtps-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address", "ftps-port", "ftp-tls", "ftp-tls-reuse",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
-        "single-process",
+        "admin-listen", "admin-user", "log-file", "log-format", "single-process",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
     static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt",
                                         "tls-cert", "tls-key"]
 
     var services: [String]
-    /// The services of the whole run (`services` is a child's own, under the supervisor).
+    /// The services of the whole run, with `admin` when it listens (`services` is a
+    /// supervised child's own).
     let configuredServices: [String]
     var listen: [IPAddress]
     /// Whether `listen` is the default pair, where a host without IPv6 may skip `::`.
@@ -66,7 +68,18 @@ struct Settings {
     var perAddressExempt: [IPNetwork]
     var logLevel: Logger.Level
     var pidFile: String?
+    /// nil: `off`.
+    var adminListen: SocketAddress?
+    var adminUser: (name: String, check: PasswordFile)?
+    var logFile: String?
+    var logFormat: LogOutput.Format
     var singleProcess: Bool
+
+    /// An admin listener beyond loopback speaks HTTPS (with the TLS services' certificates),
+    /// so that its basic-auth password never crosses a network in the clear.
+    var adminOverTLS: Bool { adminListen.map(Settings.beyondLoopback) ?? false }
+
+    static func beyondLoopback(_ address: SocketAddress) -> Bool { !IPNetwork.loopback.contains { $0.contains(address.ip) } }
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -117,7 +130,35 @@ struct Settings {
             throw Invalid(description: "unknown service '\(name)' (this build has: \(Settings.allServices.joined(separator: ", ")))")
         }
         services = serviceNames
-        configuredServices = serviceNames
+        let adminText = pick(flags.adminListen, "admin-listen")
+        if adminText?.value == "off" {
+            adminListen = nil
+        } else {
+            let text = adminText?.value ?? "127.0.0.1:9180"
+            guard let address = SocketAddress(text, defaultPort: 9180), text.contains(":") else {
+                throw Invalid(description: "\(adminText?.origin ?? "--admin-listen"): expected ADDR:PORT or off, got '\(text)'")
+            }
+            adminListen = address
+            services.append("admin")
+        }
+        if let (text, origin) = pick(flags.adminUser, "admin-user") {
+            guard let check = try? PasswordFile(text: text, path: origin), let name = check.users.first, check.users.count == 1 else {
+                throw Invalid(description: "\(origin): expected name:crypt-hash (as 'appserver passwd NAME' prints)")
+            }
+            adminUser = (name, check)
+        } else {
+            adminUser = nil
+        }
+        if let adminListen, adminUser == nil, Settings.beyondLoopback(adminListen) {
+            throw Invalid(description: "--admin-listen \(adminListen) is beyond loopback: it needs --admin-user name:hash")
+        }
+        configuredServices = services
+        logFile = pick(flags.logFile, "log-file").map { _ in path(flags.logFile, "log-file", default: "") }
+        let formatText = pick(flags.logFormat, "log-format")
+        guard let format = LogOutput.Format(rawValue: formatText?.value ?? "text") else {
+            throw Invalid(description: "\(formatText?.origin ?? ""): expected text or json, got '\(formatText?.value ?? "")'")
+        }
+        logFormat = format
 
         let listenText = list(flags.listen, "listen")
         listenIsDefault = listenText == nil

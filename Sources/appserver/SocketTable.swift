@@ -22,7 +22,12 @@ struct SocketRow: Sendable {
         SocketRow(name: "smtps", service: "smtp", datagrams: false, flag: "--smtps-port") { $0.smtpsPort },
         SocketRow(name: "ftp", service: "ftp", datagrams: false, flag: "--ftp-port") { $0.ftpPort },
         SocketRow(name: "ftps", service: "ftp", datagrams: false, flag: "--ftps-port") { $0.ftpsPort },
+        // On its own address (`--admin-listen`), not on every --listen one.
+        SocketRow(name: "admin", service: "admin", datagrams: false, flag: "--admin-listen") { $0.adminListen?.port },
     ]
+
+    /// Every process a supervisor may run, in the order it starts them.
+    static let processes = Settings.allServices + ["admin"]
 
     static func named(_ name: String) -> SocketRow? { all.first { $0.name == name } }
 

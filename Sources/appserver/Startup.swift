@@ -96,7 +96,34 @@ enum Startup {
         if getppid() != supervisor { kill(getpid(), SIGTERM) }
     }
 
-    static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
+    static let handledSignals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]
+
+    /// Where log lines go (`--log-file`, else standard output); set once, before any thread starts.
+    nonisolated(unsafe) private(set) static var logOutput = LogOutput.standardOutput
+    static func openLog(_ settings: Settings) throws(Settings.Invalid) -> LogOutput {
+        if let path = settings.logFile {
+            guard let output = LogOutput.open(path: path, format: settings.logFormat) else {
+                throw Settings.Invalid(description: "cannot open the log file \(path): \(errorText(errno)) (--log-file)")
+            }
+            logOutput = output
+            // Started as root, every process (the supervisor too) reopens it as the run user.
+            if getuid() == 0, let entry = getpwnam(settings.user) { _ = chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        } else if settings.logFormat != .text {
+            logOutput = LogOutput(fd: STDOUT_FILENO, format: settings.logFormat)
+        }
+        return logOutput
+    }
+
+    /// SIGUSR1, as logrotate sends it: the log file is opened again under its name, by the
+    /// run user: a folder that user may not write needs the new file made for it.
+    static func reopenLog(_ path: String?, logger: Logger) {
+        guard let path else { return }
+        guard logOutput.reopen(path: path) else {
+            let error = errno
+            let hint = error == EACCES ? " (\(DataFolders.userName(getuid())) may not create it there: logrotate's `create` makes it)" : ""
+            return logger.error("cannot reopen the log file \(path): \(errorText(error))\(hint); writing to the old one")
+        }
+    }
 
     /// The handled signals, as they arrive (see `catchSignals`).
     nonisolated(unsafe) private(set) static var signalPipe: Int32 = -1
@@ -112,10 +139,11 @@ enum Startup {
     }
 
     /// SIGINT and SIGTERM: stop accepting, give open connections a few seconds, exit 0.
+    /// SIGUSR1: open the log file again (logrotate has renamed it).
     /// SIGHUP: reload what can be reloaded (zones, FTP users) on the reload queue; what
     /// fails to load keeps its previous version and the error is logged.
     static func handleSignals(registry: ListenerRegistry, logger: Logger, pidFile: String?,
-                              reloads: [(name: String, reload: @Sendable () -> [String])]) {
+                              reloads: [(name: String, reload: @Sendable () -> [String])], logFile: String?) {
         let reloading = DispatchQueue(label: "appserver.reload")
         let fd = signalPipe
         DispatchQueue(label: "appserver.signals").async {
@@ -125,6 +153,10 @@ enum Startup {
                 let n = read(fd, &byte, 1)
                 if n < 0 && errno == EINTR { continue }
                 guard n == 1 else { return }
+                if Int32(byte) == SIGUSR1 {
+                    reopenLog(logFile, logger: logger)
+                    continue
+                }
                 if Int32(byte) == SIGHUP {
                     reloading.async { reload(reloads, logger: logger) }
                     continue
@@ -134,7 +166,7 @@ enum Startup {
                 logger.notice("shutting down: finishing \(registry.connectionCount) open connection(s)")
                 registry.shutdown(grace: 5) {
                     if let pidFile { unlink(pidFile) }
-                    LogOutput.standardOutput.flush()
+                    logOutput.flush()
                     exit(0)
                 }
             }

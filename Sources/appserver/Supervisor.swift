@@ -44,6 +44,8 @@ final class Supervisor {
     let logger: Logger
     let arguments: [String]
     let pidFile: String?
+    /// `--log-file`, reopened here and in every child on SIGUSR1.
+    let logFile: String?
     let cleanups: [(service: String, run: @Sendable () -> Void)]
     let order: [String]
     var services: [String: Service] = [:]
@@ -62,9 +64,10 @@ final class Supervisor {
     let ambient: UInt64
 
     init(sockets: [ListeningSocket], plan: ServicePlan, announcing lines: [Listening.Line], arguments: [String], pidFile: String?,
-         systemd: String?, logger: Logger) {
+         systemd: String?, logger: Logger, logFile: String?) {
+        self.logFile = logFile
         unannounced = Dictionary(grouping: lines, by: \.service).mapValues { $0.map(\.text) }
-        order = Settings.allServices.filter { service in sockets.contains { SocketRow.named($0.name)?.service == service } }
+        order = SocketRow.processes.filter { service in sockets.contains { SocketRow.named($0.name)?.service == service } }
         for service in order {
             services[service] = Service(sockets: sockets.filter { SocketRow.named($0.name)?.service == service })
         }

@@ -34,6 +34,9 @@ extension Supervisor {
             logger.notice("shutting down: stopping \(children.count) child process(es)")
             stopDeadline = Supervisor.now() + Supervisor.stopGrace
             for pid in Array(children.keys) { stop(pid) }
+        case SIGUSR1:
+            Startup.reopenLog(logFile, logger: logger)
+            for child in children.values { kill(child.pid, SIGUSR1) }
         case SIGHUP where stopDeadline == nil:
             logger.notice("reload: passing SIGHUP to the children")
             for child in children.values where !child.stopping { kill(child.pid, SIGHUP) }
@@ -129,7 +132,7 @@ extension Supervisor {
 
     func finish() -> Never {
         if let pidFile { unlink(pidFile) }
-        LogOutput.standardOutput.flush()
+        Startup.logOutput.flush()
         exit(0)
     }
 }

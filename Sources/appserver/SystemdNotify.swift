@@ -52,7 +52,7 @@ enum SystemdNotify {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             var from: pid_t = 0
-            let n = buffer.withUnsafeMutableBytes { csystem_receive_from_process(fd, $0.baseAddress, $0.count, &from) }
+            let n = buffer.withUnsafeMutableBytes { csystem_receive_from_process(fd, $0.baseAddress, $0.count, &from, nil) }
             guard n >= 0 else { return (lines, strangers) }
             guard from == sender else {
                 strangers.append(from)

@@ -9,6 +9,7 @@ enum TLSSetup {
         settings.services.contains("https") || settings.services.contains("dns") // DNS over TLS
             || settings.services.contains("smtp") && settings.smtpTLS != .off
             || settings.services.contains("ftp") && settings.ftpTLS != .off
+            || settings.services.contains("admin") && settings.adminOverTLS
     }
 
     /// The pairs to load and what to say about them; nil files when `check` finds no
@@ -18,9 +19,12 @@ enum TLSSetup {
             return (settings.tlsPairs, "tls: certificate\(settings.tlsPairs.count == 1 ? "" : "s") \(settings.tlsPairs.map(\.certificate).joined(separator: ", "))")
         }
         let folder = settings.data + "/tls"
-        let addresses = settings.listen.map { ip in
+        // The admin listener's own address too, when it speaks HTTPS.
+        var addresses: [IPAddress] = []
+        for ip in settings.listen + (settings.adminOverTLS ? [settings.adminListen?.ip].compactMap { $0 } : []) {
             // A wildcard names no address a client uses: the loopback ones stand in for it.
-            ip == .v4(0) ? IPAddress("127.0.0.1")! : ip == .v6(0, 0) ? IPAddress("::1")! : ip
+            let named = ip == .v4(0) ? IPAddress("127.0.0.1")! : ip == .v6(0, 0) ? IPAddress("::1")! : ip
+            if !addresses.contains(named) { addresses.append(named) }
         }
         var names = ["localhost"]
         if Startup.hostname != "localhost" { names.append(Startup.hostname) }

@@ -54,7 +54,7 @@ struct SocketActivationTests {
         let server = try activate([("gopher", port)], ["--services", "http"])
         #expect(pollUntil(within: 5) { (try? RawClient(port: port)) != nil })
         #expect(server.exitStatus() == 1)
-        #expect(server.stderr.hasSuffix("is named 'gopher', not one of http, https, dns-tcp, dns-udp, dot, smtp, smtps, ftp, ftps (FileDescriptorName=), and its port is no service's port\n"),
+        #expect(server.stderr.hasSuffix("is named 'gopher', not one of http, https, dns-tcp, dns-udp, dot, smtp, smtps, ftp, ftps, admin (FileDescriptorName=), and its port is no service's port\n"),
                 "\(server.stderr)")
         // The other lines are systemd-socket-activate's own.
         #expect(server.stderr.split(separator: "\n").filter { $0.hasPrefix("appserver: ") }.count == 1)

@@ -104,8 +104,9 @@ int csystem_drop_capabilities(void);
 
 /// SO_PASSCRED: every datagram `fd` receives carries its sender's pid. Returns 0 or -1.
 int csystem_pass_credentials(int fd);
-/// Receives one datagram without blocking; `*sender` is the pid the kernel vouches for
-/// (0 if none came). Returns its size, or -1 with errno (EAGAIN when none waits).
-long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *sender);
+/// Receives one datagram without blocking; `*sender` and `*uid` (if not NULL) are the pid and
+/// uid the kernel vouches for (0 and -1 if none came). Returns its size, or -1 with errno
+/// (EAGAIN when none waits).
+long csystem_receive_from_process(int fd, void *buffer, size_t size, pid_t *sender, uid_t *uid);
 
 #endif

@@ -60,6 +60,7 @@ extension Connection {
                   pendingOutputBytes < Connection.readingOutputLimit else { break }
             switch stream.read(into: buffer) {
             case .done(let n):
+                bytesIn += n
                 // Input after the last answer is read and dropped, as on a plaintext socket.
                 guard phase == .open, let handler else { continue }
                 handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
@@ -97,6 +98,7 @@ extension Connection {
             guard byte == 22 else {
                 if (0x41...0x5A).contains(byte) && !layer.plaintextReply.isEmpty {
                     // Answered as a plaintext connection, lingering so that the peer reads it.
+                    observer?.handshake(succeeded: false)
                     tlsLayer = nil
                     write(layer.plaintextReply)
                     closeAfterFlush(lingering: true)
@@ -109,6 +111,7 @@ extension Connection {
         }
         switch stream.handshake() {
         case .done:
+            observer?.handshake(succeeded: true)
             layer.readWantsWrite = false
             idleDeadline = idleDuration == 0 ? 0 : worker.now() + idleDuration
             if layer.opensHandler {
@@ -180,6 +183,7 @@ extension Connection {
             switch progress {
             case .done(let n):
                 pendingOutputBytes -= n
+                bytesOut += n
                 budget -= n
                 if blockedOnSend { writeDeadline = worker.now() + worker.writeTimeout }
             case .wantWrite:

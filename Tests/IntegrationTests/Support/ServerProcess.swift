@@ -19,7 +19,7 @@ final class ServerProcess {
     init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:], binary: String? = nil) throws {
         guard let binary = binary ?? ServerProcess.binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        process.arguments = ServerProcess.quietAdmin(arguments)
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -42,16 +42,25 @@ final class ServerProcess {
         }
     }
 
+    /// A server run by a test that does not ask for the admin listener gets none: its
+    /// default port (9180) would be shared by every test running at once.
+    static func quietAdmin(_ arguments: [String]) -> [String] {
+        let subcommands = ["check", "passwd", "help", "--help", "-h", "--version"]
+        guard !arguments.contains(where: { $0 == "--admin-listen" || subcommands.contains($0) }) else { return arguments }
+        return arguments + ["--admin-listen", "off"]
+    }
+
     var stdout: String { String(decoding: output.get(), as: UTF8.self) }
     var stderr: String { String(decoding: errors.get(), as: UTF8.self) }
 
     /// The port of the first "listening on 127.0.0.1:PORT" line (of `label`'s port if given:
     /// "smtp", "dns, tcp and udp"), once it appears.
-    func listeningPort(_ label: String? = nil, timeout: Double = 20) -> UInt16? {
+    func listeningPort(_ label: String? = nil, timeout: Double = 20, address: String = "127.0.0.1") -> UInt16? {
         let deadline = Date().addingTimeInterval(timeout)
         // A label is a whole name ("http" is not "https"), or the start of a group's ("dns, tcp and udp").
         let name = label.map { NSRegularExpression.escapedPattern(for: $0) + "[),]" } ?? ""
-        guard let regex = try? Regex(#"listening on 127\.0\.0\.1:(\d+) \("# + name) else { return nil }
+        guard let regex = try? Regex("listening on " + NSRegularExpression.escapedPattern(for: address) + #":(\d+) \("# + name)
+        else { return nil }
         while Date() < deadline && process.isRunning {
             if let match = stdout.firstMatch(of: regex), let port = match.output[1].substring {
                 return UInt16(port)

@@ -11,6 +11,7 @@ public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         HTTPRequestTarget.target, HTTPFieldsTarget.target, DNSMessageTarget.target, DNSResponderTarget.target,
         ZoneFileTarget.target, DNSTransferTarget.target, SMTPTarget.target, FTPTarget.target, ConfigTarget.target,
+        AdminTarget.target,
     ]
 }
 
