@@ -46,7 +46,6 @@ public final class DatagramExchange: @unchecked Sendable {
         guard fd >= 0 else { return finish(nil) }
         self.fd = fd
         let group = DispatchGroup()
-        group.notify(queue: queue) { close(fd) }
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [self] in
@@ -57,6 +56,8 @@ public final class DatagramExchange: @unchecked Sendable {
         let readable = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         readable.setEventHandler { [self] in receive() }
         add(readable, to: group)
+        // Only now, with the group entered: a notify on an empty group runs at once.
+        group.notify(queue: queue) { close(fd) }
         guard peer.withSockaddr({ connect(fd, $0, $1) }) == 0 else { return finish(nil) }
         sendOnce()
     }

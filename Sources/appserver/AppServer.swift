@@ -95,6 +95,7 @@ struct Serve: ParsableCommand {
         Startup.handleSignals(registry: registry, logger: logger, pidFile: supervisor == nil ? settings.pidFile : nil, reloads: plan.reloads)
         if supervisor == nil { (notes + plan.summary + listening.map(\.text)).forEach { logger.notice("\($0)") } }
         registry.start()
+        plan.starts.forEach { $0() }
         if let notify { SystemdNotify.send("READY=1", to: notify) }
         dispatchMain()
     }
