@@ -103,8 +103,8 @@ public struct TransferClient: Sendable {
         for (index, record) in reply.answers.enumerated() {
             if let outcome = take(record) {
                 if case .done(.upToDate) = outcome { return outcome }
-                guard index == reply.answers.count - 1 else { return .failed(.malformed("records after the closing SOA")) }
                 if case .failed = outcome { return outcome }
+                guard index == reply.answers.count - 1 else { return .failed(.malformed("records after the closing SOA")) }
                 if let check, !check.endsSigned { return .failed(.tsig("the last message is not signed")) }
                 return outcome
             }
