@@ -114,6 +114,10 @@ public struct TransferClient: Sendable {
 
     /// Takes one record; a step when it ends the transfer.
     private mutating func take(_ record: ResourceRecord) -> Step? {
+        var record = record
+        // RFC 2181 8: a TTL with its top bit set is taken as 0 (a zone file could not keep it;
+        // found by the dns-secondary fuzz target).
+        if record.ttl > UInt32(Int32.max) { record.ttl = 0 }
         guard let serial else {
             guard record.type == .soa, record.name == origin, case .soa(let soa) = record.data else {
                 return .failed(.malformed("the first record is not the zone's SOA"))

@@ -134,6 +134,19 @@ import Testing
         #expect(TransferClientTests.failure(run([[1, 2, 3]])).map { if case .malformed = $0 { true } else { false } } == true)
     }
 
+    @Test func aTTLWithItsTopBitSetIsTakenAsZeroSoTheCopyReadsBack() throws {
+        let zone = try TransferClientTests.zone()
+        let huge = ResourceRecord(name: DNSName("big.example.test.")!, type: .a, ttl: 2_214_596_112, data: .a([192, 0, 2, 80]))
+        var client = TransferClient(origin: TransferClientTests.origin, serial: nil, key: nil, id: 1, now: TransferClientTests.now)
+        guard case .done(.zone(let copy)) = client.receive(TransferClientTests.reply([zone.soa, huge, zone.soa]), now: TransferClientTests.now) else {
+            Issue.record("the transfer did not complete")
+            return
+        }
+        #expect(copy.rrsets(at: huge.name)?[.a]?.first?.ttl == 0)
+        let text = String(decoding: copy.masterFile(comment: "test"), as: UTF8.self)
+        #expect(try Zone(origin: copy.origin, records: try ZoneFileParser.parse(text, origin: .root)).nodes == copy.nodes)
+    }
+
     @Test func theStoredCopyReadsBackAsTheSameZone() throws {
         let zone = try ZoneTransferTests.zone("$TTL 60\n@ SOA ns hm 5 1 1 1 30\n@ NS ns\nns A 192.0.2.53\n"
             + "t TXT \"a b\" \"q\\\"\"\nw\\.x AAAA 2001:db8::1\n@ MX 10 mail\n@ TYPE65000 \\# 0\n")
