@@ -70,7 +70,7 @@ extension DNSResponder {
 
     /// A one-message reply to a transfer request, sealed (signed, or its TSIG error
     /// appended), with its access line; never kept for reuse, as TSIG's time moves.
-    private func transferReply(_ response: DNSMessage, _ exchange: Exchange, note: String,
+    func transferReply(_ response: DNSMessage, _ exchange: Exchange, note: String,
                                seal: (_ message: [UInt8]) -> [UInt8] = { $0 }) -> [UInt8] {
         let unsigned = response.encode(maxSize: DNSMessage.maxSize)
         let bytes = seal(unsigned)

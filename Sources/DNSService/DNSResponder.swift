@@ -29,6 +29,8 @@ public final class DNSResponder: Sendable {
     let forwarder: (any UpstreamResolver)?
     let allowRecursion: [IPNetwork]
     let transfers: TransferPolicy
+    /// The zones we are a secondary for, which a NOTIFY from their primary refreshes.
+    let secondaries: (any NotifyReceiver)?
     let logger: Logger
     let metrics: DNSMetrics?
     let encodedResponses = EncodedResponseCache()
@@ -37,12 +39,14 @@ public final class DNSResponder: Sendable {
     static let ednsSize: UInt16 = 1232
 
     public init(zones: ZoneStore, forwarder: (any UpstreamResolver)?, allowRecursion: [IPNetwork],
-                transfers: TransferPolicy = TransferPolicy(), logger: Logger, metrics: DNSMetrics? = nil) {
+                transfers: TransferPolicy = TransferPolicy(), secondaries: (any NotifyReceiver)? = nil, logger: Logger,
+                metrics: DNSMetrics? = nil) {
         self.metrics = metrics
         self.zones = zones
         self.forwarder = forwarder
         self.allowRecursion = allowRecursion
         self.transfers = transfers
+        self.secondaries = secondaries
         self.logger = logger
     }
 
@@ -72,6 +76,7 @@ public final class DNSResponder: Sendable {
         let exchange = Exchange(client: client, transport: transport, started: started, recursionAllowed: recursionAllowed,
                                 key: EncodedResponseCache.key(bytes, tcp: transport != .udp, recursionAllowed: recursionAllowed),
                                 zones: zones.generation, second: forwarder?.now ?? 0)
+        if header.opcode == Notify.opcode { return .now(notify(bytes, header, exchange)) }
         if let hit = reused(bytes, exchange) { return .now(hit) }
 
         var response = DNSResponder.response(to: header)
@@ -93,6 +98,9 @@ public final class DNSResponder: Sendable {
             response.rcode = refusal.rawValue
         } else if QueryPolicy.isTransfer(query.questions[0]) {
             return transfer(query, bytes, response, exchange)
+        } else if !zones.unavailable.isEmpty, zones.unavailable.contains(where: { query.questions[0].name.isSubdomain(of: $0) }) {
+            // A secondary zone with no copy yet, or past its expire time (RFC 1035 4.3.5).
+            response.rcode = RCode.servFail.rawValue
         } else if !DNSResponder.fromZones(query.questions[0], zones.authority, into: &response) {
             if query.recursionDesired, recursionAllowed, let forwarder { return forward(query, response, exchange, through: forwarder) }
             // Not ours, and no resolver for this client: never an open resolver.

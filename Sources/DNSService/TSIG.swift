@@ -65,7 +65,8 @@ enum TSIG {
 struct TSIGSigner: Sendable {
     let key: TSIGKey
     let time: UInt64
-    private var previousMAC: [UInt8]
+    /// The MAC this one is chained to; nil for a request, which starts a chain.
+    private var previousMAC: [UInt8]?
     private var first = true
     private var error: UInt16 = 0
     private var other: [UInt8] = []
@@ -74,6 +75,13 @@ struct TSIGSigner: Sendable {
         self.key = key
         self.time = time
         previousMAC = requestMAC
+    }
+
+    /// Signs a request of ours (a NOTIFY, a transfer query): nothing before it is chained in.
+    init(requestKey key: TSIGKey, time: UInt64) {
+        self.key = key
+        self.time = time
+        previousMAC = nil
     }
 
     /// BADTIME's reply: signed, carrying our time in the other data (RFC 8945 5.2.3).
@@ -94,7 +102,7 @@ struct TSIGSigner: Sendable {
         let id = UInt16(message[0]) << 8 | UInt16(message[1])
         var unsignedRecord = record(id: id, mac: [])
         var input = MessageAuthentication.Stream(key.algorithm, key: key.secret)
-        input?.update(TSIGSigner.lengthPrefixed(previousMAC))
+        if let previousMAC { input?.update(TSIGSigner.lengthPrefixed(previousMAC)) }
         input?.update(message)
         input?.update(unsignedRecord.variables(timersOnly: !first))
         // A key OpenSSL refuses (none does) leaves the message with an empty MAC: the peer refuses it.
@@ -120,7 +128,7 @@ struct TSIGSigner: Sendable {
                    originalID: id, error: error, other: other)
     }
 
-    private static func lengthPrefixed(_ mac: [UInt8]) -> [UInt8] {
+    static func lengthPrefixed(_ mac: [UInt8]) -> [UInt8] {
         [UInt8(truncatingIfNeeded: mac.count >> 8), UInt8(truncatingIfNeeded: mac.count)] + mac
     }
 

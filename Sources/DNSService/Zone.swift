@@ -52,6 +52,9 @@ public struct Zone: Sendable {
         self.soa = soa
     }
 
+    /// How many records the zone holds, the SOA with them.
+    public var recordCount: Int { nodes.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+
     func rrsets(at name: DNSName) -> [RRType: [ResourceRecord]]? { nodes[name] }
 
     func exists(_ name: DNSName) -> Bool { existing.contains(name) }

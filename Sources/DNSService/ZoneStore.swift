@@ -2,7 +2,9 @@ import ServerCore
 import Synchronization
 
 /// The zones folder: every `*.zone` file in it, loaded at start and again on request
-/// (SIGHUP). A zone that fails to reload keeps its previous version.
+/// (SIGHUP). A zone that fails to reload keeps its previous version. Beside them, the zones
+/// we are a secondary for (`Secondaries` installs each copy as it is transferred); one with
+/// no copy yet, or expired, is `unavailable` and answered SERVFAIL.
 public final class ZoneStore: Sendable {
     /// Opened once, at start: reloads read through its descriptor (see `ZoneFolder`).
     let folder: ZoneFolder?
@@ -12,18 +14,25 @@ public final class ZoneStore: Sendable {
     /// Zones by file (so a failed reload can keep the last good version), and the lookups over them.
     /// `generation` counts reloads, so what was derived from the zones can tell it is stale.
     private let state: Mutex<(byFile: [String: Zone], authority: Authority, generation: Int, ignored: [String])>
+    private let secondary: Mutex<(zones: [DNSName: Zone], unavailable: Set<DNSName>)>
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Loads every zone; any error stops here, so a server never starts half-configured.
-    public init(folder path: String) throws(LoadError) {
+    /// `secondaries`: the zones we copy from a primary, with the copy kept from last time if any.
+    public init(folder path: String, secondaries: [DNSName: Zone?] = [:]) throws(LoadError) {
         let folder = try ZoneFolder(path)
         self.folder = folder
         let loaded = try ZoneStore.load(folder, keeping: [:])
         if let first = loaded.problems.first { throw LoadError(description: first.description) }
-        state = Mutex((loaded.zones, Authority(zones: Array(loaded.zones.values)), 0, loaded.ignored))
+        for (file, zone) in loaded.zones where secondaries[zone.origin] != nil {
+            throw LoadError(description: "\(folder.display(file)): the zone \(zone.origin) is also a --dns-secondary zone; serve it one way")
+        }
+        let copies = secondaries.compactMapValues { $0 }
+        secondary = Mutex((copies, Set(secondaries.keys.filter { copies[$0] == nil })))
+        state = Mutex((loaded.zones, Authority(zones: Array(loaded.zones.values) + Array(copies.values)), 0, loaded.ignored))
     }
 
     /// Zones given whole rather than read from a folder (tests, fuzzing): a reload keeps them.
@@ -31,20 +40,58 @@ public final class ZoneStore: Sendable {
         folder = nil
         let byFile = Dictionary(uniqueKeysWithValues: zones.enumerated().map { ("\($0.offset)", $0.element) })
         state = Mutex((byFile, Authority(zones: zones), 0, []))
+        secondary = Mutex(([:], []))
     }
 
     public var authority: Authority { state.withLock { $0.authority } }
 
-    /// The lookups over the zones, and how many reloads made them.
-    var current: (authority: Authority, generation: Int) { state.withLock { ($0.authority, $0.generation) } }
+    /// The zones read from the folder (not the secondary ones): those we send NOTIFY for.
+    public var primaryZones: [Zone] { state.withLock { Array($0.byFile.values) } }
+
+    /// The lookups over the zones, how many reloads made them, and the secondary zones we
+    /// have no current copy of.
+    var current: (authority: Authority, generation: Int, unavailable: Set<DNSName>) {
+        let unavailable = secondary.withLock { $0.unavailable }
+        return state.withLock { ($0.authority, $0.generation, unavailable) }
+    }
+
+    /// A secondary zone's new copy, served from now on.
+    public func install(_ zone: Zone) {
+        secondary.withLock {
+            $0.zones[zone.origin] = zone
+            $0.unavailable.remove(zone.origin)
+        }
+        rebuild()
+    }
+
+    /// A secondary zone past its expire time: SERVFAIL until a transfer succeeds.
+    public func expire(_ origin: DNSName) {
+        secondary.withLock {
+            $0.zones[origin] = nil
+            $0.unavailable.insert(origin)
+        }
+        rebuild()
+    }
+
+    private func rebuild() {
+        let copies = secondary.withLock { Array($0.zones.values) }
+        state.withLock { $0 = ($0.byFile, Authority(zones: Array($0.byFile.values) + copies), $0.generation + 1, $0.ignored) }
+    }
 
     /// Reloads every file; returns what went wrong, one line per file (empty when all loaded).
     public func reload() -> [String] {
         guard let folder else { return [] }
         do {
             let loaded = try ZoneStore.load(folder, keeping: state.withLock { $0.byFile })
-            state.withLock { $0 = (loaded.zones, Authority(zones: Array(loaded.zones.values)), $0.generation + 1, loaded.ignored) }
-            return loaded.problems.map { "\($0.description) (keeping the previous version)" }
+            let copies = secondary.withLock { $0 }
+            var problems = loaded.problems.map { "\($0.description) (keeping the previous version)" }
+            var zones = loaded.zones
+            for (file, zone) in zones where copies.zones[zone.origin] != nil || copies.unavailable.contains(zone.origin) {
+                problems.append("\(folder.display(file)): the zone \(zone.origin) is a --dns-secondary zone (not loaded from the file)")
+                zones[file] = nil
+            }
+            state.withLock { $0 = (zones, Authority(zones: Array(zones.values) + Array(copies.zones.values)), $0.generation + 1, loaded.ignored) }
+            return problems
         } catch {
             return [error.description + " (keeping all zones as they were)"]
         }

@@ -101,6 +101,7 @@ struct Serve: ParsableCommand {
                               logFile: settings.logFile)
         if supervisor == nil { (notes + plan.summary + listening.map(\.text)).forEach { logger.notice("\($0)") } }
         registry.start()
+        plan.starts.forEach { $0() }
         let watching = observability.map { Admin.start(plan: plan, settings: settings, registry: registry, observability: $0, supervisor: supervisor) }
         if let notify { SystemdNotify.send("READY=1", to: notify) }
         // What reports and hears reports lives as long as the process.

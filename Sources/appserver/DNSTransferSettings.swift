@@ -8,6 +8,9 @@ struct DNSTransferSettings {
     var keysFile: String?
     /// The key name and where it was given (flag or file:line), for its error.
     var requiredKey: (value: String, origin: String)?
+    /// Where NOTIFY goes beside the zones' NS hosts.
+    var notify: [SocketAddress] = []
+    var secondaries: [SecondaryZone] = []
 
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -38,6 +41,15 @@ struct DNSTransferSettings {
                 throw Invalid(description: "\(origin): no key '\(text)' in \(keysFile ?? "the TSIG keys (no --dns-tsig-keys given)")")
             }
             required = name
+        }
+        for zone in secondaries {
+            if let key = zone.keyName, keys[key] == nil {
+                throw Invalid(description: "dns-secondary \(zone.origin): no key '\(key)' in \(keysFile ?? "the TSIG keys (no --dns-tsig-keys given)")")
+            }
+        }
+        var seen: Set<DNSName> = []
+        for zone in secondaries where !seen.insert(zone.origin).inserted {
+            throw Invalid(description: "dns-secondary: the zone \(zone.origin) is given twice")
         }
         return TransferPolicy(allowed: allowed, keys: keys, requiredKey: required)
     }

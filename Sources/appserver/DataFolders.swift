@@ -33,6 +33,7 @@ enum DataFolders {
     static func written(by settings: Settings) -> [String] {
         (settings.services.contains("smtp") ? [settings.data, settings.data + "/mail", settings.data + "/spool"] : [])
             + (settings.services.contains("ftp") ? [settings.ftpRoot] : [])
+            + (settings.services.contains("dns") && !settings.dnsTransfer.secondaries.isEmpty ? [settings.data + "/dns"] : [])
     }
 
     /// Not root: a folder the server's user cannot write (or create) is an error now, not

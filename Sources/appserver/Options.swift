@@ -59,6 +59,12 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("TSIG key that zone transfers must be signed with, from --dns-tsig-keys (default: none).", valueName: "name"))
     var dnsTransferKey: String?
 
+    @Option(help: ArgumentHelp("Also send NOTIFY for our zones to IP[:PORT] (beside their NS hosts); repeat for several (default: none).", valueName: "addr"))
+    var dnsNotify: [String] = []
+
+    @Option(help: ArgumentHelp("Be a secondary for ZONE, copied from PRIMARY[:PORT], optionally signed: 'ZONE=PRIMARY key NAME'; repeat for several (default: none).", valueName: "zone=addr"))
+    var dnsSecondary: [String] = []
+
     @Option(help: ArgumentHelp("SMTP port (default: 25; 0 picks a free one).", valueName: "n"))
     var smtpPort: String?
 

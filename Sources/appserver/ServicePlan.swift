@@ -36,6 +36,9 @@ struct ServicePlan {
     var zones: ZoneStore?
     /// The admin listener's state, when this process serves it.
     var hub: AdminHub?
+    /// What starts once serving has begun, in the serving process only (never in the
+    /// supervisor, nor for `check`): a DNS secondary's first transfers, the first NOTIFYs.
+    var starts: [@Sendable () -> Void] = []
 
     /// `checking`: for `appserver check`, which writes nothing (no certificate is made).
     init(settings: Settings, registry: ListenerRegistry, logger: Logger, observability: Observability? = nil, checking: Bool = false) throws {
@@ -80,22 +83,52 @@ struct ServicePlan {
             handlers["http"] = .stream(http.service)
         }
         if settings.services.contains("dns") {
-            let zones = try ZoneStore(folder: settings.zones)
-            reloads.append(("dns zones", { zones.reload() }))
-            summary.append("dns: \(zones.authority.zones.count) zone(s) from \(settings.zones)"
-                + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
-            if !zones.ignoredFiles.isEmpty {
-                summary.append("dns: not loaded from \(settings.zones), neither *.zone nor $INCLUDEd: \(zones.ignoredFiles.joined(separator: ", "))")
-            }
+            let policy = try settings.dnsTransfer.policy()
+            let secondaryList = settings.dnsTransfer.secondaries
+            let copiesFolder = settings.data + "/dns"
+            let kept = Secondaries.loadCopies(secondaryList, folder: copiesFolder)
+            summary += kept.problems.map { "dns: \($0)" }
+            let zones = try ZoneStore(folder: settings.zones,
+                                      secondaries: Dictionary(uniqueKeysWithValues: secondaryList.map { ($0.origin, kept.copies[$0.origin]?.zone) }))
             // Loaded now, before privileges drop: the CA file may be readable by root only.
             let upstreamTLS = try settings.upstreams.contains { $0.tlsName != nil }
                 ? Forwarder.TLSSetup(registry: registry, context: TLSClientContext(caFile: settings.upstreamCA, alpn: ["dot"])) : nil
             let forwarder = settings.upstreams.isEmpty ? nil
                 : Forwarder(upstreams: settings.upstreams, cache: UpstreamRecordCache { DispatchTime.now().uptimeNanoseconds / 1_000_000_000 },
                             tls: upstreamTLS, logger: logger)
+            let notifier = NotifySender(extras: settings.dnsTransfer.notify, key: policy.requiredKey.flatMap { policy.keys[$0] },
+                                        forwarder: forwarder, logger: logger)
+            reloads.append(("dns zones", {
+                let before = zones.primaryZones
+                let problems = zones.reload()
+                notifier.zonesChanged(from: before, to: zones.primaryZones)
+                return problems
+            }))
+            starts.append { notifier.zonesChanged(from: [], to: zones.primaryZones) }
+            summary.append("dns: \(zones.primaryZones.count) zone(s) from \(settings.zones)"
+                + (settings.upstreams.isEmpty ? "" : ", forwarding to \(settings.upstreams.map(\.description).joined(separator: ", "))"))
+            if !zones.ignoredFiles.isEmpty {
+                summary.append("dns: not loaded from \(settings.zones), neither *.zone nor $INCLUDEd: \(zones.ignoredFiles.joined(separator: ", "))")
+            }
+            var secondaries: Secondaries?
+            if !secondaryList.isEmpty {
+                if !checking, let error = LocalFiles.createDirectories(copiesFolder) {
+                    throw Settings.Invalid(description: "cannot create \(copiesFolder): \(errorText(error))")
+                }
+                let manager = Secondaries(secondaryList, keys: policy.keys, store: zones, folder: copiesFolder, copies: kept.copies,
+                                          logger: logger) { [registry] primary, service in
+                    registry.connect(to: primary, from: nil, service: service, timeout: 10)
+                }
+                starts.append { manager.start() }
+                secondaries = manager
+                for zone in secondaryList {
+                    summary.append("dns: secondary for \(zone.origin) from \(zone.primary)\(zone.keyName.map { " (TSIG key \($0))" } ?? "")"
+                        + (kept.copies[zone.origin] == nil ? ", no copy yet (SERVFAIL until the first transfer)" : ", serving the copy kept in \(copiesFolder)"))
+                }
+            }
             var dns = DNSConfiguration(responder: DNSResponder(zones: zones, forwarder: forwarder,
                                                                allowRecursion: settings.allowRecursion,
-                                                               transfers: try settings.dnsTransfer.policy(), logger: logger,
+                                                               transfers: policy, secondaries: secondaries, logger: logger,
                                                                metrics: metrics?.dns))
             if let metrics, let counters = metrics.dns { metrics.collect { counters.collect(zones: zones, forwarder: forwarder) } }
             self.zones = zones

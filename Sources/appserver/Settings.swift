@@ -12,14 +12,15 @@ struct Settings {
     static let configKeys: Set<String> = [
         "services", "listen", "http-port", "www", "https-port", "tls-cert", "tls-key", "http-redirect", "hsts", "dns-port", "zones", "upstream", "allow-recursion",
         "dot-port", "upstream-ca",
-        "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key",
+        "dns-transfer-allow", "dns-tsig-keys", "dns-transfer-key", "dns-notify", "dns-secondary",
         "smtp-port", "smtp-tls", "smtps-port", "data", "mail-domain", "ftp-port", "ftp-root", "ftp-users", "ftp-anonymous", "ftp-passive-ports",
         "ftp-passive-address", "ftps-port", "ftp-tls", "ftp-tls-reuse",
         "user", "group", "workers", "max-connections", "max-per-address", "per-address-exempt", "log-level", "pid-file",
         "admin-listen", "admin-user", "log-file", "log-format", "single-process",
     ]
     /// Keys that may repeat (their values add up); any other key may be given once.
-    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "mail-domain", "per-address-exempt",
+    static let listKeys: Set<String> = ["services", "listen", "upstream", "allow-recursion", "dns-transfer-allow", "dns-notify",
+                                        "dns-secondary", "mail-domain", "per-address-exempt",
                                         "tls-cert", "tls-key"]
 
     var services: [String]
@@ -194,7 +195,11 @@ struct Settings {
             allowed: try parse(list(flags.dnsTransferAllow, "dns-transfer-allow") ?? [], "dns-transfer-allow",
                                as: "an address or CIDR prefix (e.g. 192.0.2.2/32)") { IPNetwork($0) },
             keysFile: pick(flags.dnsTsigKeys, "dns-tsig-keys").map { _ in path(flags.dnsTsigKeys, "dns-tsig-keys", default: "") },
-            requiredKey: pick(flags.dnsTransferKey, "dns-transfer-key"))
+            requiredKey: pick(flags.dnsTransferKey, "dns-transfer-key"),
+            notify: try parse(list(flags.dnsNotify, "dns-notify") ?? [], "dns-notify",
+                              as: "IP[:PORT] (e.g. 192.0.2.2 or [2001:db8::2]:5353)") { SocketAddress($0, defaultPort: 53) },
+            secondaries: try parse(list(flags.dnsSecondary, "dns-secondary") ?? [], "dns-secondary",
+                                   as: "ZONE=PRIMARY[:PORT], optionally followed by 'key NAME'") { SecondaryZone($0) })
 
         smtpPort = try number(flags.smtpPort, "smtp-port", default: 25, range: 0...65535)
         if let (text, origin) = pick(flags.smtpTls, "smtp-tls") {

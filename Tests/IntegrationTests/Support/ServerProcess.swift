@@ -19,7 +19,9 @@ final class ServerProcess {
     init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:], binary: String? = nil) throws {
         guard let binary = binary ?? ServerProcess.binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ServerProcess.quietAdmin(arguments)
+        // Another program (NSD under perl) takes its arguments as they are.
+        let isAppserver = URL(fileURLWithPath: binary).lastPathComponent == "appserver"
+        process.arguments = isAppserver ? ServerProcess.quietAdmin(arguments) : arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

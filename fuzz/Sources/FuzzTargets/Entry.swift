@@ -10,7 +10,7 @@ public struct FuzzTarget: Sendable {
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         HTTPRequestTarget.target, HTTPFieldsTarget.target, DNSMessageTarget.target, DNSResponderTarget.target,
-        ZoneFileTarget.target, DNSTransferTarget.target, SMTPTarget.target, FTPTarget.target, ConfigTarget.target,
+        ZoneFileTarget.target, DNSTransferTarget.target, DNSSecondaryTarget.target, SMTPTarget.target, FTPTarget.target, ConfigTarget.target,
         AdminTarget.target,
     ]
 }
