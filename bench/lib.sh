@@ -1,6 +1,7 @@
 # Shared by the bench scripts (sourced, not run): installing the tools, free loopback
 # ports, starting servers pinned to one core and stopping exactly those, measuring a
-# server's CPU and peak RSS, and the alternating rounds that give each line its median.
+# server's CPU per request and peak RSS, and the alternating rounds that give each line
+# its median.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,10 +17,11 @@ chmod 755 "$WORK"               # peers drop to unprivileged users that must rea
 STARTED=()
 REMOVE_ON_EXIT=()               # files a script had to place outside $WORK
 STOP_ON_EXIT=()                 # commands that stop a server which does not stay the process started
+LINES_FAILED=0                  # lines printed as failed: the script then exits non-zero
 declare -A PID PORT
 
 cleanup() {
-    local pid command
+    local status=$? pid command
     for command in "${STOP_ON_EXIT[@]}"; do eval "$command" >/dev/null 2>&1 || true; done
     for pid in "${STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${STARTED[@]}"; do
@@ -27,6 +29,7 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     rm -rf "$WORK" "${REMOVE_ON_EXIT[@]}"
+    if [ "$status" -eq 0 ] && [ "$LINES_FAILED" -gt 0 ]; then echo "$LINES_FAILED line(s) failed" >&2; exit 1; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -87,10 +90,11 @@ while True:
 PY
 }
 
-# start NAME COMMAND... — runs a server in $WORK pinned to SERVER_CPU, output in $WORK/NAME.log.
+# start NAME COMMAND... — runs a server in $WORK pinned to SERVER_CPU (to the cores in
+# CPUS if set: `CPUS=0,1 start ...`), output in $WORK/NAME.log.
 start() {
     local name=$1; shift
-    (cd "$WORK" && exec taskset -c "$SERVER_CPU" "$@" >"$WORK/$name.log" 2>&1) &
+    (cd "$WORK" && exec taskset -c "${CPUS:-$SERVER_CPU}" "$@" >"$WORK/$name.log" 2>&1) &
     PID[$name]=$!
     STARTED+=($!)
 }
@@ -108,8 +112,8 @@ wait_port() {
     echo "$name is not listening on ${PORT[$name]}" >&2; cat "$WORK/$name.log" >&2; exit 1
 }
 
-# On the load core, bounded in time whatever the tool does.
-load() { timeout $((DURATION * 4 + 60)) taskset -c "$LOAD_CPU" "$@"; }
+# On the load core (the cores in LOAD_CPUS if set), bounded in time whatever the tool does.
+load() { timeout $((DURATION * 4 + 60)) taskset -c "${LOAD_CPUS:-$LOAD_CPU}" "$@"; }
 
 # A process and all its descendants.
 tree() {
@@ -118,12 +122,18 @@ tree() {
     for child in $(pgrep -P "$pid" 2>/dev/null); do tree "$child"; done
 }
 
-# Busy and total jiffies of the server core so far: every server is pinned to it and only
-# the one under load is busy, so its share is that server's CPU, whatever processes it
-# starts and reaps (vsftpd's per-session ones included).
-core_times() {
-    awk -v core="cpu$SERVER_CPU" '$1 == core { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+# Clock ticks of CPU (user and system) a server's processes have used so far, with those
+# of the children they reaped (vsftpd's and Postfix's per-session processes), so that the
+# difference over a load is the server's whatever it starts and ends meanwhile.
+cpu_ticks() {
+    local total=0 pid ticks
+    for pid in $(tree "$1"); do
+        ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true)
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
 }
+CLOCK_TICKS=$(getconf CLK_TCK)
 
 # sample_rss PID FILE — until FILE.run is removed, keeps in FILE the largest resident size
 # (MB) seen for the server's processes, read twice a second from the load core.
@@ -152,44 +162,69 @@ memory_mb() {
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# compare LINE UNIT BETTER FUNCTION SERVER... — runs `FUNCTION SERVER` (which prints one
-# number) for every server in turn, ROUNDS times, and prints a row per peer with the
-# medians, the ratio appserver/peer, and each server's CPU (% of a core) and peak RSS.
+# compare LINE UNIT BETTER FUNCTION SERVER... — runs `FUNCTION SERVER` for every server
+# in turn, ROUNDS times, the order reversed every other round, and prints a row per peer
+# with the medians, the ratio first server/peer, each one's CPU per unit of work (µs per
+# request, query, message or MB: from /proc/PID/stat of all its processes, before and
+# after) and that ratio, and the peak RSS. FUNCTION prints a rate, or a rate and the units
+# of work done when the load did not last DURATION seconds. A round that gives no number
+# (or 0) fails its line, which is printed as failed: never a 0 in a median.
 # BETTER is `higher` or `lower`.
 compare() {
     local line=$1 unit=$2 better=$3 fn=$4; shift 4
-    local servers=("$@") round server value before after peak sampled
-    declare -A values cpus rss
+    local servers=("$@") round server output value done before after peak sampled order
+    declare -A values cpus rss failures
     for round in $(seq "$ROUNDS"); do
-        for server in "${servers[@]}"; do
+        order=("${servers[@]}")
+        if [ $((round % 2)) = 0 ]; then order=($(printf '%s\n' "${servers[@]}" | tac)); fi
+        for server in "${order[@]}"; do
             reset_peak "${PID[$server]}"
             touch "$WORK/rss.run"
             taskset -c "$LOAD_CPU" bash -c "$(declare -f sample_rss memory_mb tree); sample_rss ${PID[$server]} $WORK/rss" &
             local sampler=$!
-            before=($(core_times))
-            value=$("$fn" "$server")
-            after=($(core_times))
+            before=$(cpu_ticks "${PID[$server]}")
+            output=$("$fn" "$server") || true
+            after=$(cpu_ticks "${PID[$server]}")
             rm -f "$WORK/rss.run"
             wait "$sampler" 2>/dev/null || true
-            [[ $value =~ ^[0-9.]+$ ]] || { echo "$line: $server gave '$value'" >&2; value=0; }
+            read -r value done _ <<<"$output" || true
+            if ! [[ $value =~ ^[0-9.]+$ ]] || [ "$(echo "$value == 0" | bc)" = 1 ]; then
+                echo "  $line, round $round, $server: FAILED (gave '$output')" >&2
+                failures[$server]+="$round "
+                continue
+            fi
             values[$server]+="$value "
-            cpus[$server]+="$(( 100 * (after[0] - before[0]) / (after[1] - before[1] + 1) )) "
+            if [[ $unit == */s ]]; then
+                [[ $done =~ ^[0-9.]+$ ]] || done=$(echo "$value * $DURATION" | bc)
+                cpus[$server]+="$(echo "scale=3; ($after - $before) * 1000000 / $CLOCK_TICKS / $done" | bc) "
+            fi
             peak=$(memory_mb "${PID[$server]}" VmHWM)
             sampled=$(cat "$WORK/rss" 2>/dev/null || echo 0)
             rss[$server]+="$(echo "if ($sampled > $peak) $sampled else $peak" | bc) "
             echo "  $line, round $round, $server: $value $unit" >&2
         done
     done
-    local ours ours_cpu ours_rss peer theirs ratio
-    ours=$(tr ' ' '\n' <<<"${values[appserver]}" | grep . | median)
-    ours_cpu=$(tr ' ' '\n' <<<"${cpus[appserver]}" | grep . | median)
-    ours_rss=$(tr ' ' '\n' <<<"${rss[appserver]}" | grep . | sort -g | tail -1)
+    local us=${servers[0]} per="${unit%/s}" ours ours_cpu ours_rss peer theirs theirs_cpu
+    ours=$(tr ' ' '\n' <<<"${values[$us]:-}" | grep . | median)
+    ours_cpu=$(tr ' ' '\n' <<<"${cpus[$us]:-}" | { grep . || true; } | median)
+    ours_rss=$(tr ' ' '\n' <<<"${rss[$us]:-}" | grep . | sort -g | tail -1)
     for peer in "${servers[@]:1}"; do
+        if [ -n "${failures[$us]:-}${failures[$peer]:-}" ]; then
+            LINES_FAILED=$((LINES_FAILED + 1))
+            row "$line" "${failures[$us]:+failed in round(s) ${failures[$us]}}" "$peer" "${failures[$peer]:+failed in round(s) ${failures[$peer]}}" \
+                "FAILED" "" "" ""
+            continue
+        fi
         theirs=$(tr ' ' '\n' <<<"${values[$peer]}" | grep . | median)
-        ratio=$(ratio "$ours" "$theirs" "$better")
-        row "$line" "$(fmt "$ours") $unit" "$peer" "$(fmt "$theirs") $unit" "$ratio" \
-            "$ours_cpu% / $(tr ' ' '\n' <<<"${cpus[$peer]}" | grep . | median)%" \
-            "$ours_rss / $(tr ' ' '\n' <<<"${rss[$peer]}" | grep . | sort -g | tail -1) MB"
+        if [[ $unit == */s ]]; then
+            theirs_cpu=$(tr ' ' '\n' <<<"${cpus[$peer]}" | grep . | median)
+            local cpu_text="$(fmt "$ours_cpu") / $(fmt "$theirs_cpu") µs/$per" cpu_ratio
+            cpu_ratio=$(ratio "$ours_cpu" "$theirs_cpu" lower)
+        else
+            local cpu_text="-" cpu_ratio="-"
+        fi
+        row "$line" "$(fmt "$ours") $unit" "$peer" "$(fmt "$theirs") $unit" "$(ratio "$ours" "$theirs" "$better")" \
+            "$cpu_text" "$cpu_ratio" "$ours_rss / $(tr ' ' '\n' <<<"${rss[$peer]}" | grep . | sort -g | tail -1) MB"
     done
 }
 
@@ -208,13 +243,12 @@ ratio() {
 fmt() { awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f", v; else printf "%.3g", v }'; }
 
 row() {
-    local text="| $SERVICE | $1 | $2 | $3 | $4 | $5 | $6 | $7 |"
+    local text="| $SERVICE | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 |"
     echo "$text"
     [ -n "$RESULTS" ] && echo "$text" >>"$RESULTS"
     return 0
 }
 
-header() {
-    echo "| service | line | appserver | peer | peer result | ratio | CPU appserver / peer | peak RSS appserver / peer |"
-    echo "|---|---|---|---|---|---|---|---|"
-}
+TABLE_HEADER="| service | line | appserver | peer | peer result | ratio | server CPU per unit, appserver / peer | CPU ratio | peak RSS appserver / peer |
+|---|---|---|---|---|---|---|---|---|"
+header() { echo "$TABLE_HEADER"; }

@@ -10,10 +10,6 @@ import Synchronization
 public final class ListenerRegistry: Sendable {
     let workers: [Worker]
     private let limits: ConnectionLimits
-    /// Where listeners accept: the first worker's own queue, so the connections it is given
-    /// are adopted at once, without a hop to another thread (all of them with one worker).
-    private let acceptQueue: DispatchQueue
-    private let datagramQueue = DispatchQueue(label: "appserver.datagram")
     private let state = Mutex(State())
     private let openConnections: Counter
     private let nextWorker = Atomic<Int>(0)
@@ -40,10 +36,16 @@ public final class ListenerRegistry: Sendable {
         self.workers = made
         self.limits = limits
         openConnections = counter
-        acceptQueue = made[0].queue
     }
 
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
+
+    /// What each worker has served so far, in worker order (tests see the load spread).
+    public var workerLoads: [WorkerLoad] {
+        workers.map {
+            WorkerLoad(connections: $0.connectionsServed.load(ordering: .relaxed), datagrams: $0.datagramsServed.load(ordering: .relaxed))
+        }
+    }
 
     /// Binds `address` for `service`; returns the address actually bound (port 0 resolved).
     @discardableResult
@@ -61,16 +63,14 @@ public final class ListenerRegistry: Sendable {
 
     /// Serves a stream socket bound elsewhere (see `ListeningSocket`) as `addTCP` serves its own.
     public func adopt(_ socket: ListeningSocket, service: TCPService) {
-        let listener = TCPListener(fd: socket.fd, bound: socket.address, service: service, queue: acceptQueue) { [self] fd, id, service in
-            admit(fd: fd, id: id, service: service)
-        }
+        let listener = makeListener(socket.fd, socket.address, service, on: workers)
         state.withLock { $0.tcp.append(listener) }
     }
 
     /// Serves a datagram socket bound elsewhere as `addUDP` serves its own.
     @discardableResult
     public func adopt(_ socket: ListeningSocket, handler: any DatagramHandler) throws(SocketError) -> SocketAddress {
-        let listener = try UDPListener(fd: socket.fd, bound: socket.address, handler: handler, queue: datagramQueue)
+        let listener = try UDPListener(fd: socket.fd, bound: socket.address, handler: handler, workers: workers)
         state.withLock { $0.udp.append(listener) }
         return listener.address
     }
@@ -84,15 +84,17 @@ public final class ListenerRegistry: Sendable {
     }
 
     /// A listener opened while serving (an FTP passive port): accepting at once, until the
-    /// handle is stopped. It is the caller's to stop; shutdown does not.
+    /// handle is stopped. It is the caller's to stop; shutdown does not. Opened from a
+    /// connection's worker, its connections land on that worker too.
     public func listen(_ address: SocketAddress, service: TCPService) throws(SocketError) -> ListenerHandle {
-        let listener = try makeListener(address, service)
+        let (fd, bound) = try Socket.bind(.stream, address)
+        let listener = makeListener(fd, bound, service, on: currentWorker().map { [$0] } ?? workers)
         if started.load(ordering: .relaxed) { listener.start() }
         return ListenerHandle(listener)
     }
 
     /// Connects out to `remote` (an FTP active data connection), from `local`'s address if
-    /// given. The handler `service` makes either opens, or is closed with `.connectFailed`.
+    /// given; on the worker this is called from, if any. The handler `service` makes either opens, or is closed with `.connectFailed`.
     public func connect(to remote: SocketAddress, from local: IPAddress?, service: TCPService, timeout: Double) {
         let fd = socket(remote.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let source = local.map { SocketAddress(ip: $0, port: 0) } ?? SocketAddress(ip: remote.ip.isIPv6 ? .v6(0, 0) : .v4(0), port: 0)
@@ -139,14 +141,24 @@ public final class ListenerRegistry: Sendable {
 
     private func makeListener(_ address: SocketAddress, _ service: TCPService) throws(SocketError) -> TCPListener {
         let (fd, bound) = try Socket.bind(.stream, address)
-        return TCPListener(fd: fd, bound: bound, service: service, queue: acceptQueue) { [self] fd, id, service in
-            admit(fd: fd, id: id, service: service)
+        return makeListener(fd, bound, service, on: workers)
+    }
+
+    private func makeListener(_ fd: Int32, _ bound: SocketAddress, _ service: TCPService, on workers: [Worker]) -> TCPListener {
+        TCPListener(fd: fd, bound: bound, service: service, workers: workers) { [self] fd, id, service, worker in
+            admit(fd: fd, id: id, service: service, on: worker)
         }
     }
 
+    private func currentWorker() -> Worker? {
+        guard let identity = DispatchQueue.getSpecific(key: Worker.identity) else { return nil }
+        return workers.first { ObjectIdentifier($0) == identity }
+    }
+
     /// Counts an accepted connection in, or turns it away: the service's busy reply over the
-    /// server-wide cap, its per-address reply over the per-address one.
-    private func admit(fd: Int32, id: ConnectionID, service: TCPService) {
+    /// server-wide cap, its per-address reply over the per-address one. Runs on the queue of
+    /// `worker`, which accepted it and keeps it (both counts are shared by every worker).
+    private func admit(fd: Int32, id: ConnectionID, service: TCPService, on worker: Worker) {
         if openConnections.value.add(1, ordering: .relaxed).newValue > limits.maxConnections {
             openConnections.value.subtract(1, ordering: .relaxed)
             return refuse(fd, id, service.busyReply, service, perAddress: false, why: "refused: the server is at its connection cap")
@@ -155,7 +167,7 @@ public final class ListenerRegistry: Sendable {
             openConnections.value.subtract(1, ordering: .relaxed)
             return refuse(fd, id, service.perAddressReply, service, perAddress: true, why: "refused: too many connections from this address")
         }
-        handOver(fd: fd, id: id, service: service, connectTimeout: nil, onAcceptQueue: true)
+        worker.adopt(fd: fd, id: id, service: service)
     }
 
     private func refuse(_ fd: Int32, _ id: ConnectionID, _ reply: [UInt8], _ service: TCPService, perAddress: Bool, why: String) {
@@ -167,16 +179,11 @@ public final class ListenerRegistry: Sendable {
         service.refused?(id, why)
     }
 
-    /// Gives a counted-in socket to the next worker, round robin; at once when called on the
-    /// accept queue and the turn is the first worker's, whose queue that is.
-    private func handOver(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double?, onAcceptQueue: Bool = false) {
-        let index = nextWorker.add(1, ordering: .relaxed).oldValue % workers.count
-        let worker = workers[index]
-        if onAcceptQueue && index == 0 {
-            worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout)
-        } else {
-            worker.queue.async { worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout) }
-        }
+    /// Gives a counted-in socket still connecting to the worker this is called from, else
+    /// to the next one, round robin; after the caller's turn, which may be a handler's.
+    private func handOver(fd: Int32, id: ConnectionID, service: TCPService, connectTimeout: Double) {
+        let worker = currentWorker() ?? workers[nextWorker.add(1, ordering: .relaxed).oldValue % workers.count]
+        worker.queue.async { worker.adopt(fd: fd, id: id, service: service, connectTimeout: connectTimeout) }
     }
 }
 
@@ -190,4 +197,15 @@ public final class ListenerHandle: Sendable {
     }
 
     public func stop() { listener.stop() }
+}
+
+/// What one worker has served so far.
+public struct WorkerLoad: Sendable, Equatable {
+    public let connections: Int
+    public let datagrams: Int
+
+    public init(connections: Int, datagrams: Int) {
+        self.connections = connections
+        self.datagrams = datagrams
+    }
 }

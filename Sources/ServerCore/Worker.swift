@@ -1,6 +1,7 @@
 import CSystem
 import Dispatch
 import Glibc
+import Synchronization
 
 /// A serial queue that owns an epoll set of connections, watched by one Dispatch read
 /// source: ready sockets are served inline, in batches, on the worker's queue
@@ -17,9 +18,16 @@ final class Worker: @unchecked Sendable {
     private var source: (any DispatchSourceRead)?
     private var sweeper: (any DispatchSourceTimer)?
     private(set) var connections: [UInt64: Connection] = [:]
+    /// Listening sockets in this worker's set, beside the connections (keys never collide).
+    private var watches: [UInt64: SocketWatch] = [:]
     private var nextKey: UInt64 = 1
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let events = UnsafeMutablePointer<csystem_event>.allocate(capacity: 256)
+    /// Connections adopted and datagrams read here so far: which worker served what.
+    let connectionsServed = Atomic<Int>(0)
+    let datagramsServed = Atomic<Int>(0)
+    /// Set on `queue`, so that the registry can tell it is called from this worker.
+    static let identity = DispatchSpecificKey<ObjectIdentifier>()
 
     init(index: Int, limits: ConnectionLimits, onClose: @escaping @Sendable () -> Void) throws(SocketError) {
         queue = DispatchQueue(label: "appserver.worker.\(index)")
@@ -31,6 +39,7 @@ final class Worker: @unchecked Sendable {
         lingerTime = UInt64(limits.lingerTime * 1e9)
         handshakeTimeout = UInt64(limits.handshakeTimeout * 1e9)
         self.onClose = onClose
+        queue.setSpecific(key: Worker.identity, value: ObjectIdentifier(self))
     }
 
     deinit {
@@ -79,6 +88,7 @@ final class Worker: @unchecked Sendable {
         connection.openedAt = now()
         service.observer?.opened()
         connections[key] = connection
+        connectionsServed.add(1, ordering: .relaxed)
         guard csystem_epoll_add(epollFD, fd, interest, key) == 0 else {
             return close(connection, reason: connecting ? .connectFailed : .peerReset)
         }
@@ -90,6 +100,22 @@ final class Worker: @unchecked Sendable {
         } else {
             connection.opened()
         }
+    }
+
+    /// Adds listening socket `fd` to this worker's set; nil if epoll refused it.
+    func watch(_ fd: Int32, events: UInt32, _ watch: SocketWatch) -> UInt64? {
+        assertOnQueue(queue)
+        let key = nextKey
+        nextKey += 1
+        guard csystem_epoll_add(epollFD, fd, events, key) == 0 else { return nil }
+        watches[key] = watch
+        return key
+    }
+
+    func unwatch(_ key: UInt64, fd: Int32) {
+        assertOnQueue(queue)
+        guard watches.removeValue(forKey: key) != nil else { return }
+        _ = csystem_epoll_remove(epollFD, fd)
     }
 
     func close(_ connection: Connection, reason: CloseReason) {
@@ -118,7 +144,10 @@ final class Worker: @unchecked Sendable {
         guard count > 0 else { return }
         for i in 0..<Int(count) {
             let event = events[i]
-            guard let connection = connections[event.data] else { continue }
+            guard let connection = connections[event.data] else {
+                watches[event.data]?.ready()
+                continue
+            }
             let flags = event.events
             if connection.isConnecting {
                 connection.finishConnecting()

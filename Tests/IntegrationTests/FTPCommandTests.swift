@@ -21,7 +21,7 @@ struct FTPCommandTests {
 
         try folder.write("local/notes.txt", "ftp notes\n")
         try folder.write("local/sub/data.bin", patternBytes(500_000))
-        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--data", folder.path + "/data",
                                         "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"])
         let port = try #require(server.listeningPort())
         let lftp = { (commands: String) in
@@ -46,7 +46,7 @@ struct FTPCommandTests {
 
     @Test func missingUsersFileIsAStartupError() throws {
         let folder = try TemporaryFolder()
-        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--data", folder.path + "/data",
                                         "--ftp-root", folder.path, "--ftp-users", "/nonexistent/users"])
         #expect(server.exitStatus() == 1)
         #expect(server.stderr == "appserver: cannot read the FTP users file /nonexistent/users\n")
@@ -64,7 +64,7 @@ struct FTPReloadTests {
         try folder.write("users", "alice:\(hash)\n")
         try folder.write("root/docs/.appserver-upload-3k2j", patternBytes(1000))
         try folder.write("root/docs/keep.txt", "kept\n")
-        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1",
+        let server = try ServerProcess(["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--data", folder.path + "/data",
                                         "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"])
         let port = try #require(server.listeningPort())
         #expect(server.stdout.contains("ftp: removed /docs/.appserver-upload-3k2j, left by an interrupted upload"))

@@ -23,6 +23,8 @@ enum {
     CSYSTEM_EPOLLERR = 0x008,
     CSYSTEM_EPOLLHUP = 0x010,
     CSYSTEM_EPOLLRDHUP = 0x2000,
+    /* Linux 4.5: of several epoll sets watching one socket, wake only some. */
+    CSYSTEM_EPOLLEXCLUSIVE = 0x10000000,
 };
 
 int csystem_epoll_create(void);

@@ -1,0 +1,31 @@
+/// What a protocol plugs in for datagrams: called for each one on the queue of the worker
+/// that read it, so on several queues at once when there are several workers.
+public protocol DatagramHandler: Sendable {
+    func datagram(_ bytes: UnsafeRawBufferPointer, from remote: SocketAddress, reply: DatagramReply)
+}
+
+/// Sends an answer back to one datagram's sender, now or later, from any queue. An answer
+/// given while its datagram's batch is being handled leaves with the others of the batch
+/// in one sendmmsg; a later one (a forwarded query's, say) is sent alone. On a wildcard
+/// socket the answer leaves from the address the query came to, as NSD and Unbound do: a
+/// client drops an answer from another address than the one it asked.
+public struct DatagramReply: Sendable {
+    let fd: Int32
+    /// The address the datagram came to (on a wildcard socket, the one the kernel reported).
+    public let local: SocketAddress
+    public let remote: SocketAddress
+    /// The source to send from, when the socket is a wildcard one.
+    let source: Source?
+    let batch: ReplyBatch?
+    let generation: UInt64
+
+    struct Source: Sendable {
+        let address: SocketAddress
+        let scope: UInt32
+    }
+
+    public func send(_ bytes: [UInt8]) {
+        if let batch, batch.add(bytes, to: remote, from: source, generation: generation) { return }
+        UDPListener.send(fd, [(bytes, remote, source)])
+    }
+}
