@@ -26,10 +26,11 @@ struct DNSCommandTests {
     }
 
     @Test func missingZonesFolderAndZoneWithoutSOA() throws {
-        let missing = try ServerProcess(["--services", "dns", "--zones", "/nonexistent/zones", "--dns-port", "0", "--dot-port", "0", "--listen", "127.0.0.1"])
+        let zones = try TemporaryFolder("zones")
+        let missing = try ServerProcess(["--services", "dns", "--zones", "/nonexistent/zones", "--dns-port", "0", "--dot-port", "0",
+                                         "--data", zones.path + "/data", "--listen", "127.0.0.1"])
         #expect(missing.exitStatus() == 1)
         #expect(missing.stderr == "appserver: cannot open the zones folder /nonexistent/zones: No such file or directory\n")
-        let zones = try TemporaryFolder("zones")
         try zones.write("nosoa.test.zone", "$TTL 60\nwww A 192.0.2.1\n")
         let server = try ServerProcess(["--services", "dns", "--zones", zones.path, "--dns-port", "0", "--dot-port", "0", "--data", zones.path + "/data", "--listen", "127.0.0.1"])
         #expect(server.exitStatus() == 1)

@@ -89,7 +89,7 @@ struct FTPReloadTests {
         let folder = try TemporaryFolder("appserver-ftppasv")
         try folder.write("users", "# none\n")
         try folder.write("appserver.conf", "ftp-passive-address = 127.0.0.3\n")
-        let common = ["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--ftp-anonymous",
+        let common = ["--services", "ftp", "--ftp-port", "0", "--listen", "127.0.0.1", "--ftp-anonymous", "--data", folder.path + "/data",
                       "--ftp-root", folder.path + "/root", "--ftp-users", folder.path + "/users"]
         for (arguments, announced) in [(["--ftp-passive-address", "127.0.0.2"], [127, 0, 0, 2]),
                                        (["--config", folder.path + "/appserver.conf"], [127, 0, 0, 3])] {
