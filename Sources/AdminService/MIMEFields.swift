@@ -33,7 +33,7 @@ struct HeaderValue {
 enum TransferEncoding {
     static func decode(_ body: ArraySlice<UInt8>, _ encoding: String) -> [UInt8] {
         switch encoding {
-        case "base64": return Base64.decode(body)
+        case "base64": return Base64.decodeSkipping(body)
         case "quoted-printable": return quotedPrintable(body, underscoreIsSpace: false)
         default: return Array(body)
         }
@@ -60,35 +60,6 @@ enum TransferEncoding {
     }
 }
 
-/// Base64 (RFC 4648 4) for mail bodies and basic auth: characters outside the alphabet
-/// (line breaks) are skipped, decoding stops at padding.
-public enum Base64 {
-    public static func decode(_ text: some Collection<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0, bits = 0
-        for byte in text {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="): return out
-            default: continue
-            }
-            accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        return out
-    }
-}
-
 /// RFC 2047 encoded words in headers (`=?UTF-8?B?...?=`, `=?ISO-8859-1?Q?...?=`): B and Q
 /// decoded, UTF-8 and Latin-1 charsets read as such, any other charset as UTF-8.
 enum EncodedWords {
@@ -108,7 +79,7 @@ enum EncodedWords {
             // Blanks between two encoded words are not part of the text (RFC 2047 6.2).
             if !(lastWasWord && before.allSatisfy { $0 == " " || $0 == "\t" }) { out += before }
             let payload = Array(fields[2].utf8)
-            let bytes = encoding == "B" || encoding == "b" ? Base64.decode(payload)
+            let bytes = encoding == "B" || encoding == "b" ? Base64.decodeSkipping(payload)
                 : TransferEncoding.quotedPrintable(payload, underscoreIsSpace: true)
             out += fields[0].lowercased().hasPrefix("iso-8859-1") || fields[0].lowercased() == "latin1"
                 ? String(bytes.map { Character(Unicode.Scalar($0)) }) : String(decoding: bytes, as: UTF8.self)

@@ -119,36 +119,3 @@ public enum TSIGKeyFile {
         return tokens
     }
 }
-
-/// RFC 4648 base64, padding optional; nil for anything else.
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var bits: UInt32 = 0, count = 0
-        var out: [UInt8] = []
-        var padding = 0
-        for byte in text.utf8 {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default: return nil
-            }
-            guard padding == 0 else { return nil }
-            bits = bits << 6 | UInt32(value)
-            count += 6
-            if count >= 8 {
-                count -= 8
-                out.append(UInt8(truncatingIfNeeded: bits >> UInt32(count)))
-            }
-        }
-        // Leftover bits must be zero padding of a proper length (2 or 4 bits).
-        guard padding <= 2, count == 0 || count == 2 || count == 4, bits & ((1 << UInt32(count)) - 1) == 0 else { return nil }
-        return out
-    }
-}

@@ -44,7 +44,7 @@ enum AdminRoutes {
     /// checker (crypt(3), constant-time; an unknown name costs a hash as well).
     private static func authorized(_ request: AdminRequest, _ user: (name: String, check: PasswordFile)) -> Bool {
         guard let value = request.head.header("authorization"), value.lowercased().hasPrefix("basic ") else { return false }
-        let decoded = String(decoding: Base64.decode(value.utf8.dropFirst(6)), as: UTF8.self)
+        let decoded = String(decoding: Base64.decodeSkipping(value.utf8.dropFirst(6)), as: UTF8.self)
         guard let colon = decoded.firstIndex(of: ":") else { return false }
         return user.check.verify(user: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]))
     }
