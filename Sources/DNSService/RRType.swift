@@ -22,6 +22,9 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let axfr = RRType(rawValue: 252)
     public static let any = RRType(rawValue: 255)
 
+    /// A type a zone may hold: not OPT nor a query-only type (ANY, AXFR, IXFR).
+    public var isZoneData: Bool { self != .opt && self != .any && self != .axfr && self != .ixfr }
+
     private static let names: [UInt16: String] = [
         1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
         33: "SRV", 41: "OPT", 43: "DS", 257: "CAA", 251: "IXFR", 252: "AXFR", 255: "ANY",

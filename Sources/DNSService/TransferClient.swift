@@ -133,6 +133,8 @@ public struct TransferClient: Sendable {
         }
         guard record.name.isSubdomain(of: origin) else { return .failed(.outsideZone(record.name)) }
         guard record.rclass == DNSClass.internet else { return .failed(.malformed("a record of class \(record.rclass)")) }
+        // What the zone file could not hold either (the kept copy must read back).
+        guard record.type.isZoneData else { return .failed(.malformed("a record of type \(record.type)")) }
         if record.type == .soa, case .soa(let soa) = record.data {
             guard soa.serial == serial else {
                 // A second SOA with another serial opens IXFR's first difference sequence.

@@ -152,7 +152,7 @@ public struct ZoneFileParser {
                 sawClass = true
             } else if !sawClass && ["CH", "HS", "CS"].contains(text.uppercased()) {
                 throw fail("class \(text.uppercased()) is not served (expected IN)")
-            } else if let parsed = RRType(mnemonic: text), parsed != .opt, parsed != .any, parsed != .axfr, parsed != .ixfr {
+            } else if let parsed = RRType(mnemonic: text), parsed.isZoneData {
                 type = parsed
             } else {
                 throw fail("expected a TTL, class or record type, got '\(text)'")

@@ -147,6 +147,16 @@ import Testing
         #expect(try Zone(origin: copy.origin, records: try ZoneFileParser.parse(text, origin: .root)).nodes == copy.nodes)
     }
 
+    /// Found by fuzz/run dns-secondary (regression meta-type-record): a record of a query-only
+    /// type (AXFR, 252) was kept, and the kept copy did not read back (no zone file holds one).
+    @Test(arguments: [RRType.axfr, .ixfr, .any, .opt]) func aRecordOfAQueryOnlyTypeFailsTheTransfer(type: RRType) throws {
+        let zone = try TransferClientTests.zone()
+        let meta = ResourceRecord(name: DNSName("mail1.example.test.")!, type: type, ttl: 300, data: .unknown([192, 0, 2, 26]))
+        var client = TransferClient(origin: TransferClientTests.origin, serial: nil, key: nil, id: 1, now: TransferClientTests.now)
+        let step = client.receive(TransferClientTests.reply([zone.soa, meta, zone.soa]), now: TransferClientTests.now)
+        #expect(TransferClientTests.failure(step) == .malformed("a record of type \(type)"))
+    }
+
     @Test func theStoredCopyReadsBackAsTheSameZone() throws {
         let zone = try ZoneTransferTests.zone("$TTL 60\n@ SOA ns hm 5 1 1 1 30\n@ NS ns\nns A 192.0.2.53\n"
             + "t TXT \"a b\" \"q\\\"\"\nw\\.x AAAA 2001:db8::1\n@ MX 10 mail\n@ TYPE65000 \\# 0\n")
