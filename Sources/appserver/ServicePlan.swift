@@ -56,8 +56,10 @@ struct ServicePlan {
         // One set of certificate files for every TLS service (made once when none is given).
         let certificates = TLSSetup.wanted(settings) ? try TLSSetup.certificates(settings, making: !checking) : nil
         if let note = certificates?.note { summary.append(note) }
+        // The shipped page with this run's ports, for HTTP and HTTPS alike (read once).
+        let pages = settings.services.contains("http") || settings.services.contains("https") ? DefaultPage.pages(settings, ports: ports) : [:]
         if settings.services.contains("https") {
-            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports)), logger: logger)
+            var https = HTTPConfiguration(files: try StaticFiles(root: settings.www, generated: pages), logger: logger)
             https.perAddress = settings.addressLimit()
             https.hstsMaxAge = settings.hsts
             https.metrics = metrics?.https
@@ -73,7 +75,7 @@ struct ServicePlan {
             handlers["https"] = .stream(https.service)
         }
         if settings.services.contains("http") {
-            let files = try StaticFiles(root: settings.www, generated: DefaultPage.pages(settings, ports: ports))
+            let files = try StaticFiles(root: settings.www, generated: pages)
             var http = HTTPConfiguration(files: files, logger: logger)
             http.perAddress = settings.addressLimit()
             http.metrics = metrics?.http

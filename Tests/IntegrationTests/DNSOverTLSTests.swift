@@ -20,7 +20,7 @@ struct DNSOverTLSTests {
             folder = try TemporaryFolder("appserver-dot")
             process = try ServerProcess(["--services", "dns", "--listen", "127.0.0.1", "--dns-port", "0", "--dot-port", "0",
                                          "--zones", zones, "--data", folder.path + "/data", "--log-level", "info"] + extra)
-            guard let dot = process.port(of: "dot"), let dns = process.listeningPort("dns, tcp and udp") else {
+            guard let dot = process.listeningPort("dot"), let dns = process.listeningPort("dns, tcp and udp") else {
                 throw HTTPSServerError(description: "the server did not start: \(process.stderr)")
             }
             dotPort = dot

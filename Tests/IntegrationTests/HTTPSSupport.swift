@@ -16,7 +16,7 @@ final class HTTPSServer {
         self.folder = folder
         process = try ServerProcess(["--services", "http,https", "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0",
                                      "--www", folder.path + "/www", "--data", folder.path + "/data", "--log-level", "info"] + extra)
-        guard let https = process.port(of: "https"), let http = process.port(of: "http") else {
+        guard let https = process.listeningPort("https"), let http = process.listeningPort("http") else {
             throw HTTPSServerError(description: "the server did not start: \(process.stderr)")
         }
         httpsPort = https
@@ -46,20 +46,6 @@ final class HTTPSServer {
 
 struct HTTPSServerError: Error, CustomStringConvertible {
     let description: String
-}
-
-extension ServerProcess {
-    /// The port of the "listening on 127.0.0.1:PORT (NAME)" line, once it appears.
-    func port(of name: String, timeout: Double = 20) -> UInt16? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline && process.isRunning {
-            if let range = stdout.range(of: #"listening on 127\.0\.0\.1:\d+ \("# + name + #"\)"#, options: .regularExpression) {
-                return UInt16(stdout[range].split(separator: ":").last?.split(separator: " ").first ?? "")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return nil
-    }
 }
 
 extension Tools {

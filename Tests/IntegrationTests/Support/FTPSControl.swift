@@ -34,20 +34,7 @@ final class FTPSControl {
     /// The next reply (multi-line ones whole, as text with CRLFs; one-line ones without).
     func reply() -> String {
         while true {
-            let text = String(decoding: buffer, as: UTF8.self)
-            let lines = text.components(separatedBy: "\r\n")
-            if lines.count > 1, let first = lines.first {
-                if first.count >= 4, first.dropFirst(3).first == "-" {
-                    if let end = lines.dropFirst().firstIndex(where: { $0.hasPrefix(first.prefix(3) + " ") }) {
-                        let consumed = lines[0...end].joined(separator: "\r\n") + "\r\n"
-                        buffer.removeFirst(consumed.utf8.count)
-                        return consumed
-                    }
-                } else {
-                    buffer.removeFirst(first.utf8.count + 2)
-                    return first
-                }
-            }
+            if let reply = FTPControl.takeReply(&buffer) { return reply }
             let more = client.read(atLeast: 1)
             if more.isEmpty { return "" }
             buffer += more

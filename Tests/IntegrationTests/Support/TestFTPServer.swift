@@ -70,26 +70,26 @@ final class FTPControl {
     /// The next complete reply (multi-line ones whole), as text.
     func reply() -> String {
         while true {
-            let text = String(decoding: buffer, as: UTF8.self)
-            let lines = text.components(separatedBy: "\r\n")
-            if lines.count > 1 {
-                let first = lines[0]
-                let code = first.prefix(3)
-                if first.count >= 4, first[first.index(first.startIndex, offsetBy: 3)] == "-" {
-                    if let end = lines.dropFirst().firstIndex(where: { $0.hasPrefix(code + " ") }) {
-                        let consumed = lines[0...end].joined(separator: "\r\n") + "\r\n"
-                        buffer.removeFirst(consumed.utf8.count)
-                        return consumed
-                    }
-                } else {
-                    buffer.removeFirst(first.utf8.count + 2)
-                    return first
-                }
-            }
+            if let reply = FTPControl.takeReply(&buffer) { return reply }
             let more = client.read(atLeast: 1)
             if more.isEmpty { return "" }
             buffer += more
         }
+    }
+
+    /// The first whole reply in `buffer`, taken out of it: a one-line reply without its CRLF,
+    /// a multi-line one through its `NNN ` line with CRLFs; nil until one is whole.
+    static func takeReply(_ buffer: inout [UInt8]) -> String? {
+        let lines = String(decoding: buffer, as: UTF8.self).components(separatedBy: "\r\n")
+        guard lines.count > 1, let first = lines.first else { return nil }
+        guard first.count >= 4, first.dropFirst(3).first == "-" else {
+            buffer.removeFirst(first.utf8.count + 2)
+            return first
+        }
+        guard let end = lines.dropFirst().firstIndex(where: { $0.hasPrefix(first.prefix(3) + " ") }) else { return nil }
+        let consumed = lines[0...end].joined(separator: "\r\n") + "\r\n"
+        buffer.removeFirst(consumed.utf8.count)
+        return consumed
     }
 
     @discardableResult
