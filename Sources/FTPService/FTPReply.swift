@@ -47,10 +47,13 @@ public struct FTPReply: Equatable, Sendable {
     /// FEAT when TLS is offered: RFC 4217 15's lines, in the list's order.
     static let featuresWithTLS = FTPReply(211, lines: ["Features:", "AUTH TLS", "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;",
                                                        "PASV", "PBSZ", "PROT", "REST STREAM", "SIZE", "TVFS", "UTF8", "End"])
-    static let help = FTPReply(214, lines: ["The following commands are recognized:",
-                                            "USER PASS QUIT NOOP FEAT SYST HELP OPTS PWD CWD CDUP TYPE MODE STRU PASV EPSV PORT EPRT",
-                                            "LIST NLST MLSD MLST RETR STOR APPE REST SIZE MDTM DELE MKD RMD RNFR RNTO ABOR STAT ALLO",
-                                            "Help OK"])
+    /// HELP names the RFC 4217 commands only where FEAT offers them (CCC is always refused).
+    static func help(tls: Bool) -> FTPReply {
+        FTPReply(214, lines: ["The following commands are recognized:",
+                              "USER PASS QUIT NOOP FEAT SYST HELP OPTS PWD CWD CDUP TYPE MODE STRU PASV EPSV PORT EPRT",
+                              "LIST NLST MLSD MLST RETR STOR APPE REST SIZE MDTM DELE MKD RMD RNFR RNTO ABOR STAT ALLO"]
+                              + (tls ? ["AUTH PBSZ PROT"] : []) + ["Help OK"])
+    }
     static let needPassword = FTPReply(331, "Please specify the password")
     static let loggedIn = FTPReply(230, "Login successful")
     static let anonymousReadOnly = FTPReply(230, "Login successful (anonymous, read-only)")

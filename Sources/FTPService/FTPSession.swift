@@ -133,7 +133,7 @@ public struct FTPSession: Sendable {
         case .noop: return [.reply(.ok)]
         case .feat: return [.reply(tlsPolicy == .off ? .features : .featuresWithTLS)]
         case .syst: return [.reply(.system)]
-        case .help: return [.reply(.help)]
+        case .help: return [.reply(.help(tls: tlsPolicy != .off))]
         case .opts:
             let upper = argument.uppercased()
             if upper == "UTF8 ON" || upper == "UTF-8 ON" { return [.reply(.utf8On)] }

@@ -39,8 +39,11 @@ public struct SMTPReply: Equatable, Sendable {
     static let readyForTLS = SMTPReply(220, "2.0.0", "Ready to start TLS")
     static let bye = SMTPReply(221, "2.0.0", "Bye")
     static let cannotVerify = SMTPReply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery")
-    static let help = SMTPReply(214, "2.0.0", lines: ["Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
-                                                      "Mail is accepted for local domains only"])
+    /// HELP names STARTTLS only where EHLO offers it.
+    static func help(startTLS: Bool) -> SMTPReply {
+        SMTPReply(214, "2.0.0", lines: ["Commands: EHLO HELO \(startTLS ? "STARTTLS " : "")MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
+                                        "Mail is accepted for local domains only"])
+    }
     static let unrecognized = SMTPReply(500, "5.5.1", "Command unrecognized")
     static let lineTooLong = SMTPReply(500, "5.5.2", "Line too long")
     static let notImplemented = SMTPReply(502, "5.5.1", "Command not implemented")

@@ -126,7 +126,7 @@ public struct SMTPSession: Sendable {
         case .vrfy(let argument):
             return argument ? [.reply(.cannotVerify)] : fail(.syntax)
         case .help:
-            return [.reply(.help)]
+            return [.reply(.help(startTLS: policy.tls != .off && !secure))]
         case .notImplemented:
             return fail(.notImplemented)
         case .unrecognized:

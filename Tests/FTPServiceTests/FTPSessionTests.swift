@@ -253,6 +253,17 @@ import Testing
         for line in ["AUTH TLS", "PBSZ 0", "PROT P", "CCC"] { #expect(codes(line, &loggedIn) == ["502"], "\(line)") }
     }
 
+    @Test func helpNamesTheTLSVerbsOnlyWhenTLSIsOffered() {
+        func help(_ tls: FTPSession.TLSPolicy) -> [String] {
+            var s = session(tls: tls)
+            guard case .reply(let reply)? = s.handle(Array("HELP".utf8)).first else { return [] }
+            return reply.lines
+        }
+        #expect(help(.optional).contains("AUTH PBSZ PROT"))
+        #expect(!help(.off).contains("AUTH PBSZ PROT"))
+        #expect(help(.off).last == "Help OK")
+    }
+
     @Test func authTLSThenPBSZAndPROT() {
         var s = session(tls: .optional)
         #expect(codes("PBSZ 0", &s) == ["503"])

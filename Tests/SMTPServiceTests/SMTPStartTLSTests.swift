@@ -47,6 +47,15 @@ import Testing
         #expect(run(["EHLO c", "STARTTLS"], on: &off) == [Self.ehlo + "|HELP", "502 5.5.1"])
     }
 
+    @Test func helpNamesStartTLSOnlyWhileItIsOffered() {
+        var s = session(.optional)
+        #expect(run(["HELP"], on: &s) == ["Commands: EHLO HELO STARTTLS MAIL RCPT DATA RSET NOOP QUIT VRFY HELP|Mail is accepted for local domains only"])
+        var secure = session(.optional, secure: true)
+        #expect(run(["HELP"], on: &secure) == ["Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP|Mail is accepted for local domains only"])
+        var off = session(.off)
+        #expect(run(["HELP"], on: &off) == ["Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP|Mail is accepted for local domains only"])
+    }
+
     @Test func requiredRefusesMailBeforeStartTLS() {
         var s = session(.required)
         #expect(run(["EHLO c", "MAIL FROM:<a@b.test>", "RCPT TO:<x@example.test>", "STARTTLS", "EHLO c", "MAIL FROM:<a@b.test>"], on: &s)
