@@ -38,7 +38,7 @@ struct Options: ParsableArguments {
     @Option(help: ArgumentHelp("Folder of zone files, one zone per *.zone file (default: conf/zones).", valueName: "dir"))
     var zones: String?
 
-    @Option(help: ArgumentHelp("DNS over TLS port, ALPN dot, with the --tls-cert certificate (default: 853; 0 picks a free one).", valueName: "n"))
+    @Option(help: ArgumentHelp("DNS over TLS port, ALPN dot, with the --tls-cert certificate (default: 853; 0 picks a free one; off: none).", valueName: "n"))
     var dotPort: String?
 
     @Option(help: ArgumentHelp("Upstream resolver for names outside our zones, IP[:PORT], or tls://IP[:PORT]#NAME for DNS over TLS verified for NAME; repeat for several (default: none).", valueName: "addr"))

@@ -137,7 +137,9 @@ struct ServicePlan {
             dns.perAddress = settings.addressLimit()
             handlers["dns-tcp"] = .stream(dns.service)
             handlers["dns-udp"] = .datagrams(dns.datagramHandler)
-            if let files = certificates?.files {
+            if settings.dotPort == nil {
+                summary.append("dns: DNS over TLS off")
+            } else if let files = certificates?.files {
                 // Strict ALPN (RFC 7858 3.2 names `dot`): a client offering only others is refused.
                 let holder = try TLSContextHolder(files: files, ticketKeys: try TLSTicketKeys(), configuration: .init(alpn: ["dot"]))
                 reloadIfGiven("dns tls certificates", holder)

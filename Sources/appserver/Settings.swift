@@ -39,7 +39,8 @@ struct Settings {
     var hsts: Int?
     var dnsPort: UInt16
     var zones: String
-    var dotPort: UInt16
+    /// nil: `off`, DNS over TLS not served.
+    var dotPort: UInt16?
     var upstreams: [Upstream]
     /// The CA file tls:// upstreams are verified against; nil: the system's store.
     var upstreamCA: String?
@@ -182,7 +183,7 @@ struct Settings {
         www = path(flags.www, "www", default: "www")
         dnsPort = try number(flags.dnsPort, "dns-port", default: 53, range: 0...65535)
         zones = path(flags.zones, "zones", default: "conf/zones")
-        dotPort = try number(flags.dotPort, "dot-port", default: 853, range: 0...65535)
+        dotPort = pick(flags.dotPort, "dot-port")?.0 == "off" ? nil : try number(flags.dotPort, "dot-port", default: 853, range: 0...65535)
         upstreams = try parse(list(flags.upstream, "upstream") ?? [], "upstream",
                               as: "IP[:PORT] or tls://IP[:PORT]#NAME (e.g. 192.0.2.53, [2001:db8::53]:5353 or tls://9.9.9.9#dns.quad9.net)") { Upstream($0) }
         upstreamCA = pick(flags.upstreamCa, "upstream-ca").map { _ in path(flags.upstreamCa, "upstream-ca", default: "") }

@@ -6,7 +6,7 @@ import ServerCore
 enum TLSSetup {
     /// Whether any service to run serves TLS, and so needs the certificates.
     static func wanted(_ settings: Settings) -> Bool {
-        settings.services.contains("https") || settings.services.contains("dns") // DNS over TLS
+        settings.services.contains("https") || settings.services.contains("dns") && settings.dotPort != nil
             || settings.services.contains("smtp") && settings.smtpTLS != .off
             || settings.services.contains("ftp") && settings.ftpTLS != .off
             || settings.services.contains("admin") && settings.adminOverTLS

@@ -37,6 +37,16 @@ struct DNSOverTLSTests {
         }
     }
 
+    @Test func dotOffServesNoTLSAndMakesNoCertificate() throws {
+        let folder = try TemporaryFolder("appserver-dot-off")
+        let process = try ServerProcess(["--services", "dns", "--listen", "127.0.0.1", "--dns-port", "0", "--dot-port", "off",
+                                         "--zones", TestDNSServer.shippedZones, "--data", folder.path + "/data"])
+        #expect(process.listeningPort("dns, tcp and udp") != nil, "\(process.stderr)")
+        #expect(process.logged("dns: DNS over TLS off"))
+        #expect(process.stdout.firstMatch(of: try Regex(#"listening on \S+ \(dot[),]"#)) == nil)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/data/tls"), "no TLS service wants a certificate")
+    }
+
     static let hasKdig = Tools.find("kdig") != nil
     /// BIND's dig speaks DoT from 9.18 on.
     static let digHasTLS = Tools.find("dig") != nil && ((try? Tools.run("dig", ["-h"]).text.contains("+[no]tls")) ?? false)
