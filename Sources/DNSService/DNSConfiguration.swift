@@ -24,7 +24,7 @@ public struct DNSConfiguration: Sendable {
     private func stream(tls: TLSContextHolder?) -> TCPService {
         let responder = responder, idle = tcpIdleTimeout, transport: DNSResponder.Transport = tls == nil ? .tcp : .tls
         let driving = SessionDriver<DNSTCPSession>.Configuration(service: "dns", logger: responder.logger,
-                                                                 inputLimit: DNSTCPSession.inputLimit)
+                                                                 inputLimit: DNSTCPSession.inputLimit, duration: responder.metrics?.duration)
         var service = TCPService(perAddress: perAddress, tls: tls) { client in
             SessionDriver(DNSTCPSession(responder: responder, client: client, idleTimeout: idle, over: transport), driving)
         }

@@ -5,8 +5,10 @@ struct DNSDatagramHandler: DatagramHandler {
     let responder: DNSResponder
 
     func datagram(_ bytes: UnsafeRawBufferPointer, from remote: SocketAddress, reply: DatagramReply) {
-        responder.respond(to: Array(bytes), from: ConnectionID(local: reply.local, remote: remote), over: .udp) { bytes in
-            if let bytes { reply.send(bytes) }
+        responder.respond(to: Array(bytes), from: ConnectionID(local: reply.local, remote: remote), over: .udp) { answer in
+            if let answer { reply.send(answer.bytes, summary: answer.summary) }
         }
     }
+
+    var log: DatagramLog? { responder.datagramLog }
 }

@@ -21,7 +21,7 @@ public enum NotifyVerdict: Sendable, Equatable {
 /// signed; an unsigned one from the primary's address is taken, as it can do no more than
 /// make us ask the primary itself.
 extension DNSResponder {
-    func notify(_ bytes: [UInt8], _ header: DNSMessage.Header, _ exchange: Exchange) -> [UInt8]? {
+    func notify(_ bytes: [UInt8], _ header: DNSMessage.Header, _ exchange: Exchange) -> Answer? {
         guard !header.isResponse else { return nil }
         var response = DNSResponder.response(to: header)
         response.questions = DNSMessage.firstQuestion(of: bytes).map { [$0] } ?? []

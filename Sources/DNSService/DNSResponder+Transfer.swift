@@ -58,7 +58,8 @@ extension DNSResponder {
         let summary = "\"\(DNSResponder.logText(question.name)) \(question.type)\""
         return .stream(transfer) { [self] done in
             metrics?.streamed(question.type.rawValue)
-            logAccess(exchange, "\(summary) NOERROR \(done.records) \(done.messages)msg", size: done.bytes)
+            guard wantsSummary else { return nil }
+            return "\(exchange.transport.rawValue) \(summary) NOERROR \(done.records) \(done.messages)msg \(done.bytes)"
         }
     }
 
@@ -69,15 +70,15 @@ extension DNSResponder {
     }
 
     /// A one-message reply to a transfer request, sealed (signed, or its TSIG error
-    /// appended), with its access line; never kept for reuse, as TSIG's time moves.
+    /// appended), with its access text; never kept for reuse, as TSIG's time moves.
     func transferReply(_ response: DNSMessage, _ exchange: Exchange, note: String,
-                               seal: (_ message: [UInt8]) -> [UInt8] = { $0 }) -> [UInt8] {
+                               seal: (_ message: [UInt8]) -> [UInt8] = { $0 }) -> Answer {
         let unsigned = response.encode(maxSize: DNSMessage.maxSize)
         let bytes = seal(unsigned)
         metrics?.answered(bytes, over: exchange.transport)
+        guard wantsSummary else { return Answer(bytes: bytes, summary: nil) }
         let question = response.questions.first.map { "\(DNSResponder.logText($0.name)) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
-        logAccess(exchange, "\"\(question)\" \(rcode) \(response.answers.count) (\(note))", size: bytes.count)
-        return bytes
+        return Answer(bytes: bytes, summary: "\"\(question)\" \(rcode) \(response.answers.count) (\(note))")
     }
 }

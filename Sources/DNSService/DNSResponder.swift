@@ -1,5 +1,3 @@
-import Dispatch
-import Glibc
 import Logging
 import ServerCore
 
@@ -9,20 +7,34 @@ import ServerCore
 /// A query passes through small named steps, in this order: the encoded response cache
 /// (`reused`), `QueryPolicy` (is it the shape of a query we serve?), our zones
 /// (`fromZones`), `QueryPolicy` again (may this client recurse?), upstream (`forward`),
-/// and `finish` (encode to the transport's limit, keep for reuse, write the access line).
+/// and `finish` (encode to the transport's limit, keep for reuse, say what the access line
+/// says). The transports time and write the access lines (`DatagramLog`, `SessionDriver`).
 public final class DNSResponder: Sendable {
     /// How a query came: `tls` is DNS over TLS (RFC 7858), TCP's framing inside TLS.
     public enum Transport: String, Sendable { case udp, tcp, tls }
 
-    /// What a query gets: its response at once (nil: it deserves none, being itself a
+    /// A response, and what its access line says of it.
+    public struct Answer: Sendable {
+        public let bytes: [UInt8]
+        /// `"name TYPE" RCODE [TC] count`: nil when no access line is written and no metrics
+        /// are kept, so nobody reads it.
+        public let summary: String?
+
+        /// The access line's text for `transport` (`tcp SUMMARY SIZE`), when there is one.
+        public func access(over transport: Transport) -> String? {
+            summary.map { "\(transport.rawValue) \($0) \(bytes.count)" }
+        }
+    }
+
+    /// What a query gets: its answer at once (nil: it deserves none, being itself a
     /// response or too short to have an ID), or later from upstream: `begin` asks, and calls
-    /// `reply` exactly once, from any queue, with the response (SERVFAIL if upstream fails).
+    /// `reply` exactly once, from any queue, with the answer (SERVFAIL if upstream fails).
     public enum Outcome: Sendable {
-        case now([UInt8]?)
-        case upstream(begin: @Sendable (_ reply: @escaping @Sendable ([UInt8]) -> Void) -> Void)
+        case now(Answer?)
+        case upstream(begin: @Sendable (_ reply: @escaping @Sendable (Answer) -> Void) -> Void)
         /// A zone transfer (TCP only): its messages, taken one at a time as output drains;
-        /// `finished` writes its access line once the last has gone.
-        case stream(ZoneTransfer, finished: @Sendable (_ transfer: ZoneTransfer) -> Void)
+        /// `finished` gives its access text (as `Answer.access`) once the last has gone.
+        case stream(ZoneTransfer, finished: @Sendable (_ transfer: ZoneTransfer) -> String?)
     }
 
     let zones: ZoneStore
@@ -33,6 +45,11 @@ public final class DNSResponder: Sendable {
     let secondaries: (any NotifyReceiver)?
     let logger: Logger
     let metrics: DNSMetrics?
+    /// How UDP answers are logged and timed (the listener's side of the access line).
+    public let datagramLog: DatagramLog
+    /// Someone reads the access text: access lines are written, or metrics kept (the
+    /// console's recent datagrams show it).
+    let wantsSummary: Bool
     let encodedResponses = EncodedResponseCache()
 
     /// Our EDNS buffer size: large enough for most answers, small enough not to fragment.
@@ -48,14 +65,15 @@ public final class DNSResponder: Sendable {
         self.transfers = transfers
         self.secondaries = secondaries
         self.logger = logger
+        datagramLog = DatagramLog(service: "dns", logger: logger, duration: metrics?.duration, recent: metrics?.recentDatagrams)
+        wantsSummary = datagramLog.isTimed
     }
 
-    /// One query on its way through the steps: who asked, how and since when, and where its
-    /// response may be kept (its key, the zones' generation, the forwarder's second).
+    /// One query on its way through the steps: who asked and how, and where its response
+    /// may be kept (its key, the zones' generation, the forwarder's second).
     struct Exchange: Sendable {
         let client: ConnectionID
         let transport: Transport
-        let started: UInt64
         let recursionAllowed: Bool
         let key: [UInt8]
         let zones: Int
@@ -66,14 +84,13 @@ public final class DNSResponder: Sendable {
     /// 1232) or 512 over UDP, 65535 over TCP. Only a query sent upstream is not answered
     /// `.now`, so a caller without a socket (a test, a fuzz target) gets the zones' answers at once.
     public func answer(_ bytes: [UInt8], from client: ConnectionID, over transport: Transport) -> Outcome {
-        let started = DispatchTime.now().uptimeNanoseconds
         guard let header = DNSMessage.header(of: bytes), !header.isResponse else {
             logger.debug("dns \(client) \(transport.rawValue) dropped \(bytes.count) bytes: not a query")
             return .now(nil)
         }
         let recursionAllowed = forwarder != nil && QueryPolicy.mayRecurse(client, allowed: allowRecursion)
         let zones = self.zones.current
-        let exchange = Exchange(client: client, transport: transport, started: started, recursionAllowed: recursionAllowed,
+        let exchange = Exchange(client: client, transport: transport, recursionAllowed: recursionAllowed,
                                 key: EncodedResponseCache.key(bytes, tcp: transport != .udp, recursionAllowed: recursionAllowed),
                                 zones: zones.generation, second: forwarder?.now ?? 0)
         if header.opcode == Notify.opcode { return .now(notify(bytes, header, exchange)) }
@@ -110,10 +127,10 @@ public final class DNSResponder: Sendable {
         return .now(finish(response, for: query, exchange, keptUntil: .max))
     }
 
-    /// `answer`, for a caller that takes every response the same way (UDP): `reply` is
+    /// `answer`, for a caller that takes every answer the same way (UDP): `reply` is
     /// called exactly once, before this returns unless the query goes upstream.
     public func respond(to bytes: [UInt8], from client: ConnectionID, over transport: Transport,
-                        reply: @escaping @Sendable ([UInt8]?) -> Void) {
+                        reply: @escaping @Sendable (Answer?) -> Void) {
         switch answer(bytes, from: client, over: transport) {
         case .now(let response): reply(response)
         case .upstream(let begin): begin { reply($0) }
@@ -123,12 +140,11 @@ public final class DNSResponder: Sendable {
     }
 
     /// The encoded response cache: what was sent for the same query bytes, with this ID.
-    private func reused(_ bytes: [UInt8], _ exchange: Exchange) -> [UInt8]? {
+    private func reused(_ bytes: [UInt8], _ exchange: Exchange) -> Answer? {
         guard let hit = encodedResponses.lookup(exchange.key, id: (bytes[0], bytes[1]), zones: exchange.zones,
                                                 second: exchange.second) else { return nil }
         metrics?.answered(hit.bytes, over: exchange.transport)
-        logAccess(exchange, hit.summary, size: hit.bytes.count)
-        return hit.bytes
+        return Answer(bytes: hit.bytes, summary: wantsSummary ? hit.summary : nil)
     }
 
     /// The start of every response: the query's ID, opcode and RD.
@@ -188,9 +204,9 @@ public final class DNSResponder: Sendable {
         return response
     }
 
-    /// Encodes `response` within the transport's limit, keeps it for reuse while the
-    /// forwarder's second is below `keptUntil` (nil: not kept), and writes the access line.
-    private func finish(_ response: DNSMessage, for query: DNSMessage?, _ exchange: Exchange, keptUntil expires: UInt64?) -> [UInt8] {
+    /// Encodes `response` within the transport's limit and keeps it for reuse while the
+    /// forwarder's second is below `keptUntil` (nil: not kept).
+    private func finish(_ response: DNSMessage, for query: DNSMessage?, _ exchange: Exchange, keptUntil expires: UInt64?) -> Answer {
         let limit: Int
         switch exchange.transport {
         case .tcp, .tls: limit = DNSMessage.maxSize
@@ -198,7 +214,7 @@ public final class DNSResponder: Sendable {
         }
         let bytes = response.encode(maxSize: limit)
         metrics?.answered(bytes, over: exchange.transport)
-        guard expires != nil || logger.logLevel <= .info || metrics != nil else { return bytes }
+        guard expires != nil || wantsSummary else { return Answer(bytes: bytes, summary: nil) }
         let question = response.questions.first.map { "\(DNSResponder.logText($0.name)) \($0.type)" } ?? "-"
         let rcode = RCode(rawValue: response.rcode).map { "\($0)".uppercased() } ?? "RCODE\(response.rcode)"
         let truncated = bytes.count > 2 && bytes[2] & 0x02 != 0 ? " TC" : ""
@@ -206,8 +222,7 @@ public final class DNSResponder: Sendable {
         if let expires {
             encodedResponses.store(exchange.key, response: bytes, summary: summary, zones: exchange.zones, expires: expires)
         }
-        logAccess(exchange, summary, size: bytes.count)
-        return bytes
+        return Answer(bytes: bytes, summary: wantsSummary ? summary : nil)
     }
 
     /// A question's name for the access line, by the rule every service's lines follow
@@ -228,20 +243,5 @@ public final class DNSResponder: Sendable {
             out.append(UInt8(ascii: "."))
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `dns 4-tuple transport summary size duration`, timed from the query's own start for
-    /// both transports: over TCP, answers complete out of order, so no per-step clock fits.
-    func logAccess(_ exchange: Exchange, _ summary: String, size: Int) {
-        let nanos = DispatchTime.now().uptimeNanoseconds - exchange.started
-        if let metrics {
-            metrics.duration.recordNanoseconds(Int64(clamping: nanos))
-            if exchange.transport == .udp {
-                metrics.recentDatagrams.add(.init(time: time(nil), client: exchange.client, summary: summary, bytes: Int64(size)))
-            }
-        }
-        guard logger.logLevel <= .info else { return }
-        let micros = nanos / 1000
-        logger.info("dns \(exchange.client) \(exchange.transport.rawValue) \(summary) \(size) \(micros / 1000).\(micros % 1000 / 100)ms")
     }
 }

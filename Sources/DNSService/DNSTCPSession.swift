@@ -2,8 +2,8 @@ import ServerCore
 
 /// DNS over TCP (RFC 7766), and over TLS (RFC 7858: the same inside TLS), as `SessionDriver` runs it: length-prefixed queries, pipelined,
 /// each answered as soon as it is ready: from our zones or the caches within its step, from
-/// upstream later and possibly out of order. Access lines are the responder's, each timed
-/// from its own query's start.
+/// upstream later and possibly out of order. Each answer's access line is a `.log(.access)`,
+/// which the driver times from its own query's first byte.
 ///
 /// What one connection can make the server hold, whatever the peer does:
 /// - input: reading pauses past one largest framed query (`inputLimit`), so less than
@@ -16,8 +16,8 @@ import ServerCore
 ///   when output has room, and no query is taken until its last message has gone.
 public struct DNSTCPSession: ConnectionSession {
     public enum Completion: Sendable {
-        /// A query's response from upstream.
-        case answered([UInt8])
+        /// A query's answer from upstream.
+        case answered(DNSResponder.Answer)
         /// Nothing to do but take the steps held back by the in-flight bound (see `complete`).
         case stepAgain
     }
@@ -39,7 +39,7 @@ public struct DNSTCPSession: ConnectionSession {
     /// Bytes came since the last step: the idle clock starts again, as on every read.
     private var freshInput = false
     /// The zone transfer being written, and what to call once it has all gone.
-    private var transfer: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> Void)?
+    private var transfer: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> String?)?
 
     /// `transport`: `.tls` when the connection is DNS over TLS (for the access lines).
     public init(responder: DNSResponder, client: ConnectionID, idleTimeout: Double, over transport: DNSResponder.Transport = .tcp) {
@@ -75,10 +75,10 @@ public struct DNSTCPSession: ConnectionSession {
     }
 
     public mutating func complete(_ completion: Completion) -> Actions {
-        guard case .answered(let response) = completion else { return [] }
+        guard case .answered(let answer) = completion else { return [] }
         let wasAtBound = inFlight == DNSTCPSession.maxInFlight
         inFlight -= 1
-        var actions = DNSTCPSession.write(response)
+        var actions = write(answer)
         if let close = closeIfFinished() {
             actions += close
         } else if wasAtBound {
@@ -102,27 +102,30 @@ public struct DNSTCPSession: ConnectionSession {
     }
 
     /// One more message of the transfer, or, past its last, its access line and the next query.
-    private mutating func nextTransferMessage(_ streaming: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> Void)) -> Actions {
+    private mutating func nextTransferMessage(_ streaming: (messages: ZoneTransfer, finished: @Sendable (ZoneTransfer) -> String?)) -> Actions {
         var messages = streaming.messages
         guard let message = messages.next() else {
             transfer = nil
-            streaming.finished(messages)
-            return closeIfFinished() ?? []
+            var actions: Actions = streaming.finished(messages).map { [.log(.access, $0)] } ?? []
+            actions += closeIfFinished() ?? []
+            return actions
         }
         transfer = (messages, streaming.finished)
         return DNSTCPSession.write(message)
     }
 
+    /// Each query's exchange begins at its own step, so one that gets no answer (and so no
+    /// access line) is not counted into the next one's time.
     private mutating func answer(_ query: [UInt8]) -> Actions {
         switch responder.answer(query, from: client, over: transport) {
-        case .now(let response):
-            return response.map(DNSTCPSession.write) ?? []
+        case .now(let answer):
+            return [.beginExchange] + (answer.map(write) ?? [])
         case .upstream(let begin):
             inFlight += 1
-            return [.wait(holdsInput: false) { done in begin { done(.answered($0)) } }]
+            return [.beginExchange, .wait(holdsInput: false) { done in begin { done(.answered($0)) } }]
         case .stream(let messages, let finished):
             transfer = (messages, finished)
-            return nextTransferMessage((messages, finished))
+            return [.beginExchange] + nextTransferMessage((messages, finished))
         }
     }
 
@@ -134,7 +137,14 @@ public struct DNSTCPSession: ConnectionSession {
         return [.closeAfterFlush(lingering: true)]
     }
 
-    /// A response framed; one past 65535 octets cannot be (the encoder never makes one).
+    /// An answer framed, then its access line; one past 65535 octets cannot be framed (the
+    /// encoder never makes one).
+    private func write(_ answer: DNSResponder.Answer) -> Actions {
+        var actions = DNSTCPSession.write(answer.bytes)
+        if let access = answer.access(over: transport) { actions.append(.log(.access, access)) }
+        return actions
+    }
+
     private static func write(_ response: [UInt8]) -> Actions {
         LengthPrefixFramer.frame(response).map { [.write($0)] } ?? []
     }

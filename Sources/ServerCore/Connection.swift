@@ -90,6 +90,8 @@ public final class Connection: ConnectionContext, @unchecked Sendable {
 
     public var isOpen: Bool { phase == .open }
 
+    public func assertConfined() { assertOnQueue(worker.queue) }
+
     /// Queues bytes; small writes in a row are joined into one send.
     public func write(_ bytes: [UInt8]) {
         assertOnQueue(worker.queue)

@@ -31,6 +31,9 @@ public protocol ConnectionContext: AnyObject, Sendable {
     func startTLS(_ context: TLSServerContext)
     /// The TLS session once its handshake is done; nil in plaintext.
     var tls: TLSInfo? { get }
+    /// In debug builds, traps unless called on the connection's queue: the check behind a
+    /// handler's own confinement (`SessionDriver`'s `@unchecked Sendable`).
+    func assertConfined()
 }
 
 extension ConnectionContext {

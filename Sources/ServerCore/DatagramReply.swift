@@ -2,6 +2,12 @@
 /// that read it, so on several queues at once when there are several workers.
 public protocol DatagramHandler: Sendable {
     func datagram(_ bytes: UnsafeRawBufferPointer, from remote: SocketAddress, reply: DatagramReply)
+    /// How answers are logged and timed (nil: not at all); read once, when the listener starts.
+    var log: DatagramLog? { get }
+}
+
+extension DatagramHandler {
+    public var log: DatagramLog? { nil }
 }
 
 /// Sends an answer back to one datagram's sender, now or later, from any queue. An answer
@@ -18,13 +24,21 @@ public struct DatagramReply: Sendable {
     let source: Source?
     let batch: ReplyBatch?
     let generation: UInt64
+    let log: DatagramLog?
+    /// When the datagram's batch was read, by `log`'s clock (0 when untimed).
+    let received: UInt64
 
     struct Source: Sendable {
         let address: SocketAddress
         let scope: UInt32
     }
 
-    public func send(_ bytes: [UInt8]) {
+    /// Sends `bytes`; `summary` (what the access line says of them) is logged and the
+    /// answer timed when the handler's `log` wants it.
+    public func send(_ bytes: [UInt8], summary: String? = nil) {
+        if let log, log.isTimed, let summary {
+            log.record(summary, size: bytes.count, ConnectionID(local: local, remote: remote), received: received)
+        }
         if let batch, batch.add(bytes, to: remote, from: source, generation: generation) { return }
         UDPListener.send(fd, [(bytes, remote, source)])
     }

@@ -3,10 +3,18 @@
 public enum JSONText {
     /// `text` as a quoted JSON string.
     public static func quoted<Text: StringProtocol>(_ text: Text) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = [0x22]
         out.reserveCapacity(text.utf8.count + 2)
-        for byte in text.utf8 {
+        appendEscaped(text.utf8, to: &out)
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let upperHex = Array("0123456789ABCDEF".utf8)
+
+    /// `bytes` escaped as the inside of a JSON string, onto `out`.
+    static func appendEscaped(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case 0x22: out += [0x5C, 0x22]
             case 0x5C: out += [0x5C, 0x5C]
@@ -14,13 +22,10 @@ public enum JSONText {
             case 0x0D: out += [0x5C, UInt8(ascii: "r")]
             case 0x09: out += [0x5C, UInt8(ascii: "t")]
             case ..<0x20:
-                out += Array("\\u00".utf8)
-                out += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, upperHex[Int(byte >> 4)], upperHex[Int(byte & 0xF)]]
             default: out.append(byte)
             }
         }
-        out.append(0x22)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `"key":value,...` from pairs whose values are already JSON.

@@ -7,7 +7,7 @@ import Logging
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
-    private let output: LogOutput
+    let output: LogOutput
 
     public init(level: Logger.Level, output: LogOutput = .standardOutput) {
         logLevel = level

@@ -45,6 +45,12 @@ public final class LogOutput: Sendable {
     /// Adds one line (a newline is appended); `immediately` sends it and everything before
     /// it to be written now. For `.json`, `text` is the object's fields after time and level.
     public func write(level: String, _ text: String, immediately: Bool) {
+        append(level: level, immediately: immediately) { $0.append(contentsOf: text.utf8) }
+    }
+
+    /// `write`, with `body` appending the text (or the JSON fields) straight into the
+    /// pending bytes under the lock: `AccessLog`'s way, with no String for the line.
+    func append(level: String, immediately: Bool, _ body: (inout [UInt8]) -> Void) {
         state.withLock { state in
             if !immediately && state.pending.count >= pendingLimit {
                 dropped.add(1, ordering: .relaxed)
@@ -61,14 +67,14 @@ public final class LogOutput: Sendable {
                 state.pending.append(0x20)
                 state.pending.append(contentsOf: level.utf8)
                 state.pending.append(0x20)
-                state.pending.append(contentsOf: text.utf8)
+                body(&state.pending)
             case .json:
                 state.pending.append(contentsOf: #"{"time":""#.utf8)
                 state.pending.append(contentsOf: state.stamp)
                 state.pending.append(contentsOf: #"","level":""#.utf8)
                 state.pending.append(contentsOf: level.utf8)
                 state.pending.append(contentsOf: "\",".utf8)
-                state.pending.append(contentsOf: text.utf8)
+                body(&state.pending)
                 state.pending.append(UInt8(ascii: "}"))
             }
             state.pending.append(0x0A)

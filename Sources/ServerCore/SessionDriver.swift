@@ -18,7 +18,7 @@ import Logging
 /// line, and not at all when access lines are not written.
 ///
 /// Confined to its connection's queue (every call comes from it, completions through
-/// `async`), hence `@unchecked Sendable`.
+/// `async`), hence `@unchecked Sendable`; each entry checks it (`assertConfined`, debug builds).
 public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// The word that starts its log lines (`http`, `smtp`).
@@ -37,7 +37,9 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         /// Access lines are written, or durations recorded: only then is the clock read.
         public let timesExchanges: Bool
         /// Access lines are written.
-        public let logsAccess: Bool
+        public var logsAccess: Bool { access.isEnabled }
+        /// Where access lines go, as bytes.
+        public let access: AccessLog
 
         public init(service: String, logger: Logger, pool: BlockingPool = .shared, inputLimit: Int = 64 * 1024,
                     outputLimit: Int = .max, duration: Timer? = nil,
@@ -49,8 +51,8 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             self.outputLimit = outputLimit
             self.clock = clock
             self.duration = duration
-            logsAccess = logger.logLevel <= .info
-            timesExchanges = logsAccess || duration != nil
+            access = AccessLog(logger: logger)
+            timesExchanges = access.isEnabled || duration != nil
         }
     }
 
@@ -71,6 +73,8 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     @usableFromInline var readingPaused = false
     /// `.startTLS` was performed and the session has not heard of the handshake yet.
     @usableFromInline var awaitingTLS = false
+    /// `service 4-tuple ` for access lines, made at the first.
+    @usableFromInline var accessPrefix: [UInt8]?
 
     @inlinable
     public init(_ session: Session, _ configuration: Configuration) {
@@ -80,6 +84,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
 
     @inlinable
     public func connectionOpened(_ connection: any ConnectionContext) {
+        connection.assertConfined()
         if let tls = connection.tls { perform(session.tlsStarted(tls), on: connection) }
         perform(session.start(), on: connection)
         run(connection)
@@ -87,6 +92,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
 
     @inlinable
     public func connection(_ connection: any ConnectionContext, received bytes: UnsafeRawBufferPointer) {
+        connection.assertConfined()
         if configuration.timesExchanges && inputSince == nil { inputSince = configuration.clock() }
         // Nothing is read between STARTTLS and the end of its handshake: these bytes are the
         // first it decrypted.
@@ -99,21 +105,27 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     }
 
     @inlinable
-    public func connectionWritable(_ connection: any ConnectionContext) { run(connection) }
+    public func connectionWritable(_ connection: any ConnectionContext) {
+        connection.assertConfined()
+        run(connection)
+    }
 
     @inlinable
     public func connectionReceivedEOF(_ connection: any ConnectionContext) {
+        connection.assertConfined()
         run(connection)
         if connection.isOpen { perform(session.peerClosed(), on: connection) }
     }
 
     @inlinable
     public func connectionShouldDrain(_ connection: any ConnectionContext) {
+        connection.assertConfined()
         perform(session.drain(), on: connection)
     }
 
     @inlinable
     public func connectionClosed(_ connection: any ConnectionContext, reason: CloseReason) {
+        connection.assertConfined()
         for case .log(let kind, let text) in session.closed(reason) { log(kind, text, connection) }
     }
 
@@ -185,6 +197,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
     /// exchange open meanwhile (another query's) stays open.
     @inlinable
     func complete(_ completion: Session.Completion, since: UInt64?, on connection: any ConnectionContext) {
+        connection.assertConfined()
         let open = exchangeSince
         exchangeSince = since
         perform(session.complete(completion), on: connection)
@@ -204,9 +217,9 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
             if inputSince != nil { inputSince = now }
             let nanos = now > since ? now - since : 0
             configuration.duration?.recordNanoseconds(Int64(clamping: nanos))
-            guard configuration.logsAccess else { return }
-            let micros = nanos / 1000
-            logger.info("\(configuration.service) \(connection.logName) \(text) \(micros / 1000).\(micros % 1000 / 100)ms")
+            guard configuration.access.isEnabled else { return }
+            if accessPrefix == nil { accessPrefix = configuration.access.prefix(service: configuration.service, connection.id) }
+            configuration.access.write(prefix: accessPrefix ?? [], text, nanos: nanos)
         case .info: logger.info("\(configuration.service) \(connection.logName) \(text)")
         case .notice: logger.notice("\(configuration.service) \(connection.logName) \(text)")
         case .error: logger.error("\(configuration.service) \(connection.logName) \(text)")

@@ -62,34 +62,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// `1.2.3.4:53` or `[2001:db8::1]:53` as bytes; IPv4 without a detour through
-    /// inet_ntop, since every access line writes two addresses.
-    func append(to text: inout [UInt8]) {
-        switch ip {
-        case .v4(let raw):
-            withUnsafeBytes(of: raw) { octets in
-                for (i, octet) in octets.enumerated() {
-                    if i > 0 { text.append(0x2E) }
-                    SocketAddress.appendDecimal(Int(octet), to: &text)
-                }
-            }
-        case .v6:
-            text.append(0x5B)
-            text.append(contentsOf: ip.description.utf8)
-            text.append(0x5D)
-        }
-        text.append(0x3A)
-        SocketAddress.appendDecimal(Int(port), to: &text)
-    }
-
-    private static func appendDecimal(_ value: Int, to text: inout [UInt8]) {
-        var divisor = 1
-        while divisor * 10 <= value { divisor *= 10 }
-        while divisor > 0 {
-            text.append(UInt8(0x30 + value / divisor % 10))
-            divisor /= 10
-        }
-    }
+    /// `1.2.3.4:53` or `[2001:db8::1]:53` as bytes, as every access line writes two.
+    func append(to text: inout [UInt8]) { AddressText.append(self, to: &text) }
 
     /// Parses `1.2.3.4:53`, `[2001:db8::1]:53`, or an address alone with `defaultPort`.
     public init?(_ text: String, defaultPort: UInt16) {

@@ -133,6 +133,9 @@ public final class TestConnection: ConnectionContext, @unchecked Sendable {
     public func setIdleTimeout(_ seconds: Double?) { idleTimeout = seconds }
     public func startTLS(_ context: TLSServerContext) { startedTLS.append(context) }
 
+    /// Nothing to check: a test drives its connection from one thread, and has no queue.
+    public func assertConfined() {}
+
     public func async(_ body: @escaping @Sendable (any ConnectionContext) -> Void) {
         pending.withLock { $0.append(body) }
     }

@@ -80,12 +80,13 @@ final class DatagramReader: @unchecked Sendable {
             }
             worker.datagramsServed.add(Int(count), ordering: .relaxed)
             let generation = batch.open()
+            let log = handler.log, received = log?.isTimed == true ? log?.clock() ?? 0 : 0
             for i in 0..<Int(count) {
                 guard lengths[i] >= 0, let remote = SocketAddress(storage: senders[i]) else { continue }
                 let source = destination(i)
                 handler.datagram(UnsafeRawBufferPointer(start: slots + i * DatagramReader.slotSize, count: lengths[i]), from: remote,
                                  reply: DatagramReply(fd: fd, local: source?.address ?? address, remote: remote, source: source,
-                                                      batch: batch, generation: generation))
+                                                      batch: batch, generation: generation, log: log, received: received))
             }
             UDPListener.send(fd, batch.close())
             if !drains || count < CSYSTEM_BATCH { return }

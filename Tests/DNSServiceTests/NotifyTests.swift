@@ -43,7 +43,7 @@ import Testing
         func answer(from ip: String, _ bytes: [UInt8]) throws -> DNSMessage {
             let client = ConnectionID(local: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 53), remote: SocketAddress(ip: IPAddress(ip)!, port: 4000))
             guard case .now(let reply?) = responder.answer(bytes, from: client, over: .udp) else { throw DNSWireError.truncated }
-            return try DNSMessage.decode(reply)
+            return try DNSMessage.decode(reply.bytes)
         }
         let notify = Notify.message(for: zone, id: 7, key: nil, now: 0)
         let accepted = try answer(from: "127.0.0.1", notify)

@@ -92,7 +92,7 @@ enum DNSResponderTarget {
     /// The reply, which comes at once: with no forwarder, nothing is asked upstream.
     static func reply(_ query: [UInt8], over transport: DNSResponder.Transport, _ responder: DNSResponder) -> [UInt8]? {
         let replies = Replies()
-        responder.respond(to: query, from: client, over: transport) { replies.add($0) }
+        responder.respond(to: query, from: client, over: transport) { replies.add($0?.bytes) }
         require(replies.all.count == 1, "\(replies.all.count) replies to one query")
         return replies.all[0]
     }

@@ -41,7 +41,7 @@ enum DNSSecondaryTarget {
             }
         }
         if case .now(let reply) = responder.answer(input, from: DNSResponderTarget.client, over: .udp), let reply {
-            require((try? DNSMessage.decode(reply)) != nil, "a reply to a NOTIFY does not decode")
+            require((try? DNSMessage.decode(reply.bytes)) != nil, "a reply to a NOTIFY does not decode")
         }
     }
 
