@@ -47,32 +47,35 @@ public final class ListenerRegistry: Sendable {
         }
     }
 
-    /// Binds `address` for `service`; returns the address actually bound (port 0 resolved).
+    /// Binds `address` for `service`, a socket per worker; returns the address actually
+    /// bound (port 0 resolved).
     @discardableResult
     public func addTCP(_ address: SocketAddress, service: TCPService) throws(SocketError) -> SocketAddress {
-        let listener = try makeListener(address, service)
-        state.withLock { $0.tcp.append(listener) }
-        return listener.address
+        let sockets = try ListeningSocket.group(name: "", datagrams: false, address: address, count: workers.count)
+        adopt(sockets, service: service)
+        return sockets.first?.address ?? address
     }
 
     @discardableResult
     public func addUDP(_ address: SocketAddress, handler: any DatagramHandler) throws(SocketError) -> SocketAddress {
-        let (fd, bound) = try Socket.bind(.datagram, address)
-        return try adopt(ListeningSocket(name: "", fd: fd, datagrams: true, address: bound), handler: handler)
+        let sockets = try ListeningSocket.group(name: "", datagrams: true, address: address, count: workers.count)
+        try adopt(sockets, handler: handler)
+        return sockets.first?.address ?? address
     }
 
-    /// Serves a stream socket bound elsewhere (see `ListeningSocket`) as `addTCP` serves its own.
-    public func adopt(_ socket: ListeningSocket, service: TCPService) {
-        let listener = makeListener(socket.fd, socket.address, service, on: workers)
+    /// Serves stream sockets bound elsewhere (see `ListeningSocket`), all of one address, as
+    /// `addTCP` serves its own: a socket per worker, or, fewer, shared (see `SharedSocket`).
+    public func adopt(_ sockets: [ListeningSocket], service: TCPService) {
+        guard let first = sockets.first else { return }
+        let listener = makeListener(sockets.map(\.fd), first.address, service, on: workers)
         state.withLock { $0.tcp.append(listener) }
     }
 
-    /// Serves a datagram socket bound elsewhere as `addUDP` serves its own.
-    @discardableResult
-    public func adopt(_ socket: ListeningSocket, handler: any DatagramHandler) throws(SocketError) -> SocketAddress {
-        let listener = try UDPListener(fd: socket.fd, bound: socket.address, handler: handler, workers: workers)
+    /// Serves datagram sockets bound elsewhere, all of one address, as `addUDP` serves its own.
+    public func adopt(_ sockets: [ListeningSocket], handler: any DatagramHandler) throws(SocketError) {
+        guard let first = sockets.first else { return }
+        let listener = try UDPListener(fds: sockets.map(\.fd), bound: first.address, handler: handler, workers: workers)
         state.withLock { $0.udp.append(listener) }
-        return listener.address
     }
 
     public func start() {
@@ -88,7 +91,7 @@ public final class ListenerRegistry: Sendable {
     /// connection's worker, its connections land on that worker too.
     public func listen(_ address: SocketAddress, service: TCPService) throws(SocketError) -> ListenerHandle {
         let (fd, bound) = try Socket.bind(.stream, address)
-        let listener = makeListener(fd, bound, service, on: currentWorker().map { [$0] } ?? workers)
+        let listener = makeListener([fd], bound, service, on: currentWorker().map { [$0] } ?? workers)
         if started.load(ordering: .relaxed) { listener.start() }
         return ListenerHandle(listener)
     }
@@ -139,13 +142,8 @@ public final class ListenerRegistry: Sendable {
         }
     }
 
-    private func makeListener(_ address: SocketAddress, _ service: TCPService) throws(SocketError) -> TCPListener {
-        let (fd, bound) = try Socket.bind(.stream, address)
-        return makeListener(fd, bound, service, on: workers)
-    }
-
-    private func makeListener(_ fd: Int32, _ bound: SocketAddress, _ service: TCPService, on workers: [Worker]) -> TCPListener {
-        TCPListener(fd: fd, bound: bound, service: service, workers: workers) { [self] fd, id, service, worker in
+    private func makeListener(_ fds: [Int32], _ bound: SocketAddress, _ service: TCPService, on workers: [Worker]) -> TCPListener {
+        TCPListener(fds: fds, bound: bound, service: service, workers: workers) { [self] fd, id, service, worker in
             admit(fd: fd, id: id, service: service, on: worker)
         }
     }

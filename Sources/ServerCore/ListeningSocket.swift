@@ -10,10 +10,31 @@ public struct ListeningSocket: Sendable {
     public let datagrams: Bool
     public let address: SocketAddress
 
-    /// Binds `address` (port 0 picks a free port), listening for streams.
-    public static func bind(name: String, datagrams: Bool, address: SocketAddress) throws(SocketError) -> ListeningSocket {
-        let (fd, bound) = try Socket.bind(datagrams ? .datagram : .stream, address)
-        return ListeningSocket(name: name, fd: fd, datagrams: datagrams, address: bound)
+    /// Binds `address` `count` times, a socket for each worker of the process that serves
+    /// it (port 0 picks a free port, the same for all). Beyond one they share the port by
+    /// SO_REUSEPORT, and the kernel spreads connections and datagrams over them. A plain
+    /// socket binds first and is closed: SO_REUSEPORT alone would let these join the sockets
+    /// of another process of the same user on the port (another appserver), unseen, and take
+    /// half its traffic; the plain one fails there with EADDRINUSE, as a single socket would.
+    public static func group(name: String, datagrams: Bool, address: SocketAddress, count: Int) throws(SocketError) -> [ListeningSocket] {
+        let kind: Socket.Kind = datagrams ? .datagram : .stream
+        guard count > 1 else {
+            let (fd, bound) = try Socket.bind(kind, address)
+            return [ListeningSocket(name: name, fd: fd, datagrams: datagrams, address: bound)]
+        }
+        let (probe, free) = try Socket.bind(kind, address, listens: false)
+        _ = Glibc.close(probe)
+        var sockets: [ListeningSocket] = []
+        do throws(SocketError) {
+            for _ in 0..<count {
+                let (fd, bound) = try Socket.bind(kind, free, reusePort: true)
+                sockets.append(ListeningSocket(name: name, fd: fd, datagrams: datagrams, address: bound))
+            }
+            return sockets
+        } catch {
+            sockets.forEach { $0.close() }
+            throw error
+        }
     }
 
     /// Takes over descriptor `fd`, checked to be an IPv4 or IPv6 socket that is bound and,

@@ -3,9 +3,11 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// A listening socket (stream or datagram) in the epoll sets of several workers, so that
-/// each accepts or reads it on its own queue and what it takes stays there, without a hop.
-/// With more than one worker each adds it with EPOLLEXCLUSIVE. (Our sets are read through
+/// A listening socket (stream or datagram) in the epoll sets of one or more workers, so
+/// that each accepts or reads it on its own queue and what it takes stays there, without a
+/// hop. A port bound once per worker (SO_REUSEPORT, see `ListeningSocket.group`) has a
+/// socket per worker, and the kernel spreads the load; a port handed in as one socket
+/// (systemd) is in every worker's set, with EPOLLEXCLUSIVE. (Our sets are read through
 /// Dispatch, never by a thread blocked in epoll_wait, so the kernel still tells every set;
 /// the set that comes second finds the socket drained, and pays one wake-up, no syscall.)
 /// The descriptor is closed once every worker has taken it out of its set.
@@ -15,12 +17,26 @@ final class SharedSocket: Sendable {
     private let state = Mutex((started: false, stopped: false))
     private let remaining: Atomic<Int>
 
-    /// `ready` makes each worker's handler, called on that worker's queue when `fd` is ready.
-    init(fd: Int32, workers: [Worker], ready: (Worker) -> @Sendable (SocketWatch) -> Void) {
+    /// A worker's handler of a socket, called on that worker's queue when the socket is
+    /// ready; made knowing the worker, the socket, and whether the worker is its only one.
+    typealias Handler = (_ worker: Worker, _ fd: Int32, _ alone: Bool) -> @Sendable (SocketWatch) -> Void
+
+    init(fd: Int32, workers: [Worker], ready: Handler) {
         self.fd = fd
         let events = UInt32(CSYSTEM_EPOLLIN) | (workers.count > 1 ? UInt32(CSYSTEM_EPOLLEXCLUSIVE) : 0)
-        watches = workers.map { SocketWatch(worker: $0, fd: fd, events: events, ready: ready($0)) }
+        watches = workers.map { SocketWatch(worker: $0, fd: fd, events: events, ready: ready($0, fd, workers.count == 1)) }
         remaining = Atomic(workers.count)
+    }
+
+    /// The sockets of one address, each watched by its share of `workers`: a socket each
+    /// while there are as many (more sockets than workers: some watch several), else every
+    /// socket by several workers in turn (one socket: by all of them).
+    static func spread(_ fds: [Int32], over workers: [Worker], ready: Handler) -> [SharedSocket] {
+        fds.indices.map { index in
+            let watchers = fds.count >= workers.count ? [workers[index % workers.count]]
+                : stride(from: index, to: workers.count, by: fds.count).map { workers[$0] }
+            return SharedSocket(fd: fds[index], workers: watchers, ready: ready)
+        }
     }
 
     func start() {

@@ -17,8 +17,9 @@ public enum SocketActivation {
             throw ActivationError("LISTEN_PID: expected a process id, got '\(pid)'")
         }
         guard Int32(listener) == ownPid else { return [] }
-        guard let n = StrictNumber.decimal(count, as: UInt32.self, max: 1024).map({ Int32($0) }) else {
-            throw ActivationError("LISTEN_FDS: expected a number of descriptors from 0 to 1024, got '\(count)'")
+        // A socket per worker of every port (up to 256 workers) fits.
+        guard let n = StrictNumber.decimal(count, as: UInt32.self, max: 65_536).map({ Int32($0) }) else {
+            throw ActivationError("LISTEN_FDS: expected a number of descriptors from 0 to 65536, got '\(count)'")
         }
         let given = names.map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) } ?? []
         if names != nil && given.count != Int(n) {

@@ -2,25 +2,26 @@ import CSystem
 import Dispatch
 import Glibc
 
-/// A listening socket accepted from on the queue of every worker given (see
-/// `SharedSocket`): each hands the connections it accepts, with their 4-tuples, to the
-/// registry on its own queue, and they stay on that worker.
+/// The listening sockets of one address (a socket per worker, or one for all, see
+/// `SharedSocket`), accepted from on the queues of the workers given: each hands the
+/// connections it accepts, with their 4-tuples, to the registry on its own queue, and they
+/// stay on that worker.
 final class TCPListener: Sendable {
     let address: SocketAddress
     let service: TCPService
-    private let socket: SharedSocket
+    private let sockets: [SharedSocket]
 
-    /// Serves `fd`, a listening socket bound to `bound`, which it closes when stopped.
-    init(fd: Int32, bound: SocketAddress, service: TCPService, workers: [Worker],
+    /// Serves `fds`, listening sockets bound to `bound`, which it closes when stopped.
+    init(fds: [Int32], bound: SocketAddress, service: TCPService, workers: [Worker],
          admit: @escaping @Sendable (Int32, ConnectionID, TCPService, Worker) -> Void) {
         address = bound
         self.service = service
         let wildcard = bound.ip == .v4(0) || bound.ip == .v6(0, 0)
-        // Alone, a worker takes every waiting connection; beside others, one a wake-up, so
-        // that a burst spreads over the workers free to take it (nginx without multi_accept).
-        let perWake = workers.count == 1 ? Int.max : 1
-        socket = SharedSocket(fd: fd, workers: workers) { worker in
-            { watch in
+        sockets = SharedSocket.spread(fds, over: workers) { worker, fd, alone in
+            // Alone, a worker takes every waiting connection; beside others, one a wake-up,
+            // so that a burst spreads over the workers free to take it (nginx without multi_accept).
+            let perWake = alone ? Int.max : 1
+            return { watch in
                 TCPListener.accept(fd, bound, wildcard: wildcard, upTo: perWake, on: watch) { client, id in
                     admit(client, id, service, worker)
                 }
@@ -28,9 +29,9 @@ final class TCPListener: Sendable {
         }
     }
 
-    func start() { socket.start() }
+    func start() { sockets.forEach { $0.start() } }
 
-    func stop() { socket.stop() }
+    func stop() { sockets.forEach { $0.stop() } }
 
     private static func accept(_ fd: Int32, _ address: SocketAddress, wildcard: Bool, upTo limit: Int, on watch: SocketWatch,
                                _ admit: (Int32, ConnectionID) -> Void) {

@@ -2,34 +2,32 @@ import CSystem
 import Dispatch
 import Glibc
 
-/// A UDP socket read on the queue of every worker (see `SharedSocket`), each with its own
-/// buffers: recvmmsg takes up to 32 datagrams a call, and each call's answers leave
-/// together in one sendmmsg.
+/// The UDP sockets of one address (a socket per worker, or one for all, see
+/// `SharedSocket`), read on the queues of the workers given, each with its own buffers:
+/// recvmmsg takes up to 32 datagrams a call, and each call's answers leave together in one
+/// sendmmsg.
 final class UDPListener: Sendable {
-    let address: SocketAddress
-    private let socket: SharedSocket
+    private let sockets: [SharedSocket]
 
-    /// Serves `fd`, a datagram socket bound to `bound`, which it closes when stopped (also
+    /// Serves `fds`, datagram sockets bound to `bound`, which it closes when stopped (also
     /// when this throws).
-    init(fd: Int32, bound: SocketAddress, handler: any DatagramHandler, workers: [Worker]) throws(SocketError) {
-        if bound.isWildcard && csystem_want_destination(fd, bound.ip.isIPv6 ? 1 : 0) != 0 {
+    init(fds: [Int32], bound: SocketAddress, handler: any DatagramHandler, workers: [Worker]) throws(SocketError) {
+        if bound.isWildcard, fds.contains(where: { csystem_want_destination($0, bound.ip.isIPv6 ? 1 : 0) != 0 }) {
             let error = SocketError(.option, address: bound, errno: errno)
-            Glibc.close(fd)
+            fds.forEach { _ = Glibc.close($0) }
             throw error
         }
-        address = bound
-        // Alone, a worker reads until the socket is empty; beside others, one batch a
-        // wake-up, so that the next batch goes to whichever worker is free first.
-        let drains = workers.count == 1
-        socket = SharedSocket(fd: fd, workers: workers) { worker in
+        sockets = SharedSocket.spread(fds, over: workers) { worker, fd, alone in
+            // Alone, a worker reads until its socket is empty; beside others, one batch a
+            // wake-up, so that the next batch goes to whichever worker is free first.
             let reader = DatagramReader(fd: fd, address: bound, worker: worker)
-            return { _ in reader.receive(handler, drains: drains) }
+            return { _ in reader.receive(handler, drains: alone) }
         }
     }
 
-    func start() { socket.start() }
+    func start() { sockets.forEach { $0.start() } }
 
-    func stop() { socket.stop() }
+    func stop() { sockets.forEach { $0.stop() } }
 
     static func send(_ fd: Int32, _ replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)]) {
         guard !replies.isEmpty else { return }

@@ -5,14 +5,28 @@ import ServerCore
 enum Listening {
     typealias Line = (service: String, text: String)
 
-    /// The lines for sockets handed in (named by `identify`).
+    /// The lines for sockets handed in (named by `identify`), one for each port.
     static func lines(_ inherited: [ListeningSocket]) -> [Line] {
-        inherited.map { (SocketRow.named($0.name)?.service ?? "", "listening on \($0.address) (\($0.name), inherited)") }
+        groups(inherited).compactMap(\.first).map { (SocketRow.named($0.name)?.service ?? "", "listening on \($0.address) (\($0.name), inherited)") }
     }
 
-    /// Binds every port of `services` on every address, or ends the process with one line
-    /// saying why; returns the sockets and their "listening on" lines, by service. A port of 0 becomes
-    /// one free port shared by all addresses (and by TCP and UDP for DNS).
+    /// Sockets by name and address, in order: the sockets of one port, one per worker.
+    static func groups(_ sockets: [ListeningSocket]) -> [[ListeningSocket]] {
+        var groups: [[ListeningSocket]] = []
+        for socket in sockets {
+            if let index = groups.firstIndex(where: { $0.first.map { $0.name == socket.name && $0.address == socket.address } == true }) {
+                groups[index].append(socket)
+            } else {
+                groups.append([socket])
+            }
+        }
+        return groups
+    }
+
+    /// Binds every port of `services` on every address, a socket for each of the `workers`
+    /// of the process that serves it (see `ListeningSocket.group`), or ends the process with
+    /// one line saying why; returns the sockets and their "listening on" lines, by service. A
+    /// port of 0 becomes one free port shared by all addresses (and by TCP and UDP for DNS).
     static func bind(_ settings: Settings, services: [String], on addresses: [IPAddress]) -> (sockets: [ListeningSocket], lines: [Line]) {
         var sockets: [ListeningSocket] = [], lines: [Line] = []
         for group in SocketRow.ports(of: services, settings) {
@@ -27,7 +41,8 @@ enum Listening {
             for ip in first.service == "admin" ? [settings.adminListen?.ip].compactMap({ $0 }) : addresses {
                 for row in group {
                     do throws(SocketError) {
-                        sockets.append(try ListeningSocket.bind(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number)))
+                        sockets += try ListeningSocket.group(name: row.name, datagrams: row.datagrams, address: SocketAddress(ip: ip, port: number),
+                                                             count: settings.workers)
                     } catch {
                         fail(Startup.explain(error, flag: row.flag))
                     }
@@ -76,14 +91,15 @@ enum Listening {
         return flags
     }
 
-    /// Serves each socket in this process with the plan's handler for its name.
+    /// Serves each port's sockets in this process with the plan's handler for their name.
     static func serve(_ sockets: [ListeningSocket], plan: ServicePlan, registry: ListenerRegistry) {
-        for socket in sockets {
+        for group in groups(sockets) {
+            guard let socket = group.first else { continue }
             switch plan.handlers[socket.name] {
             case .stream(let service):
-                registry.adopt(socket, service: service)
+                registry.adopt(group, service: service)
             case .datagrams(let handler):
-                _ = orFail { () throws(SocketError) in try registry.adopt(socket, handler: handler) }
+                do throws(SocketError) { try registry.adopt(group, handler: handler) } catch { fail("\(error)") }
             case nil:
                 fail("no service serves the socket named '\(socket.name)' (\(socket.address))")
             }
