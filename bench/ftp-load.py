@@ -5,10 +5,11 @@
     ftp-load.py PORT USER PASSWORD sessions FILE SECONDS   -> sessions/s of 20 clients, each
                                                                logging in, fetching FILE, quitting
 A CA file after these: FTP over TLS (AUTH TLS, PROT P), each data connection resuming the
-control connection's TLS session, as servers that require it (vsftpd's default) want.
+control connection's TLS session, as servers that require it (vsftpd's default) want;
+with FTP_LOAD_SHOW_TLS set, the protocol and cipher agreed go to stderr.
 Data is moved in 1 MiB blocks with recv_into/sendall so that the client is not the limit.
 """
-import ftplib, ssl, sys, threading, time
+import ftplib, os, ssl, sys, threading, time
 
 port, user, password, mode, what, amount = sys.argv[1:7]
 cafile = sys.argv[7] if len(sys.argv) > 7 else None
@@ -33,6 +34,8 @@ def login():
     ftp.login(user, password)
     if cafile:
         ftp.prot_p()
+        if os.environ.get("FTP_LOAD_SHOW_TLS"):
+            print("%s %s" % (ftp.sock.version(), ftp.sock.cipher()[0]), file=sys.stderr)
     ftp.voidcmd("TYPE I")
     return ftp
 
