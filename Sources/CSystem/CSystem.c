@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -75,6 +76,11 @@ int csystem_open_beneath(int dirfd, const char *path, int flags) {
 }
 
 int csystem_errno(void) { return errno; }
+
+int csystem_cpu(void) {
+    int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : cpu;
+}
 
 int csystem_want_destination(int fd, int ipv6) {
     int one = 1;

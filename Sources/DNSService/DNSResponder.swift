@@ -176,13 +176,13 @@ public final class DNSResponder: Sendable {
                          through forwarder: any UpstreamResolver) -> Outcome {
         let question = query.questions[0]
         let held = forwarder.cached(question)
-        (held == nil ? metrics?.cacheMisses : metrics?.cacheHits)?.increment()
+        metrics?.cacheLookup(hit: held != nil)
         if let held {
             return .now(finish(DNSResponder.response(response, with: held), for: query, exchange, keptUntil: exchange.second + 1))
         }
         return .upstream { [self] reply in
             forwarder.resolve(question) { answer in
-                if answer == nil { self.metrics?.upstreamFailures.increment() }
+                if answer == nil { self.metrics?.upstreamFailed() }
                 reply(self.finish(DNSResponder.response(response, with: answer), for: query, exchange, keptUntil: nil))
             }
         }

@@ -1,4 +1,3 @@
-import CoreMetrics
 import ServerCore
 import Synchronization
 
@@ -35,7 +34,7 @@ public final class GzipCache: Sendable {
 
     /// The gzip encoding of `file` (at `path` below the root), compressing it now if it
     /// is not held yet; nil if the file is over the limit or cannot be read.
-    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor, hits: Counter? = nil) -> [UInt8]? {
+    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor, hits: PerCPUCounters.Cell? = nil) -> [UInt8]? {
         guard metadata.size <= fileLimit else { return nil }
         let held: [UInt8]? = state.withLock { state in
             guard let entry = state.entries[path], entry.size == metadata.size, entry.modified == metadata.modified else { return nil }

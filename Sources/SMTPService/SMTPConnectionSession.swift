@@ -49,7 +49,7 @@ struct SMTPConnectionSession: ConnectionSession {
     var bufferedBytes: Int { conversation.bufferedBytes }
 
     mutating func start() -> Actions {
-        config.metrics?.sessions.increment()
+        config.metrics?.began()
         return [.idleTimeout(config.idleTimeout), .write(conversation.greeting.bytes)]
     }
 

@@ -1,4 +1,3 @@
-import CoreMetrics
 import Dispatch
 import Logging
 
@@ -33,7 +32,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         /// Monotonic nanoseconds, for access lines' durations (tests inject one).
         public let clock: @Sendable () -> UInt64
         /// Each exchange's duration, as a histogram (nil: none).
-        public let duration: Timer?
+        public let duration: PerCPUHistogram?
         /// Access lines are written, or durations recorded: only then is the clock read.
         public let timesExchanges: Bool
         /// Access lines are written.
@@ -42,7 +41,7 @@ public final class SessionDriver<Session: ConnectionSession>: ConnectionHandler,
         public let access: AccessLog
 
         public init(service: String, logger: Logger, pool: BlockingPool = .shared, inputLimit: Int = 64 * 1024,
-                    outputLimit: Int = .max, duration: Timer? = nil,
+                    outputLimit: Int = .max, duration: PerCPUHistogram? = nil,
                     clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
             self.service = service
             self.logger = logger

@@ -70,8 +70,9 @@ struct Serve: ParsableCommand {
         let registry = orFail {
             try ListenerRegistry(workers: singleProcess ? settings.workers : 1, limits: ConnectionLimits(maxConnections: settings.maxConnections))
         }
-        // A supervisor's own process serves nothing, and counts nothing.
-        let observability = singleProcess ? Observability(process: supervisor == nil ? "all" : settings.services.joined(separator: "_"), services: settings.services) : nil
+        // A supervisor's own process serves nothing, and counts nothing; nor does any with
+        // the admin listener off, where nothing would read the counts.
+        let observability = singleProcess && settings.adminListen != nil ? Observability(process: supervisor == nil ? "all" : settings.services.joined(separator: "_"), services: settings.services) : nil
         observability?.watch(output)
         let plan = orFail { try ServicePlan(settings: settings, registry: registry, logger: logger, observability: observability) }
         orFail { try Startup.checkUser(settings.user) }

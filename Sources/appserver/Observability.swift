@@ -8,8 +8,9 @@ import ServerCore
 import SMTPService
 import Synchronization
 
-/// This process's metrics: one Prometheus registry, the services' handles made from it,
-/// and what is read rather than counted (cache sizes, zone serials, dropped log lines),
+/// This process's metrics: one Prometheus registry, the services' handles made from it
+/// (their hot counts kept per CPU and moved into them before each exposition), and what is
+/// read rather than counted (cache sizes, zone serials, dropped log lines),
 /// set just before each exposition. Each process has its own, holding only its own
 /// services' families (so the children's texts never repeat one), and a restarted child's
 /// counters start again from zero.
@@ -27,9 +28,8 @@ final class Observability: Sendable {
 
     init(process: String, services: [String]) {
         var factory = PrometheusMetricsFactory(registry: registry)
-        // Request durations from 1 ms (a DNS answer from a zone) to 30 s (an FTP transfer).
-        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
-                                                   .milliseconds(500), .seconds(2), .seconds(10), .seconds(30)]
+        // The per-CPU histograms' buckets: their flush is exact only into the same ones.
+        factory.defaultDurationHistogramBuckets = PerCPUHistogram.requestBuckets
         self.factory = factory
         http = services.contains("http") ? HTTPMetrics(service: "http", factory: factory) : nil
         https = services.contains("https") ? HTTPMetrics(service: "https", factory: factory) : nil
@@ -39,6 +39,10 @@ final class Observability: Sendable {
         admin = services.contains("admin") ? ConnectionObserver(service: "admin", factory: factory) : nil
         logDropped = CoreMetrics.Counter(label: process == "all" ? "appserver_log_dropped_lines_total" : "appserver_\(process)_log_dropped_lines_total",
                              factory: factory)
+        // The services count per CPU; their counts reach the registry before each exposition.
+        collectors.add { [http, https, dns, smtp, ftp, admin] in
+            http?.flush(); https?.flush(); dns?.flush(); smtp?.flush(); ftp?.flush(); admin?.flush()
+        }
     }
 
     /// Adds a step run before each exposition.

@@ -44,6 +44,9 @@ int csystem_open_beneath(int dirfd, const char *path, int flags);
 
 int csystem_errno(void);
 
+/* The CPU this thread runs on now (sched_getcpu; 0 if unknown), for per-CPU counters. */
+int csystem_cpu(void);
+
 /// Starts writing a file's range to disk without waiting (sync_file_range, WRITE only):
 /// a later fsync then has little left to do. Returns 0 or -1 with errno.
 int csystem_start_writeback(int fd, int64_t offset, int64_t length);
