@@ -1,4 +1,3 @@
-import CoreMetrics
 import Dispatch
 import Glibc
 import Logging
@@ -11,7 +10,7 @@ public struct DatagramLog: Sendable {
     /// The word that starts its lines (`dns`).
     public let service: String
     let access: AccessLog
-    let duration: Timer?
+    let duration: PerCPUHistogram?
     let recent: RecentExchanges?
     /// Monotonic nanoseconds (tests inject one).
     let clock: @Sendable () -> UInt64
@@ -19,7 +18,7 @@ public struct DatagramLog: Sendable {
     /// and an answer's summary wanted.
     public let isTimed: Bool
 
-    public init(service: String, logger: Logger, duration: Timer? = nil, recent: RecentExchanges? = nil,
+    public init(service: String, logger: Logger, duration: PerCPUHistogram? = nil, recent: RecentExchanges? = nil,
                 clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
         self.service = service
         access = AccessLog(logger: logger)
