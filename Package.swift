@@ -66,7 +66,8 @@ let package = Package(
             dependencies: ["ServerCore", propertyBased, coreMetrics, .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService", "ServerCore", "CZlib", propertyBased]),
-        .testTarget(name: "DNSServiceTests", dependencies: ["DNSService", "ServerCore", propertyBased]),
+        .testTarget(name: "DNSServiceTests", dependencies: ["DNSService", "ServerCore", propertyBased, coreMetrics,
+                                                           .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "SMTPServiceTests", dependencies: ["SMTPService", "ServerCore", propertyBased]),
         .testTarget(name: "FTPServiceTests", dependencies: ["FTPService", "ServerCore", propertyBased]),
         .testTarget(name: "AdminServiceTests", dependencies: ["AdminService", "ServerCore", propertyBased]),

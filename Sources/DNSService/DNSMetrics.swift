@@ -1,5 +1,6 @@
 import CoreMetrics
 import ServerCore
+import Synchronization
 
 /// The DNS service's counters, named as CoreDNS's exporter names its own (under
 /// `appserver_dns_`), counted per CPU with no lock: a query costs two relaxed atomic adds
@@ -24,6 +25,9 @@ public struct DNSMetrics: Sendable {
     let counts: PerCPUCounters
     let cacheEntries: Gauge
     let factory: any MetricsFactory
+    /// Each zone's serial gauge by its zone's name, kept so a zone gone at a reload loses its
+    /// series rather than showing its last serial for ever.
+    let zoneSerials = ZoneSerials()
     public let duration: PerCPUHistogram
     public let connections: ConnectionObserver
     /// The last UDP exchanges, for the console (TCP ones are its open connections).
@@ -86,10 +90,31 @@ public struct DNSMetrics: Sendable {
     /// Sets what is read rather than counted: the forwarder's cache size, each zone's serial.
     public func collect(zones: ZoneStore, forwarder: (any UpstreamResolver)?) {
         if let forwarder = forwarder as? Forwarder { cacheEntries.record(forwarder.cache.count) }
+        var serials: [String: Int64] = [:]
         for zone in zones.authority.zones {
             guard case .soa(let soa) = zone.soa.data else { continue }
-            Gauge(label: "appserver_dns_zone_serial", dimensions: [("zone", DNSResponder.logText(zone.origin))], factory: factory)
-                .record(Int64(soa.serial))
+            serials[DNSResponder.logText(zone.origin)] = Int64(soa.serial)
+        }
+        zoneSerials.record(serials, factory: factory)
+    }
+}
+
+/// The zone serial gauges made so far, by zone name.
+final class ZoneSerials: Sendable {
+    private let gauges = Mutex<[String: Gauge]>([:])
+
+    /// Sets each zone's serial and destroys the gauges of zones no longer there.
+    func record(_ serials: [String: Int64], factory: any MetricsFactory) {
+        gauges.withLock { gauges in
+            for (zone, gauge) in gauges where serials[zone] == nil {
+                gauge.destroy()
+                gauges[zone] = nil
+            }
+            for (zone, serial) in serials {
+                let gauge = gauges[zone] ?? Gauge(label: "appserver_dns_zone_serial", dimensions: [("zone", zone)], factory: factory)
+                gauges[zone] = gauge
+                gauge.record(serial)
+            }
         }
     }
 }
