@@ -49,4 +49,13 @@ import Testing
         reply(log, batch: batch, generation: batch.open(), received: 0).send([1], summary: "x")
         #expect(lines.all.isEmpty && batch.close().count == 1)
     }
+
+    @Test func recentExchangesKeepTheNewestInOrderPastTheirCapacity() {
+        let recent = RecentExchanges(capacity: 3)
+        let id = ConnectionID(local: DatagramLogTests.local, remote: DatagramLogTests.remote)
+        for n in 1...7 {
+            recent.add(.init(time: n, client: id, summary: "\(n)", bytes: 0))
+            #expect(recent.entries.map(\.time) == Array(max(1, n - 2)...n))
+        }
+    }
 }
