@@ -40,6 +40,7 @@ public struct DatagramReply: Sendable {
             log.record(summary, size: bytes.count, ConnectionID(local: local, remote: remote), received: received)
         }
         if let batch, batch.add(bytes, to: remote, from: source, generation: generation) { return }
-        UDPListener.send(fd, [(bytes, remote, source)])
+        var buffers = SendBuffers()
+        buffers.send(fd, [(bytes, remote, source)])
     }
 }

@@ -4,10 +4,12 @@ import Synchronization
 /// listener sends them together. A reply that comes after its batch closed (its
 /// generation has passed) is refused here and sent on its own.
 final class ReplyBatch: Sendable {
+    typealias Reply = (bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)
+
     private struct State {
         var generation: UInt64 = 0
         var isOpen = false
-        var replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] = []
+        var replies: [Reply] = []
     }
 
     private let state = Mutex(State())
@@ -29,11 +31,13 @@ final class ReplyBatch: Sendable {
         }
     }
 
-    func close() -> [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] {
+    /// Closes the batch and hands its replies over in `replies`, taking that (emptied)
+    /// array in their place: the two arrays keep their capacity, so a batch allocates none.
+    func close(into replies: inout [Reply]) {
+        replies.removeAll(keepingCapacity: true)
         state.withLock { state in
             state.isOpen = false
-            defer { state.replies.removeAll(keepingCapacity: true) }
-            return state.replies
+            swap(&state.replies, &replies)
         }
     }
 }

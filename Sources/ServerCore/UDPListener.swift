@@ -28,12 +28,23 @@ final class UDPListener: Sendable {
     func start() { sockets.forEach { $0.start() } }
 
     func stop() { sockets.forEach { $0.stop() } }
+}
 
-    static func send(_ fd: Int32, _ replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)]) {
+/// The arrays sendmmsg is given, kept from one batch to the next so that answering a
+/// batch allocates nothing once they have grown to its size.
+struct SendBuffers {
+    private var data: [UInt8] = []
+    private var offsets: [Int] = [], sizes: [Int] = []
+    private var receivers: [sockaddr_storage] = [], receiverLengths: [UInt32] = [], sources: [sockaddr_storage] = []
+
+    mutating func send(_ fd: Int32, _ replies: [ReplyBatch.Reply]) {
         guard !replies.isEmpty else { return }
-        var data: [UInt8] = []
-        var offsets: [Int] = [], sizes: [Int] = []
-        var receivers: [sockaddr_storage] = [], receiverLengths: [UInt32] = [], sources: [sockaddr_storage] = []
+        data.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        sizes.removeAll(keepingCapacity: true)
+        receivers.removeAll(keepingCapacity: true)
+        receiverLengths.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
         for reply in replies {
             offsets.append(data.count)
             sizes.append(reply.bytes.count)
@@ -59,6 +70,8 @@ final class DatagramReader: @unchecked Sendable {
     private var destinations = [sockaddr_storage](repeating: sockaddr_storage(), count: Int(CSYSTEM_BATCH))
     private var lengths = [Int](repeating: 0, count: Int(CSYSTEM_BATCH))
     private let batch = ReplyBatch()
+    private var replies: [ReplyBatch.Reply] = []
+    private var buffers = SendBuffers()
 
     init(fd: Int32, address: SocketAddress, worker: Worker) {
         self.fd = fd
@@ -86,7 +99,8 @@ final class DatagramReader: @unchecked Sendable {
                                  reply: DatagramReply(fd: fd, local: source?.address ?? address, remote: remote, source: source,
                                                       batch: batch, generation: generation, log: log, received: received))
             }
-            UDPListener.send(fd, batch.close())
+            batch.close(into: &replies)
+            buffers.send(fd, replies)
             if !drains || count < CSYSTEM_BATCH { return }
         }
     }
