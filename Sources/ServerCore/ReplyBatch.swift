@@ -4,7 +4,8 @@ import Synchronization
 /// listener sends them together. A reply that comes after its batch closed (its
 /// generation has passed) is refused here and sent on its own.
 final class ReplyBatch: Sendable {
-    typealias Reply = (bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)
+    /// An answer: its bytes, what to write over their first two (nil: nothing), whom to and from where.
+    typealias Reply = (bytes: [UInt8], head: (UInt8, UInt8)?, to: SocketAddress, from: DatagramReply.Source?)
 
     private struct State {
         var generation: UInt64 = 0
@@ -23,10 +24,10 @@ final class ReplyBatch: Sendable {
     }
 
     /// Whether the reply joined the batch of `generation` (false: send it yourself).
-    func add(_ bytes: [UInt8], to remote: SocketAddress, from source: DatagramReply.Source?, generation: UInt64) -> Bool {
+    func add(_ reply: Reply, generation: UInt64) -> Bool {
         state.withLock { state in
             guard state.isOpen && state.generation == generation else { return false }
-            state.replies.append((bytes, remote, source))
+            state.replies.append(reply)
             return true
         }
     }

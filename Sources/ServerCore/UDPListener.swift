@@ -20,7 +20,7 @@ final class UDPListener: Sendable {
         sockets = SharedSocket.spread(fds, over: workers) { worker, fd, alone in
             // Alone, a worker reads until its socket is empty; beside others, one batch a
             // wake-up, so that the next batch goes to whichever worker is free first.
-            let reader = DatagramReader(fd: fd, address: bound, worker: worker)
+            let reader = DatagramReader(fd: fd, address: bound, worker: worker, log: handler.log)
             return { _ in reader.receive(handler, drains: alone) }
         }
     }
@@ -49,6 +49,10 @@ struct SendBuffers {
             offsets.append(data.count)
             sizes.append(reply.bytes.count)
             data.append(contentsOf: reply.bytes)
+            if let head = reply.head {
+                data[offsets[offsets.count - 1]] = head.0
+                data[offsets[offsets.count - 1] + 1] = head.1
+            }
             receivers.append(reply.to.storage())
             receiverLengths.append(reply.to.length)
             sources.append(reply.from.map { $0.address.storage(scope: $0.scope) } ?? sockaddr_storage())
@@ -70,11 +74,13 @@ final class DatagramReader: @unchecked Sendable {
     private var destinations = [sockaddr_storage](repeating: sockaddr_storage(), count: Int(CSYSTEM_BATCH))
     private var lengths = [Int](repeating: 0, count: Int(CSYSTEM_BATCH))
     private let batch = ReplyBatch()
+    private let log: DatagramLog?
     private var replies: [ReplyBatch.Reply] = []
     private var buffers = SendBuffers()
 
-    init(fd: Int32, address: SocketAddress, worker: Worker) {
+    init(fd: Int32, address: SocketAddress, worker: Worker, log: DatagramLog?) {
         self.fd = fd
+        self.log = log
         self.address = address
         self.worker = worker
     }
@@ -91,7 +97,7 @@ final class DatagramReader: @unchecked Sendable {
             }
             worker.datagramsServed.add(Int(count), ordering: .relaxed)
             let generation = batch.open()
-            let log = handler.log, received = log?.isTimed == true ? log?.clock() ?? 0 : 0
+            let received = log?.isTimed == true ? log?.clock() ?? 0 : 0
             for i in 0..<Int(count) {
                 guard lengths[i] >= 0, let remote = SocketAddress(storage: senders[i]) else { continue }
                 let source = destination(i)
