@@ -178,8 +178,9 @@ int csystem_send_batch(int fd, const unsigned char *data, const size_t *offsets,
     struct iovec vectors[CSYSTEM_BATCH];
     unsigned char controls[CSYSTEM_BATCH][CONTROL_SIZE] __attribute__((aligned(8)));
     if (count > CSYSTEM_BATCH) count = CSYSTEM_BATCH;
-    memset(messages, 0, sizeof messages);
-    memset(controls, 0, sizeof controls);
+    /* Only the entries sent: most batches are a few answers, not CSYSTEM_BATCH. */
+    memset(messages, 0, count * sizeof messages[0]);
+    memset(controls, 0, count * sizeof controls[0]);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = (void *)(data + offsets[i]);
         vectors[i].iov_len = lengths[i];

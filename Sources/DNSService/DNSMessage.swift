@@ -48,16 +48,33 @@ public struct DNSMessage: Sendable, Equatable {
         public let id: UInt16
         public let flags: UInt16
         /// QDCOUNT, ANCOUNT, NSCOUNT and ARCOUNT.
-        public let counts: [Int]
+        public let counts: SectionCounts
 
         public var isResponse: Bool { flags & 0x8000 != 0 }
         public var opcode: UInt8 { UInt8((flags >> 11) & 0xF) }
     }
 
+    /// A header's four counts, held inline rather than in an array: reading the header of
+    /// every query allocates nothing.
+    public struct SectionCounts: Sendable {
+        let question, answer, authority, additional: Int
+
+        /// Section 0 (question) to 3 (additional).
+        public subscript(section: Int) -> Int {
+            switch section {
+            case 0: question
+            case 1: answer
+            case 2: authority
+            default: additional
+            }
+        }
+    }
+
     public static func header(of bytes: [UInt8]) -> Header? {
         guard bytes.count >= headerLength else { return nil }
         func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) }
-        return Header(id: u16(0), flags: u16(2), counts: [4, 6, 8, 10].map { Int(u16($0)) })
+        return Header(id: u16(0), flags: u16(2), counts: SectionCounts(question: Int(u16(4)), answer: Int(u16(6)),
+                                                                       authority: Int(u16(8)), additional: Int(u16(10))))
     }
 
     /// The first question alone, if the header says there is one and it can be read: all

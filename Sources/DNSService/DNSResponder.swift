@@ -15,14 +15,33 @@ public final class DNSResponder: Sendable {
 
     /// A response, and what its access line says of it.
     public struct Answer: Sendable {
-        public let bytes: [UInt8]
+        /// The response as encoded; one kept for reuse still has the ID it was made with.
+        public let encoded: [UInt8]
+        /// The query's ID when `encoded` is a kept response: written over its first two
+        /// bytes as it is sent, so that the kept array is not copied (nil: `encoded` has it).
+        public let id: (UInt8, UInt8)?
         /// `"name TYPE" RCODE [TC] count`: nil when no access line is written and no metrics
         /// are kept, so nobody reads it.
         public let summary: String?
 
+        init(bytes: [UInt8], summary: String?) {
+            encoded = bytes
+            id = nil
+            self.summary = summary
+        }
+
+        init(kept: [UInt8], id: (UInt8, UInt8), summary: String?) {
+            encoded = kept
+            self.id = id
+            self.summary = summary
+        }
+
+        /// The response, with the query's ID.
+        public var bytes: [UInt8] { id.map { [$0.0, $0.1] + encoded.dropFirst(2) } ?? encoded }
+
         /// The access line's text for `transport` (`tcp SUMMARY SIZE`), when there is one.
         public func access(over transport: Transport) -> String? {
-            summary.map { "\(transport.rawValue) \($0) \(bytes.count)" }
+            summary.map { "\(transport.rawValue) \($0) \(encoded.count)" }
         }
     }
 
@@ -75,7 +94,7 @@ public final class DNSResponder: Sendable {
         let client: ConnectionID
         let transport: Transport
         let recursionAllowed: Bool
-        let key: [UInt8]
+        let key: EncodedResponseCache.Key
         let zones: Int
         let second: UInt64
     }
@@ -143,8 +162,8 @@ public final class DNSResponder: Sendable {
     private func reused(_ bytes: [UInt8], _ exchange: Exchange) -> Answer? {
         guard let hit = encodedResponses.lookup(exchange.key, id: (bytes[0], bytes[1]), zones: exchange.zones,
                                                 second: exchange.second) else { return nil }
-        metrics?.answered(hit.bytes, over: exchange.transport)
-        return Answer(bytes: hit.bytes, summary: wantsSummary ? hit.summary : nil)
+        metrics?.answered(hit.kept, over: exchange.transport)
+        return Answer(kept: hit.kept, id: hit.id, summary: wantsSummary ? hit.summary : nil)
     }
 
     /// The start of every response: the query's ID, opcode and RD.

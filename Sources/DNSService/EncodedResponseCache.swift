@@ -11,9 +11,36 @@ import Synchronization
 /// its TTLs count down. Held to a byte budget: past it the table starts again.
 final class EncodedResponseCache: Sendable {
     struct Hit {
-        let bytes: [UInt8]
+        /// The response as kept, with the ID of the query it was made for.
+        let kept: [UInt8]
+        /// The ID of the query asking now.
+        let id: (UInt8, UInt8)
         /// `"name TYPE" RCODE count`, for the access line.
         let summary: String
+
+        /// The response with the query's ID (a copy: the UDP path sends `kept` with `id` written over it instead).
+        var bytes: [UInt8] { [id.0, id.1] + kept.dropFirst(2) }
+    }
+
+    /// Who may recurse, the transport, and every byte of the query after the ID. It holds
+    /// the query's own array rather than a copy of its tail, hashed in one call: a lookup
+    /// allocates nothing.
+    struct Key: Hashable {
+        let query: [UInt8]
+        let flags: UInt8
+
+        /// Its size against the budget.
+        var count: Int { query.count }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(flags)
+            query.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.dropFirst(2))) }
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.flags == b.flags && a.query.count == b.query.count
+                && a.query.withUnsafeBytes { x in b.query.withUnsafeBytes { y in x.dropFirst(2).elementsEqual(y.dropFirst(2)) } }
+        }
     }
 
     private struct Entry {
@@ -25,7 +52,7 @@ final class EncodedResponseCache: Sendable {
     }
 
     private struct State {
-        var entries: [[UInt8]: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         var bytes = 0
     }
 
@@ -39,22 +66,17 @@ final class EncodedResponseCache: Sendable {
     }
 
     /// The key of `query`: who may recurse, the transport, and every byte after the ID.
-    static func key(_ query: [UInt8], tcp: Bool, recursionAllowed: Bool) -> [UInt8] {
-        var key: [UInt8] = [tcp ? 1 : 0, recursionAllowed ? 1 : 0]
-        key.append(contentsOf: query[2...])
-        return key
+    static func key(_ query: [UInt8], tcp: Bool, recursionAllowed: Bool) -> Key {
+        Key(query: query, flags: (tcp ? 2 : 0) | (recursionAllowed ? 1 : 0))
     }
 
-    /// The response held for `key`, with the query's `id` written in.
-    func lookup(_ key: [UInt8], id: (UInt8, UInt8), zones: Int, second: UInt64) -> Hit? {
+    /// The response held for `key`, for the query of `id`.
+    func lookup(_ key: Key, id: (UInt8, UInt8), zones: Int, second: UInt64) -> Hit? {
         guard let entry = state.withLock({ $0.entries[key] }), entry.zones == zones, second < entry.expires else { return nil }
-        var bytes = entry.bytes
-        bytes[0] = id.0
-        bytes[1] = id.1
-        return Hit(bytes: bytes, summary: entry.summary)
+        return Hit(kept: entry.bytes, id: id, summary: entry.summary)
     }
 
-    func store(_ key: [UInt8], response: [UInt8], summary: String, zones: Int, expires: UInt64) {
+    func store(_ key: Key, response: [UInt8], summary: String, zones: Int, expires: UInt64) {
         guard response.count >= 12, response.count <= EncodedResponseCache.largest else { return }
         state.withLock { state in
             if state.bytes + key.count + response.count > budget {

@@ -33,13 +33,17 @@ public struct DatagramReply: Sendable {
         let scope: UInt32
     }
 
-    /// Sends `bytes`; `summary` (what the access line says of them) is logged and the
-    /// answer timed when the handler's `log` wants it.
-    public func send(_ bytes: [UInt8], summary: String? = nil) {
+    /// Sends `bytes`, with `head` (when given) written over their first two: a protocol
+    /// sending a kept answer again under a new ID (DNS) need not copy it. `summary` (what
+    /// the access line says of them) is logged and the answer timed when the handler's
+    /// `log` wants it.
+    public func send(_ bytes: [UInt8], head: (UInt8, UInt8)? = nil, summary: String? = nil) {
         if let log, log.isTimed, let summary {
             log.record(summary, size: bytes.count, ConnectionID(local: local, remote: remote), received: received)
         }
-        if let batch, batch.add(bytes, to: remote, from: source, generation: generation) { return }
-        UDPListener.send(fd, [(bytes, remote, source)])
+        let reply: ReplyBatch.Reply = (bytes, bytes.count >= 2 ? head : nil, remote, source)
+        if let batch, batch.add(reply, generation: generation) { return }
+        var buffers = SendBuffers()
+        buffers.send(fd, [reply])
     }
 }

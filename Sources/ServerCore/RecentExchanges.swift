@@ -19,19 +19,29 @@ public final class RecentExchanges: Sendable {
         }
     }
 
+    /// The entries in arrival order from `next` on once `capacity` have come (a ring: a full
+    /// one overwrites its oldest in place rather than moving every other entry down).
+    private struct Ring {
+        var entries: [Entry] = []
+        var next = 0
+    }
+
     private let capacity: Int
-    private let ring = Mutex<[Entry]>([])
+    private let ring = Mutex(Ring())
 
     public init(capacity: Int = 50) {
         self.capacity = max(1, capacity)
     }
 
     public func add(_ entry: Entry) {
-        ring.withLock { entries in
-            if entries.count >= capacity { entries.removeFirst(entries.count - capacity + 1) }
-            entries.append(entry)
+        ring.withLock { ring in
+            guard ring.entries.count >= capacity else { return ring.entries.append(entry) }
+            ring.entries[ring.next] = entry
+            ring.next = (ring.next + 1) % capacity
         }
     }
 
-    public var entries: [Entry] { ring.withLock { $0 } }
+    public var entries: [Entry] {
+        ring.withLock { ring in Array(ring.entries[ring.next...] + ring.entries[..<ring.next]) }
+    }
 }

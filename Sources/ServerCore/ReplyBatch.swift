@@ -4,10 +4,13 @@ import Synchronization
 /// listener sends them together. A reply that comes after its batch closed (its
 /// generation has passed) is refused here and sent on its own.
 final class ReplyBatch: Sendable {
+    /// An answer: its bytes, what to write over their first two (nil: nothing), whom to and from where.
+    typealias Reply = (bytes: [UInt8], head: (UInt8, UInt8)?, to: SocketAddress, from: DatagramReply.Source?)
+
     private struct State {
         var generation: UInt64 = 0
         var isOpen = false
-        var replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] = []
+        var replies: [Reply] = []
     }
 
     private let state = Mutex(State())
@@ -21,19 +24,21 @@ final class ReplyBatch: Sendable {
     }
 
     /// Whether the reply joined the batch of `generation` (false: send it yourself).
-    func add(_ bytes: [UInt8], to remote: SocketAddress, from source: DatagramReply.Source?, generation: UInt64) -> Bool {
+    func add(_ reply: Reply, generation: UInt64) -> Bool {
         state.withLock { state in
             guard state.isOpen && state.generation == generation else { return false }
-            state.replies.append((bytes, remote, source))
+            state.replies.append(reply)
             return true
         }
     }
 
-    func close() -> [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)] {
+    /// Closes the batch and hands its replies over in `replies`, taking that (emptied)
+    /// array in their place: the two arrays keep their capacity, so a batch allocates none.
+    func close(into replies: inout [Reply]) {
+        replies.removeAll(keepingCapacity: true)
         state.withLock { state in
             state.isOpen = false
-            defer { state.replies.removeAll(keepingCapacity: true) }
-            return state.replies
+            swap(&state.replies, &replies)
         }
     }
 }

@@ -20,7 +20,7 @@ final class UDPListener: Sendable {
         sockets = SharedSocket.spread(fds, over: workers) { worker, fd, alone in
             // Alone, a worker reads until its socket is empty; beside others, one batch a
             // wake-up, so that the next batch goes to whichever worker is free first.
-            let reader = DatagramReader(fd: fd, address: bound, worker: worker)
+            let reader = DatagramReader(fd: fd, address: bound, worker: worker, log: handler.log)
             return { _ in reader.receive(handler, drains: alone) }
         }
     }
@@ -28,16 +28,31 @@ final class UDPListener: Sendable {
     func start() { sockets.forEach { $0.start() } }
 
     func stop() { sockets.forEach { $0.stop() } }
+}
 
-    static func send(_ fd: Int32, _ replies: [(bytes: [UInt8], to: SocketAddress, from: DatagramReply.Source?)]) {
+/// The arrays sendmmsg is given, kept from one batch to the next so that answering a
+/// batch allocates nothing once they have grown to its size.
+struct SendBuffers {
+    private var data: [UInt8] = []
+    private var offsets: [Int] = [], sizes: [Int] = []
+    private var receivers: [sockaddr_storage] = [], receiverLengths: [UInt32] = [], sources: [sockaddr_storage] = []
+
+    mutating func send(_ fd: Int32, _ replies: [ReplyBatch.Reply]) {
         guard !replies.isEmpty else { return }
-        var data: [UInt8] = []
-        var offsets: [Int] = [], sizes: [Int] = []
-        var receivers: [sockaddr_storage] = [], receiverLengths: [UInt32] = [], sources: [sockaddr_storage] = []
+        data.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        sizes.removeAll(keepingCapacity: true)
+        receivers.removeAll(keepingCapacity: true)
+        receiverLengths.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
         for reply in replies {
             offsets.append(data.count)
             sizes.append(reply.bytes.count)
             data.append(contentsOf: reply.bytes)
+            if let head = reply.head {
+                data[offsets[offsets.count - 1]] = head.0
+                data[offsets[offsets.count - 1] + 1] = head.1
+            }
             receivers.append(reply.to.storage())
             receiverLengths.append(reply.to.length)
             sources.append(reply.from.map { $0.address.storage(scope: $0.scope) } ?? sockaddr_storage())
@@ -59,9 +74,13 @@ final class DatagramReader: @unchecked Sendable {
     private var destinations = [sockaddr_storage](repeating: sockaddr_storage(), count: Int(CSYSTEM_BATCH))
     private var lengths = [Int](repeating: 0, count: Int(CSYSTEM_BATCH))
     private let batch = ReplyBatch()
+    private let log: DatagramLog?
+    private var replies: [ReplyBatch.Reply] = []
+    private var buffers = SendBuffers()
 
-    init(fd: Int32, address: SocketAddress, worker: Worker) {
+    init(fd: Int32, address: SocketAddress, worker: Worker, log: DatagramLog?) {
         self.fd = fd
+        self.log = log
         self.address = address
         self.worker = worker
     }
@@ -78,7 +97,7 @@ final class DatagramReader: @unchecked Sendable {
             }
             worker.datagramsServed.add(Int(count), ordering: .relaxed)
             let generation = batch.open()
-            let log = handler.log, received = log?.isTimed == true ? log?.clock() ?? 0 : 0
+            let received = log?.isTimed == true ? log?.clock() ?? 0 : 0
             for i in 0..<Int(count) {
                 guard lengths[i] >= 0, let remote = SocketAddress(storage: senders[i]) else { continue }
                 let source = destination(i)
@@ -86,7 +105,8 @@ final class DatagramReader: @unchecked Sendable {
                                  reply: DatagramReply(fd: fd, local: source?.address ?? address, remote: remote, source: source,
                                                       batch: batch, generation: generation, log: log, received: received))
             }
-            UDPListener.send(fd, batch.close())
+            batch.close(into: &replies)
+            buffers.send(fd, replies)
             if !drains || count < CSYSTEM_BATCH { return }
         }
     }

@@ -117,6 +117,14 @@ struct DNSDigTests {
         #expect(try server.dig(["+tcp", "+short", "ns1.example.test"]).text == "192.0.2.1\n")
     }
 
+    @Test func aRepeatedUDPQueryIsAnsweredFromTheKeptResponseWithItsOwnID() throws {
+        let server = try TestDNSServer()
+        let first = try #require(udpExchange(dnsQuery("ns1.example.test.", id: 0x1111), port: server.port))
+        let again = try #require(udpExchange(dnsQuery("ns1.example.test.", id: 0xABCD), port: server.port))
+        #expect(first.prefix(2) == [0x11, 0x11] && again.prefix(2) == [0xAB, 0xCD])
+        #expect(first.dropFirst(2) == again.dropFirst(2))
+    }
+
     @Test func pipelinedTCPQueriesAllAnswered() throws {
         let server = try TestDNSServer()
         let client = try RawClient(port: server.port)

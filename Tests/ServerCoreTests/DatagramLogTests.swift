@@ -29,7 +29,9 @@ import Testing
         let reply = reply(log, batch: batch, generation: generation, received: log.clock())
         clock.now.withLock { $0 = 5_350_000 }
         reply.send([1, 2, 3], summary: #""a. A" NOERROR 1"#)
-        #expect(batch.close().map(\.bytes) == [[1, 2, 3]])
+        var replies: [ReplyBatch.Reply] = []
+        batch.close(into: &replies)
+        #expect(replies.map(\.bytes) == [[1, 2, 3]])
         // Later, as an upstream's answer comes: alone, timed from the same read.
         clock.now.withLock { $0 = 1_205_000_000 }
         reply.send([4, 5], summary: #""b. A" SERVFAIL 0"#)
@@ -47,6 +49,17 @@ import Testing
         #expect(!log.isTimed)
         let batch = ReplyBatch()
         reply(log, batch: batch, generation: batch.open(), received: 0).send([1], summary: "x")
-        #expect(lines.all.isEmpty && batch.close().count == 1)
+        var replies: [ReplyBatch.Reply] = []
+        batch.close(into: &replies)
+        #expect(lines.all.isEmpty && replies.count == 1)
+    }
+
+    @Test func recentExchangesKeepTheNewestInOrderPastTheirCapacity() {
+        let recent = RecentExchanges(capacity: 3)
+        let id = ConnectionID(local: DatagramLogTests.local, remote: DatagramLogTests.remote)
+        for n in 1...7 {
+            recent.add(.init(time: n, client: id, summary: "\(n)", bytes: 0))
+            #expect(recent.entries.map(\.time) == Array(max(1, n - 2)...n))
+        }
     }
 }
