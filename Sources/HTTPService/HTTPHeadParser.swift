@@ -53,17 +53,25 @@ enum HTTPHeadParser {
             headers.append(.init(name: HTTPSyntax.lowercased(line[..<colon]), value: String(decoding: value, as: UTF8.self)))
         }
         guard let requestLine else { throw HTTPRefusal(.badRequest, "empty request") }
-        let parts = requestLine.split(separator: space, maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[1].isEmpty else { throw HTTPRefusal(.badRequest, "malformed request line") }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw HTTPRefusal(.badRequest, "invalid byte in target") }
+        // Exactly two spaces: method, target, version. Found by index rather than by `split`,
+        // which built an array of slices for every request.
+        guard let firstSpace = requestLine.firstIndex(of: space),
+              let secondSpace = requestLine[(firstSpace + 1)...].firstIndex(of: space),
+              !requestLine[(secondSpace + 1)...].contains(space) else {
+            throw HTTPRefusal(.badRequest, "malformed request line")
+        }
+        let method = requestLine[..<firstSpace], target = requestLine[(firstSpace + 1)..<secondSpace]
+        let version = requestLine[(secondSpace + 1)...]
+        guard !target.isEmpty else { throw HTTPRefusal(.badRequest, "malformed request line") }
+        guard target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw HTTPRefusal(.badRequest, "invalid byte in target") }
         let minor: Int
-        switch HTTPSyntax.version(parts[2]) {
+        switch HTTPSyntax.version(version) {
         case let (major, m)? where major == 1: minor = min(m, 1)
         case _?: throw HTTPRefusal(.versionNotSupported, "unsupported HTTP version")
         case .none: throw HTTPRefusal(.badRequest, "malformed HTTP version")
         }
-        let request = HTTPRequestHead(method: String(decoding: parts[0], as: UTF8.self),
-                                      target: String(decoding: parts[1], as: UTF8.self),
+        let request = HTTPRequestHead(method: String(decoding: method, as: UTF8.self),
+                                      target: String(decoding: target, as: UTF8.self),
                                       minorVersion: minor, headers: headers)
         return (request, try framing(of: request, limits: limits))
     }

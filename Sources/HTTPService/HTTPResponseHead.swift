@@ -21,7 +21,15 @@ enum HTTPResponseHead {
     static func bytes(_ status: HTTPStatus, lines: [UInt8], keepAlive: Bool, http10: Bool, extra: [UInt8] = []) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + lines.count + extra.count)
-        out += "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nServer: appserver\r\nDate: ".utf8
+        // Byte by byte rather than by interpolation: this runs for every response, and an
+        // interpolated String costs a formatted Int and a growing buffer each time.
+        let code = status.rawValue
+        out += "HTTP/1.1 ".utf8
+        // Every HTTPStatus is three digits.
+        for digit in [code / 100, code / 10 % 10, code % 10] { out.append(UInt8(0x30 + digit)) }
+        out.append(0x20)
+        out += status.reason.utf8
+        out += "\r\nServer: appserver\r\nDate: ".utf8
         out += HTTPDate.now().utf8
         out += lines
         out += extra
