@@ -29,6 +29,7 @@ struct SupervisorUpgradeTests {
         try Self.reinstall(binary)
         let load = (0..<4).map { _ in Prober(every: 0, Prober.http(port: http)) }
         Thread.sleep(forTimeInterval: 0.5)
+        let signalled = Date()
         server.signal(SIGUSR2)
         let new = try #require(server.child("http", after: [old]))
         #expect(server.logged("http child \(new) is ready; stopping child \(old)"))
@@ -36,7 +37,10 @@ struct SupervisorUpgradeTests {
         Thread.sleep(forTimeInterval: 0.5)
         let attempts = load.flatMap { $0.stop() }
         #expect(attempts.count > 100)
-        #expect(attempts.allSatisfy { $0.outcome == .ok }, "\(attempts.filter { $0.outcome != .ok }.count) of \(attempts.count) failed")
+        // Each failure with its kind and when it started, from SIGUSR2: it failed once in a
+        // full run on a loaded machine (2026-12-03) and never alone, so the next one says more.
+        let failures = attempts.filter { $0.outcome != .ok }.map { "\($0.outcome) at \(String(format: "%.3f", $0.started.timeIntervalSince(signalled))) s" }
+        #expect(failures.isEmpty, "\(failures.count) of \(attempts.count) failed: \(failures)")
 
         var installed = stat(), running = stat()
         #expect(stat(binary, &installed) == 0 && stat("/proc/\(new)/exe", &running) == 0)
