@@ -26,7 +26,9 @@ enum HTTPResponseHead {
         let code = status.rawValue
         out += "HTTP/1.1 ".utf8
         // Every HTTPStatus is three digits.
-        for digit in [code / 100, code / 10 % 10, code % 10] { out.append(UInt8(0x30 + digit)) }
+        out.append(UInt8(truncatingIfNeeded: 0x30 + code / 100))
+        out.append(UInt8(truncatingIfNeeded: 0x30 + code / 10 % 10))
+        out.append(UInt8(truncatingIfNeeded: 0x30 + code % 10))
         out.append(0x20)
         out += status.reason.utf8
         out += "\r\nServer: appserver\r\nDate: ".utf8

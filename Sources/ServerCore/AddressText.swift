@@ -9,7 +9,7 @@ enum AddressText {
     private static let room = 56
 
     static func appendDecimal(_ value: UInt64, to text: inout [UInt8]) {
-        appendFormatted(to: &text) { TextCursor.decimal(value, into: &$0) }
+        appendFormatted(to: &text) { $0.decimal(value) }
     }
 
     /// `1.2.3.4:53` or `[2001:db8::1]:53`.
@@ -19,7 +19,7 @@ enum AddressText {
             address.ip.write(into: &cursor)
             if address.ip.isIPv6 { cursor.put(0x5D) }
             cursor.put(0x3A)
-            TextCursor.decimal(UInt64(address.port), into: &cursor)
+            cursor.decimal(UInt64(address.port))
         }
     }
 
@@ -48,23 +48,23 @@ private struct TextCursor {
         count += 1
     }
 
-    /// Digits written backwards into their place, one division each.
-    static func decimal(_ value: UInt64, into cursor: inout TextCursor) {
+    /// Digits counted, then written backwards into their place.
+    mutating func decimal(_ value: UInt64) {
         var digits = 1, rest = value / 10
         while rest > 0 { digits += 1; rest /= 10 }
         var value = value
-        for place in stride(from: cursor.count + digits - 1, through: cursor.count, by: -1) {
-            cursor.buffer[place] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+        for place in stride(from: count + digits - 1, through: count, by: -1) {
+            buffer[place] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
             value /= 10
         }
-        cursor.count += digits
+        count += digits
     }
 
     /// `address` in host byte order.
     mutating func ipv4(_ address: UInt32) {
         for shift in stride(from: 24, through: 0, by: -8) {
             if shift < 24 { put(0x2E) }
-            TextCursor.decimal(UInt64(address >> UInt32(shift) & 0xFF), into: &self)
+            decimal(UInt64(address >> UInt32(shift) & 0xFF))
         }
     }
 
