@@ -8,8 +8,9 @@ import ServerCore
 enum ContentCoding {
     case identity
     /// gzip made ahead of time, with its own size and validators: a `.gz` file, or the
-    /// cache's bytes (`contents`, with no file). Served like the file itself, ranges too.
-    case stored(file: FileDescriptor?, metadata: FileMetadata, contents: [UInt8]?)
+    /// cache's bytes (`contents`, with no file). Served like the file itself, ranges too;
+    /// `headers`, when the cache prepared them, are those of a 200 that sends it whole.
+    case stored(file: FileDescriptor?, metadata: FileMetadata, contents: [UInt8]?, headers: [UInt8]?)
     case onTheFly
 
     /// `sibling` and `cached` are asked only when the decision reaches them: each may do
@@ -27,7 +28,7 @@ enum ContentCoding {
     var plan: ResponsePlan.Coding {
         switch self {
         case .identity: .identity
-        case .stored(_, let metadata, _): .stored(metadata)
+        case .stored(_, let metadata, _, _): .stored(metadata)
         case .onTheFly: .onTheFly
         }
     }

@@ -7,10 +7,18 @@ import Synchronization
 /// An entry is valid while the file keeps its size and modification time; the total is
 /// held under a budget by dropping the least recently used.
 public final class GzipCache: Sendable {
+    /// A file's gzip encoding, its metadata and the header lines of a 200 that sends it
+    /// whole, all made with it, so that a request for it formats nothing.
+    struct Encoding: Equatable, Sendable {
+        let bytes: [UInt8]
+        let metadata: FileMetadata
+        let headers: [UInt8]
+    }
+
     private struct Entry {
         let size: Int64
         let modified: Int
-        let bytes: [UInt8]
+        let encoding: Encoding
         var lastUse: UInt64
     }
 
@@ -32,32 +40,36 @@ public final class GzipCache: Sendable {
         self.level = level
     }
 
-    /// The gzip encoding of `file` (at `path` below the root), compressing it now if it
-    /// is not held yet; nil if the file is over the limit or cannot be read.
-    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor, hits: PerCPUCounters.Cell? = nil) -> [UInt8]? {
+    /// The gzip encoding of `file` (at `path` below the root, of `type`), compressing it
+    /// now if it is not held yet; nil if the file is over the limit or cannot be read.
+    func encoding(of path: String, _ metadata: FileMetadata, file: FileDescriptor, type: MIMETypes.Entry,
+                  hits: PerCPUCounters.Cell? = nil) -> Encoding? {
         guard metadata.size <= fileLimit else { return nil }
-        let held: [UInt8]? = state.withLock { state in
+        let held: Encoding? = state.withLock { state in
             guard let entry = state.entries[path], entry.size == metadata.size, entry.modified == metadata.modified else { return nil }
             state.clock += 1
             state.entries[path]?.lastUse = state.clock
-            return entry.bytes
+            return entry.encoding
         }
         if let held {
             hits?.increment()
             return held
         }
         guard let bytes = Self.compress(file, length: metadata.size, level: level) else { return nil }
+        let stored = FileMetadata(size: Int64(bytes.count), modified: metadata.modified)
+        let encoding = Encoding(bytes: bytes, metadata: stored, headers: HTTPResponseHead.lines(
+            ResponsePlan.wholeHeaders(file: metadata, type: type, coding: .stored(stored))))
         state.withLock { state in
-            state.total -= state.entries[path]?.bytes.count ?? 0
+            state.total -= state.entries[path]?.encoding.bytes.count ?? 0
             state.clock += 1
-            state.entries[path] = Entry(size: metadata.size, modified: metadata.modified, bytes: bytes, lastUse: state.clock)
+            state.entries[path] = Entry(size: metadata.size, modified: metadata.modified, encoding: encoding, lastUse: state.clock)
             state.total += bytes.count
             while state.total > budget, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                state.total -= oldest.value.bytes.count
+                state.total -= oldest.value.encoding.bytes.count
                 state.entries[oldest.key] = nil
             }
         }
-        return bytes
+        return encoding
     }
 
     /// The bytes held, for the metrics.

@@ -200,17 +200,24 @@ final class HTTPSession: ConnectionSession {
                 let coding = ContentCoding.choose(
                     for: request, path: relativePath, size: metadata.size,
                     compressible: MIMETypes.lookup(relativePath).compressible, minLength: config.gzipMinLength,
-                    sibling: { config.files.precompressed(relativePath, original: metadata).map { .stored(file: $0.0, metadata: $0.1, contents: $0.contents) } },
+                    sibling: {
+                        config.files.precompressed(relativePath, original: metadata).map {
+                            .stored(file: $0.0, metadata: $0.1, contents: $0.contents, headers: nil)
+                        }
+                    },
                     cached: {
-                        config.gzipCache.encoding(of: relativePath, metadata, file: file, hits: shared.metrics?.gzipCacheHits).map {
-                            .stored(file: nil, metadata: FileMetadata(size: Int64($0.count), modified: metadata.modified), contents: $0)
+                        config.gzipCache.encoding(of: relativePath, metadata, file: file, type: MIMETypes.lookup(relativePath), hits: shared.metrics?.gzipCacheHits).map {
+                            .stored(file: nil, metadata: $0.metadata, contents: $0.bytes, headers: $0.headers)
                         }
                     })
-                if case .identity = coding, let plainHeaders, request.isUnconditional {
-                    // The common case, answered with what was prepared when the file was opened.
-                    let head = HTTPResponseHead.bytes(.ok, lines: plainHeaders, keepAlive: exchange.keepAlive, http10: exchange.http10,
-                                                      extra: exchange.extra)
-                    return body(head, from: file, contents, offset: 0, length: metadata.size, &exchange)
+                // The common cases, answered with header lines prepared ahead.
+                if request.isUnconditional {
+                    if case .identity = coding, let plainHeaders {
+                        return whole(plainHeaders, from: file, contents, length: metadata.size, &exchange)
+                    }
+                    if case .stored(let storedFile, let stored, let storedContents, let headers?) = coding {
+                        return whole(headers, from: storedFile, storedContents, length: stored.size, &exchange)
+                    }
                 }
                 return answer(file, metadata, contents, type: MIMETypes.lookup(relativePath), coding: coding, for: request, &exchange)
             }
@@ -230,7 +237,7 @@ final class HTTPSession: ConnectionSession {
         case .file(let offset, let length, let fromStored):
             let head = exchange.head(plan.status, plan.headers)
             guard fromStored else { return body(head, from: file, contents, offset: offset, length: length, &exchange) }
-            guard case .stored(let storedFile, _, let storedContents) = coding else { return [.close] }
+            guard case .stored(let storedFile, _, let storedContents, _) = coding else { return [.close] }
             return body(head, from: storedFile, storedContents, offset: offset, length: length, &exchange)
         case .gzipStream:
             let head = exchange.head(plan.status, plan.headers + [("Transfer-Encoding", "chunked")])
@@ -242,6 +249,13 @@ final class HTTPSession: ConnectionSession {
             phase = .streaming(GzipResponse(gzip: gzip, exchange: exchange))
             return [.write(head)]
         }
+    }
+
+    /// A 200 with the prepared header `lines` and the whole body.
+    private func whole(_ lines: [UInt8], from source: FileDescriptor?, _ contents: [UInt8]?, length: Int64,
+                       _ exchange: inout Exchange) -> Actions {
+        let head = HTTPResponseHead.bytes(.ok, lines: lines, keepAlive: exchange.keepAlive, http10: exchange.http10, extra: exchange.extra)
+        return body(head, from: source, contents, offset: 0, length: length, &exchange)
     }
 
     /// `head` and then `length` bytes from `offset` of the body: from memory when the whole

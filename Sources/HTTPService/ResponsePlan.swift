@@ -63,10 +63,12 @@ public struct ResponsePlan: Sendable, Equatable {
         }
     }
 
-    /// The headers of a 200 to a GET with no precondition, range or gzip: what `StaticFiles`
-    /// prepares once per opened file.
-    public static func plainHeaders(file: FileMetadata, type: MIMETypes.Entry) -> [(String, String)] {
-        representation(file, type, .identity).headers + [("Content-Length", String(file.size))]
+    /// The headers of a 200 to a GET with no precondition or range, sending `coding` whole
+    /// (not `.onTheFly`): what `StaticFiles` prepares once per opened file, and `GzipCache`
+    /// once per encoding.
+    public static func wholeHeaders(file: FileMetadata, type: MIMETypes.Entry, coding: Coding) -> [(String, String)] {
+        let (headers, _, sent) = representation(file, type, coding)
+        return headers + [("Content-Length", String(sent.size))]
     }
 
     /// The headers that describe what is sent (before preconditions and ranges), its ETag,

@@ -131,7 +131,7 @@ public final class StaticFiles: Sendable {
 
     /// What ResponsePlan decides for a GET with no precondition, range or gzip, serialised.
     private static func plainHeaders(_ relative: String, _ metadata: FileMetadata) -> [UInt8] {
-        HTTPResponseHead.lines(ResponsePlan.plainHeaders(file: metadata, type: MIMETypes.lookup(relative)))
+        HTTPResponseHead.lines(ResponsePlan.wholeHeaders(file: metadata, type: MIMETypes.lookup(relative), coding: .identity))
     }
 
     /// errno to the answer, in one place (as Go's toHTTPError): what escapes the root or

@@ -20,7 +20,7 @@ import Testing
         let file = file ?? self.file
         let type = type ?? html
         let coding = ContentCoding.choose(for: request, path: "a", size: file.size, compressible: type.compressible, minLength: 256,
-                                          sibling: { precompressed.map { .stored(file: nil, metadata: $0, contents: nil) } },
+                                          sibling: { precompressed.map { .stored(file: nil, metadata: $0, contents: nil, headers: nil) } },
                                           cached: { nil })
         return ResponsePlan(request: request, file: file, type: type, coding: coding.plan)
     }
@@ -39,6 +39,16 @@ import Testing
         #expect(header(p, "Vary") == "Accept-Encoding")
         #expect(header(p, "Accept-Ranges") == "bytes")
         #expect(header(p, "Content-Encoding") == nil)
+    }
+
+    /// The header lines prepared once per file and per cached encoding are what the plan
+    /// gives an unconditional GET of the same representation.
+    @Test func wholeHeadersAreThePlansForAnUnconditionalGet() {
+        let stored = FileMetadata(size: 300, modified: 784_111_999)
+        #expect(ResponsePlan.wholeHeaders(file: file, type: html, coding: .identity).map { "\($0): \($1)" }
+            == plan([]).headers.map { "\($0): \($1)" })
+        #expect(ResponsePlan.wholeHeaders(file: file, type: html, coding: .stored(stored)).map { "\($0): \($1)" }
+            == plan([("accept-encoding", "gzip")], precompressed: stored).headers.map { "\($0): \($1)" })
     }
 
     @Test func gzipOnTheFlyHasItsOwnETagAndNoLength() {
