@@ -1,6 +1,6 @@
 # Shared by the bench scripts (sourced, not run): installing the tools, free loopback
 # ports, starting servers pinned to one core and stopping exactly those, measuring a
-# server's CPU per request and peak RSS, and the alternating rounds that give each line
+# server's CPU per request and peak memory (PSS), and the alternating rounds that give each line
 # its median.
 set -euo pipefail
 
@@ -135,26 +135,26 @@ cpu_ticks() {
 }
 CLOCK_TICKS=$(getconf CLK_TCK)
 
-# sample_rss PID FILE — until FILE.run is removed, keeps in FILE the largest resident size
-# (MB) seen for the server's processes, read twice a second from the load core.
-sample_rss() {
+# sample_memory PID FILE — until FILE.run is removed, keeps in FILE the largest memory (MB)
+# seen for the server's processes, read twice a second from the load core.
+sample_memory() {
     local pid=$1 file=$2 largest=0 now
     while [ -e "$file.run" ]; do
-        now=$(memory_mb "$pid" VmRSS)
+        now=$(memory_mb "$pid")
         largest=$(echo "if ($now > $largest) $now else $largest" | bc)
         echo "$largest" >"$file"
         sleep 0.5
     done
 }
 
-# Forget the peak RSS of a server's processes, so the next reading covers one load.
-reset_peak() { local pid; for pid in $(tree "$1"); do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
-
-# Peak (VmHWM) or current (VmRSS) resident memory of a server's processes, summed, in MB.
+# The proportional set size (PSS) of a server's processes, summed, in MB: each shared page
+# counts once over all the processes that map it (a supervisor and its children share the
+# Swift runtime, nginx's master and workers their binary, Postfix's two dozen processes
+# their libraries), where summing RSS would count it in each.
 memory_mb() {
-    local field=$2 total=0 pid kb
+    local total=0 pid kb
     for pid in $(tree "$1"); do
-        kb=$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        kb=$(awk '$1 == "Pss:" {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
         total=$((total + ${kb:-0}))
     done
     echo "scale=1; $total / 1024" | bc
@@ -166,26 +166,26 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 # in turn, ROUNDS times, the order reversed every other round, and prints a row per peer
 # with the medians, the ratio first server/peer, each one's CPU per unit of work (µs per
 # request, query, message or MB: from /proc/PID/stat of all its processes, before and
-# after) and that ratio, and the peak RSS. FUNCTION prints a rate, or a rate and the units
+# after) and that ratio, and the peak memory. FUNCTION prints a rate, or a rate and the units
 # of work done when the load did not last DURATION seconds. A round that gives no number
 # (or 0) fails its line, which is printed as failed: never a 0 in a median.
 # BETTER is `higher` or `lower`.
 compare() {
     local line=$1 unit=$2 better=$3 fn=$4; shift 4
     local servers=("$@") round server output value done before after peak sampled order
-    declare -A values cpus rss failures
+    declare -A values cpus memory failures
     for round in $(seq "$ROUNDS"); do
         order=("${servers[@]}")
         if [ $((round % 2)) = 0 ]; then order=($(printf '%s\n' "${servers[@]}" | tac)); fi
         for server in "${order[@]}"; do
-            reset_peak "${PID[$server]}"
-            touch "$WORK/rss.run"
-            taskset -c "$LOAD_CPU" bash -c "$(declare -f sample_rss memory_mb tree); sample_rss ${PID[$server]} $WORK/rss" &
+            touch "$WORK/memory.run"
+            taskset -c "$LOAD_CPU" bash -c "$(declare -f sample_memory memory_mb tree); sample_memory ${PID[$server]} $WORK/memory" &
             local sampler=$!
             before=$(cpu_ticks "${PID[$server]}")
             output=$("$fn" "$server") || true
             after=$(cpu_ticks "${PID[$server]}")
-            rm -f "$WORK/rss.run"
+            peak=$(memory_mb "${PID[$server]}")
+            rm -f "$WORK/memory.run"
             wait "$sampler" 2>/dev/null || true
             read -r value done _ <<<"$output" || true
             if ! [[ $value =~ ^[0-9.]+$ ]] || [ "$(echo "$value == 0" | bc)" = 1 ]; then
@@ -198,16 +198,15 @@ compare() {
                 [[ $done =~ ^[0-9.]+$ ]] || done=$(echo "$value * $DURATION" | bc)
                 cpus[$server]+="$(echo "scale=3; ($after - $before) * 1000000 / $CLOCK_TICKS / $done" | bc) "
             fi
-            peak=$(memory_mb "${PID[$server]}" VmHWM)
-            sampled=$(cat "$WORK/rss" 2>/dev/null || echo 0)
-            rss[$server]+="$(echo "if ($sampled > $peak) $sampled else $peak" | bc) "
+            sampled=$(cat "$WORK/memory" 2>/dev/null || echo 0)
+            memory[$server]+="$(echo "if ($sampled > $peak) $sampled else $peak" | bc) "
             echo "  $line, round $round, $server: $value $unit" >&2
         done
     done
-    local us=${servers[0]} per="${unit%/s}" ours ours_cpu ours_rss peer theirs theirs_cpu
+    local us=${servers[0]} per="${unit%/s}" ours ours_cpu ours_memory peer theirs theirs_cpu
     ours=$(tr ' ' '\n' <<<"${values[$us]:-}" | grep . | median)
     ours_cpu=$(tr ' ' '\n' <<<"${cpus[$us]:-}" | { grep . || true; } | median)
-    ours_rss=$(tr ' ' '\n' <<<"${rss[$us]:-}" | grep . | sort -g | tail -1)
+    ours_memory=$(tr ' ' '\n' <<<"${memory[$us]:-}" | grep . | sort -g | tail -1)
     for peer in "${servers[@]:1}"; do
         if [ -n "${failures[$us]:-}${failures[$peer]:-}" ]; then
             LINES_FAILED=$((LINES_FAILED + 1))
@@ -224,7 +223,7 @@ compare() {
             local cpu_text="-" cpu_ratio="-"
         fi
         row "$line" "$(fmt "$ours") $unit" "$peer" "$(fmt "$theirs") $unit" "$(ratio "$ours" "$theirs" "$better")" \
-            "$cpu_text" "$cpu_ratio" "$ours_rss / $(tr ' ' '\n' <<<"${rss[$peer]}" | grep . | sort -g | tail -1) MB"
+            "$cpu_text" "$cpu_ratio" "$ours_memory / $(tr ' ' '\n' <<<"${memory[$peer]}" | grep . | sort -g | tail -1) MB"
     done
 }
 
@@ -249,6 +248,6 @@ row() {
     return 0
 }
 
-TABLE_HEADER="| service | line | appserver | peer | peer result | ratio | server CPU per unit, appserver / peer | CPU ratio | peak RSS appserver / peer |
+TABLE_HEADER="| service | line | appserver | peer | peer result | ratio | server CPU per unit, appserver / peer | CPU ratio | peak memory (PSS) appserver / peer |
 |---|---|---|---|---|---|---|---|---|"
 header() { echo "$TABLE_HEADER"; }
