@@ -19,6 +19,18 @@ import Testing
         #expect(handler.lines == [.init(line: "echo hello", tls: true)])
     }
 
+    /// More records in one segment than a turn reads: OpenSSL reads them all ahead, and the
+    /// ones left in it are read without the socket signalling again.
+    @Test func recordsReadAheadPastATurnAreAllAnswered() throws {
+        let handler = LineHandler()
+        let server = try TLSTestServer(tls: try TLSFixtures.holder()) { handler }
+        let client = try TLSTestClient(port: server.port)
+        try client.handshake()
+        #expect(client.writeRecords((1...20).map { "echo \($0)\n" }))
+        let expected = (1...20).map { "\($0)\n" }.joined()
+        #expect(client.read(atLeast: expected.utf8.count) == Array(expected.utf8))
+    }
+
     @Test(arguments: [false, true]) func outputLargerThanTheSocketBuffer(kernelTLS: Bool) throws {
         let folder = TLSFixtures.folder()
         defer { TLSFixtures.remove(folder) }

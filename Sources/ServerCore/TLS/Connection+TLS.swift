@@ -61,12 +61,14 @@ extension Connection {
             switch stream.read(into: buffer) {
             case .done(let n):
                 bytesIn += n
+                layer.readWantsInput = false
                 // Input after the last answer is read and dropped, as on a plaintext socket.
                 guard phase == .open, let handler else { continue }
                 handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 flush()
             case .wantRead:
                 layer.readWantsWrite = false
+                layer.readWantsInput = true
                 return updateInterest()
             case .wantWrite:
                 layer.readWantsWrite = true
@@ -113,6 +115,7 @@ extension Connection {
         case .done:
             observer?.handshake(succeeded: true)
             layer.readWantsWrite = false
+            layer.readWantsInput = false
             idleDeadline = idleDuration == 0 ? 0 : worker.now() + idleDuration
             if layer.opensHandler {
                 layer.opensHandler = false
@@ -123,6 +126,7 @@ extension Connection {
             return phase == .open
         case .wantRead:
             layer.readWantsWrite = false
+            layer.readWantsInput = true
             updateInterest()
         case .wantWrite:
             layer.readWantsWrite = true
@@ -208,7 +212,7 @@ extension Connection {
     }
 
     /// The epoll interest TLS adds to `want`: none for input while STARTTLS waits, the other
-    /// direction when OpenSSL wants it; and a read soon when OpenSSL holds decrypted input.
+    /// direction when OpenSSL wants it; and a read soon when OpenSSL holds input.
     func tlsInterest(_ want: UInt32, _ layer: TLSLayer) -> UInt32 {
         var want = want
         let input = UInt32(CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP)
@@ -217,7 +221,7 @@ extension Connection {
         if layer.stream?.established == false && !peerClosed { want |= input }
         if layer.readWantsWrite { want |= UInt32(CSYSTEM_EPOLLOUT) }
         if layer.writeWantsRead { want |= input }
-        if want & input != 0, !layer.readScheduled, layer.stream?.pending == true {
+        if want & input != 0, !layer.readScheduled, !layer.readWantsInput, layer.stream?.pending == true {
             layer.readScheduled = true
             worker.queue.async { [self] in
                 layer.readScheduled = false

@@ -18,8 +18,11 @@ final class TLSLayer: @unchecked Sendable {
     /// SSL_read (or the handshake) wants the socket writable; SSL_write wants it readable.
     var readWantsWrite = false
     var writeWantsRead = false
-    /// A read is queued for input OpenSSL holds decrypted (the socket will not signal it).
+    /// A read is queued for input OpenSSL holds (the socket will not signal it).
     var readScheduled = false
+    /// The last SSL_read wanted more from the socket: what OpenSSL holds is part of a record,
+    /// and epoll signals the rest, so no read is queued for it.
+    var readWantsInput = false
     /// A file chunk read for SSL_write and not all taken yet (retried with the same bytes).
     var chunk: [UInt8] = []
     var chunkSent = 0

@@ -77,8 +77,10 @@ final class TLSStream {
         return n == 0 ? .failed : progress(Int32(truncatingIfNeeded: n))
     }
 
-    /// Decrypted bytes OpenSSL holds that the socket will not signal again.
-    var pending: Bool { SSL_pending(ssl) > 0 }
+    /// Input OpenSSL holds that the socket will not signal again: decrypted bytes, or records
+    /// read ahead and not yet taken (which SSL_pending does not count); perhaps only part of
+    /// a record, whose rest the socket will signal.
+    var pending: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Sends close_notify, without waiting for the peer's (the socket closes next).
     func shutdown() {

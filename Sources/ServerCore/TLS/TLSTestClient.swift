@@ -83,6 +83,15 @@ public final class TLSTestClient {
 
     public func write(_ text: String) -> Bool { write(Array(text.utf8)) }
 
+    /// Sends each of `texts` as its own record, all corked into one segment, so that the
+    /// server's first read can take them all.
+    public func writeRecords(_ texts: [String]) -> Bool {
+        var on: Int32 = 1, off: Int32 = 0
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &on, socklen_t(MemoryLayout<Int32>.size))
+        defer { setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &off, socklen_t(MemoryLayout<Int32>.size)) }
+        return texts.allSatisfy { write($0) }
+    }
+
     /// Plaintext on the raw socket (before a handshake, or to inject it).
     public func sendRaw(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
 
