@@ -40,8 +40,9 @@ public struct ServiceReport: Sendable, Equatable {
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
             guard parts.count == 2, parts[0].hasPrefix(prefix), parts[0].hasSuffix("_request_duration_seconds_count"),
-                  let value = StrictNumber.decimal(parts[1], as: UInt32.self) else { continue }
-            total += Int(value)
+                  let value = StrictNumber.decimal(parts[1]) else { continue }
+            // A counter that passed 2^32 still counts (a busy server gets there in days).
+            total = total.addingReportingOverflow(Int(clamping: value)).overflow ? .max : total + Int(clamping: value)
         }
         return total
     }
