@@ -47,7 +47,8 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// Whether the connection stays open after this request (RFC 9112 9.3).
     public var keepAlive: Bool {
-        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingBlanks }
+        guard let connection = header("connection") else { return minorVersion >= 1 }
+        let tokens = connection.lowercased().split(separator: ",").map { $0.trimmingBlanks }
         if tokens.contains("close") { return false }
         return minorVersion >= 1 || tokens.contains("keep-alive")
     }

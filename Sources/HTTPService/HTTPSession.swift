@@ -76,9 +76,24 @@ final class HTTPSession: ConnectionSession {
         var bytes: Int64 = 0
         var extra: [UInt8] = []
 
-        /// `GET /x` for the access line, escaped (`LogEscape`); `-` for what did not parse.
-        var requestLine: String {
-            target.isEmpty ? LogEscape.escaped(method) : LogEscape.escaped(method) + " " + LogEscape.escaped(target)
+        /// The access line's text, `"GET /x" 200 100`, method and target escaped (`LogEscape`);
+        /// `"-"` for what did not parse. Built as bytes: interpolating it cost about 4,000
+        /// instructions a request (callgrind).
+        var accessText: String {
+            var line: [UInt8] = []
+            line.reserveCapacity(method.utf8.count + target.utf8.count + 32)
+            line.append(0x22)
+            LogEscape.append(method, to: &line)
+            if !target.isEmpty {
+                line.append(0x20)
+                LogEscape.append(target, to: &line)
+            }
+            line.append(0x22)
+            line.append(0x20)
+            AccessLog.appendDecimal(UInt64(status.rawValue), to: &line)
+            line.append(0x20)
+            AccessLog.appendDecimal(UInt64(clamping: bytes), to: &line)
+            return String(decoding: line, as: UTF8.self)
         }
 
         func head(_ status: HTTPStatus, _ headers: [(String, String)]) -> [UInt8] {
@@ -165,9 +180,10 @@ final class HTTPSession: ConnectionSession {
 
     private func respond(to request: HTTPRequestHead) -> Actions {
         let isHead = request.method == "HEAD"
-        var exchange = Exchange(method: request.method, target: request.target, keepAlive: request.keepAlive && !draining,
+        let keepAlive = request.keepAlive
+        var exchange = Exchange(method: request.method, target: request.target, keepAlive: keepAlive && !draining,
                                 isHead: isHead, http10: request.minorVersion == 0, extra: shared.headExtra)
-        exchange.clientCloses = !request.keepAlive
+        exchange.clientCloses = !keepAlive
         if let port = config.redirectToHTTPS?.port {
             let location = "https://" + redirectHost(request) + (port == 443 ? "" : ":\(port)") + (request.target.hasPrefix("/") ? request.target : "/")
             return errorPage(.movedPermanently, extra: [("Location", location)], &exchange)
@@ -328,7 +344,7 @@ final class HTTPSession: ConnectionSession {
         actions.append(write)
         if let more { actions.append(more) }
         if shared.logsAccess {
-            actions.append(.log(.access, "\"\(exchange.requestLine)\" \(exchange.status.rawValue) \(exchange.bytes)"))
+            actions.append(.log(.access, exchange.accessText))
         }
         if exchange.keepAlive {
             phase = .idle

@@ -18,6 +18,11 @@ public struct AccessLog: Sendable {
         output = (logger.handler as? LineLogHandler)?.output
     }
 
+    /// `value` in decimal, for the text of a line built as bytes.
+    public static func appendDecimal(_ value: UInt64, to line: inout [UInt8]) {
+        AddressText.appendDecimal(value, to: &line)
+    }
+
     /// What starts each line of one connection, made once for it.
     public func prefix(service: String, _ id: ConnectionID) -> [UInt8] {
         var prefix: [UInt8] = []

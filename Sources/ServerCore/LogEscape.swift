@@ -31,6 +31,15 @@ public enum LogEscape {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends `text`, escaped, to `out`, read in place: not generic, so a caller in another
+    /// module does not walk the text through a protocol witness byte by byte.
+    public static func append(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            if bytes.contains(where: needsEscape) { append(bytes, to: &out) } else { out.append(contentsOf: bytes) }
+        }
+    }
+
     /// Appends `bytes`, escaped, to `out`: for lines built as bytes.
     public static func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
         for byte in bytes {
