@@ -42,7 +42,8 @@ public struct ServiceReport: Sendable, Equatable {
             guard parts.count == 2, parts[0].hasPrefix(prefix), parts[0].hasSuffix("_request_duration_seconds_count"),
                   let value = StrictNumber.decimal(parts[1]) else { continue }
             // A counter that passed 2^32 still counts (a busy server gets there in days).
-            total = total.addingReportingOverflow(Int(clamping: value)).overflow ? .max : total + Int(clamping: value)
+            let (sum, overflow) = total.addingReportingOverflow(Int(clamping: value))
+            total = overflow ? .max : sum
         }
         return total
     }
